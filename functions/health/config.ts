@@ -1,0 +1,9 @@
+import { z } from 'zod/mini';
+import { ENV, required } from '../../shared/config.ts';
+
+export const configSchema = z.object({
+  [ENV.version]: required(),
+  [ENV.controlTable]: required(),
+  [ENV.auditQueueUrl]: z.url(),
+  [ENV.auditBucket]: required(),
+});

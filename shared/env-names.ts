@@ -1,0 +1,16 @@
+/**
+ * Environment variable names shared by infra/ (which sets them) and functions/ (which read them).
+ * One list, so a rename cannot leave the two sides disagreeing.
+ */
+export const ENV = {
+  stage: 'DGOV_STAGE',
+  version: 'DGOV_VERSION',
+  controlTable: 'DGOV_CONTROL_TABLE',
+  auditQueueUrl: 'DGOV_AUDIT_QUEUE_URL',
+  auditBucket: 'DGOV_AUDIT_BUCKET',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,0 +1,179 @@
+import middy from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod/mini';
+import {
+  DomainError,
+  MalformedBodyError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  type FieldError,
+} from './errors.ts';
+import { logger, metrics } from './observability.ts';
+import { problemResponse } from './problem.ts';
+import type { RouteContract } from './route-contract.ts';
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** What a handler sees: the parsed, validated parts of the request, and the raw event for the rest. */
+export interface HttpRequest<B = unknown, Q = Record<string, string | undefined>, P = Record<string, string | undefined>> {
+  body: B;
+  query: Q;
+  params: P;
+  headers: Record<string, string>;
+  requestId: string;
+  sourceIp?: string;
+  raw: APIGatewayProxyEventV2;
+}
+
+type Schema = z.ZodMiniType;
+type Out<S, Fallback> = S extends Schema ? z.infer<S> : Fallback;
+type RequestOf<C extends RouteContract> = HttpRequest<
+  Out<C['body'], undefined>,
+  Out<C['query'], Record<string, string | undefined>>,
+  Out<C['params'], Record<string, string | undefined>>
+>;
+export type RouteHandler<C extends RouteContract> = (request: RequestOf<C>, context: Context) => Promise<HttpResult>;
+
+const SECURITY_HEADERS = {
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+} as const;
+
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  body: JSON.stringify(body),
+});
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/** A caller's x-request-id is kept when it is a sane token; otherwise the gateway's id is used. */
+function requestIdOf(headers: Record<string, string>, event: APIGatewayProxyEventV2): string {
+  const given = headers['x-request-id'];
+  if (given && REQUEST_ID.test(given)) return given;
+  return event.requestContext?.requestId ?? randomUUID();
+}
+
+function fieldErrors(error: z.core.$ZodError, where: string): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+function validate<S extends Schema | undefined>(schema: S, value: unknown, where: string): unknown {
+  if (!schema) return value;
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(`the request ${where} is not valid`, fieldErrors(result.error, where));
+  return result.data;
+}
+
+function decodedBody(event: APIGatewayProxyEventV2): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+function parseBody(contract: RouteContract, headers: Record<string, string>, bytes: Buffer): unknown {
+  if (!contract.body) return undefined;
+  const mediaType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contract.bodyType === 'form') {
+    if (mediaType !== 'application/x-www-form-urlencoded') {
+      throw new UnsupportedMediaTypeError('send the body as application/x-www-form-urlencoded');
+    }
+    return Object.fromEntries(new URLSearchParams(bytes.toString('utf8')));
+  }
+  if (mediaType !== 'application/json' && !mediaType.endsWith('+json')) {
+    throw new UnsupportedMediaTypeError('send the body as application/json');
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new MalformedBodyError('the body is not valid JSON');
+  }
+}
+
+/** Hands the parsed request from the middleware to the handler; keyed by the invocation's context. */
+const parsedRequests = new WeakMap<Context, HttpRequest>();
+
+/** Parses and validates the request, in the order a client would want its errors reported. */
+function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  return {
+    before: (request) => {
+      const event = request.event;
+      const headers = lowerCaseHeaders(event.headers);
+      const bytes = decodedBody(event);
+      if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`the body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
+      const parsed: Omit<HttpRequest, 'requestId'> = {
+        headers,
+        params: validate(contract.params, event.pathParameters ?? {}, 'params') as HttpRequest['params'],
+        query: validate(contract.query, event.queryStringParameters ?? {}, 'query') as HttpRequest['query'],
+        body: validate(contract.body, parseBody(contract, headers, bytes), 'body'),
+        sourceIp: event.requestContext?.http?.sourceIp,
+        raw: event,
+      };
+      const requestId = (request.internal as Record<string, string>).requestId ?? randomUUID();
+      parsedRequests.set(request.context, { ...parsed, requestId });
+    },
+  };
+}
+
+/** x-request-id, structured log context, security headers, and the one place errors become problem+json. */
+function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  const decorate = (response: HttpResult, requestId: string): HttpResult => ({
+    ...response,
+    headers: { ...SECURITY_HEADERS, ...response.headers, 'x-request-id': requestId },
+  });
+  return {
+    before: (request) => {
+      const requestId = requestIdOf(lowerCaseHeaders(request.event.headers), request.event);
+      (request.internal as Record<string, unknown>).requestId = requestId;
+      logger.appendKeys({ requestId, route: request.event.routeKey });
+    },
+    after: (request) => {
+      const requestId = (request.internal as Record<string, string>).requestId!;
+      request.response = decorate(request.response ?? { statusCode: 204 }, requestId);
+      logger.removeKeys(['requestId', 'route']);
+    },
+    onError: (request) => {
+      const requestId = ((request.internal as Record<string, string>).requestId ??= randomUUID());
+      if (request.error instanceof DomainError) {
+        logger.info('request refused', { status: request.error.status, problem: request.error.slug, detail: request.error.detail });
+      } else {
+        logger.error('unhandled error', request.error as Error);
+        metrics.addMetric('unhandledError', 'Count', 1);
+      }
+      request.response = decorate(problemResponse(request.error, requestId), requestId);
+      logger.removeKeys(['requestId', 'route']);
+    },
+  };
+}
+
+/**
+ * Wraps a thin route handler for Lambda; the same handler stays exported raw for tests.
+ * The envelope is used first so that its onError runs last and even a parse failure
+ * carries a request id and the security headers.
+ */
+export function httpHandler<C extends RouteContract>(contract: C, handler: RouteHandler<C>) {
+  return middy<APIGatewayProxyEventV2, HttpResult>()
+    .use(responseEnvelope())
+    .use(requestParser(contract))
+    .handler(async (_event, context) => {
+      const request = parsedRequests.get(context);
+      if (!request) throw new Error('request parser did not run');
+      return handler(request as RequestOf<C>, context);
+    });
+}

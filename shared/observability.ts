@@ -1,0 +1,12 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { maskingReplacer } from './personal-data.ts';
+
+/**
+ * One Powertools setup for every function. The service name comes from
+ * POWERTOOLS_SERVICE_NAME, which the Lambda construct sets per function.
+ * Every log line passes through the masking replacer, so a whole ID number or phone
+ * cannot reach CloudWatch even when someone logs a whole record by mistake.
+ */
+export const logger = new Logger({ jsonReplacerFn: maskingReplacer });
+export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'dgov' });
