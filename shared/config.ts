@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { ENV } from './env-names.ts';
 
 /** Variables the Lambda runtime (or the local runtime) always provides. */

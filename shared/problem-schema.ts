@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 /** RFC 9457 problem document as this API returns it (for the OpenAPI document). */
 export const problemSchema = z.object({

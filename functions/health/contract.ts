@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { defineRoute } from '../../shared/route-contract.ts';
 
 export const DEPENDENCIES = ['dynamodb', 'sqs', 's3'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { defineRoute } from '../../shared/route-contract.ts';
 
 export const getOpenApiRoute = defineRoute({

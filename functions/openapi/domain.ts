@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { problemSchema } from '../../shared/problem-schema.ts';
 import { PROBLEM_CONTENT_TYPE } from '../../shared/problem.ts';
 import type { RouteContract } from '../../shared/route-contract.ts';

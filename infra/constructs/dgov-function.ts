@@ -1,0 +1,122 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { ENV } from '../../shared/env-names.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+// ESM bundles still meet CommonJS dependencies that call require(); give them one.
+const REQUIRE_SHIM = "import{createRequire as __dgovCreateRequire}from'node:module';const require=__dgovCreateRequire(import.meta.url);";
+
+export interface DgovFunctionProps {
+  /** Short id: the Powertools service name and the function folder under functions/. */
+  serviceName: string;
+  /** Path from the project root, e.g. functions/health/handler.ts. */
+  entry: string;
+  description: string;
+  stage: string;
+  version: string;
+  logRetentionDays: number;
+  removalPolicy: RemovalPolicy;
+  timeout?: Duration;
+  memorySize?: number;
+  environment?: Record<string, string>;
+}
+
+/**
+ * The one place Lambda defaults live: arm64, nodejs22.x, minified ESM without source maps,
+ * an explicit log group with retention, active tracing, a bounded timeout.
+ * `use*` grant access to a resource and inject its name in one call, so a function can
+ * never receive a table name it has no permission to read, or the reverse.
+ */
+export class DgovFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: DgovFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: retention(props.logRetentionDays),
+      removalPolicy: props.removalPolicy,
+    });
+    this.fn = new NodejsFunction(this, 'Fn', {
+      entry: `${PROJECT_ROOT}${props.entry}`,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      environment: {
+        [ENV.stage]: props.stage,
+        [ENV.version]: props.version,
+        [ENV.serviceName]: props.serviceName,
+        [ENV.metricsNamespace]: 'dgov',
+        [ENV.logLevel]: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: false,
+        mainFields: ['module', 'main'],
+        banner: REQUIRE_SHIM,
+        // The nodejs22.x runtime ships SDK v3; bundling it would only add cold-start bytes.
+        externalModules: ['@aws-sdk/*'],
+        metafile: false,
+      },
+    });
+  }
+
+  get timeout(): Duration {
+    return this.fn.timeout ?? Duration.seconds(3);
+  }
+
+  useTable(envName: string, table: ITableV2, access: 'describe' | 'read' | 'readWrite'): this {
+    if (access === 'describe') table.grant(this.fn, 'dynamodb:DescribeTable');
+    else if (access === 'read') table.grantReadData(this.fn);
+    else table.grantReadWriteData(this.fn);
+    this.fn.addEnvironment(envName, table.tableName);
+    return this;
+  }
+
+  useQueue(envName: string, queue: IQueue, access: 'describe' | 'send' | 'consume'): this {
+    if (access === 'describe') queue.grant(this.fn, 'sqs:GetQueueAttributes');
+    else if (access === 'send') queue.grantSendMessages(this.fn);
+    else queue.grantConsumeMessages(this.fn);
+    this.fn.addEnvironment(envName, queue.queueUrl);
+    return this;
+  }
+
+  useBucket(envName: string, bucket: IBucket, access: 'describe' | 'read' | 'readWrite'): this {
+    if (access === 'describe') this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    else if (access === 'read') bucket.grantRead(this.fn);
+    else bucket.grantReadWrite(this.fn);
+    this.fn.addEnvironment(envName, bucket.bucketName);
+    return this;
+  }
+
+  /** A plain value the function reads from its config. */
+  setEnv(envName: string, value: string): this {
+    this.fn.addEnvironment(envName, value);
+    return this;
+  }
+}
+
+function retention(days: number): RetentionDays {
+  const known = Object.values(RetentionDays).filter((value): value is RetentionDays => typeof value === 'number');
+  const match = known.filter((value) => value >= days).sort((a, b) => a - b)[0];
+  if (match === undefined) throw new Error(`no CloudWatch log retention of ${days} days or more`);
+  return match;
+}

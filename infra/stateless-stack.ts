@@ -1,0 +1,48 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { routesByFunction } from '../functions/routes.ts';
+import { ENV } from '../shared/env-names.ts';
+import { DgovFunction, type DgovFunctionProps } from './constructs/dgov-function.ts';
+import { DgovHttpApi } from './http-api.ts';
+import type { StageConfig } from './stage.ts';
+import type { StatefulStack } from './stateful-stack.ts';
+
+export interface StatelessStackProps extends StackProps {
+  config: StageConfig;
+  version: string;
+  data: StatefulStack;
+}
+
+/** Code: functions and the HTTP API. Safe to destroy and redeploy at any time. */
+export class StatelessStack extends Stack {
+  readonly functions: Record<string, DgovFunction> = {};
+  readonly http: DgovHttpApi;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    const fn = (id: string, serviceName: string, description: string, extra: Partial<DgovFunctionProps> = {}) =>
+      (this.functions[serviceName] = new DgovFunction(this, id, {
+        serviceName,
+        entry: `functions/${serviceName}/handler.ts`,
+        description,
+        stage: config.stage,
+        version: props.version,
+        logRetentionDays: config.logRetentionDays,
+        removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        ...extra,
+      }));
+
+    const fallback = fn('Fallback', 'fallback', 'Answers unknown routes with problem+json 404/405');
+    this.http = new DgovHttpApi(this, 'Http', fallback);
+
+    const health = fn('Health', 'health', 'GET /health: the state of every dependency')
+      .useTable(ENV.controlTable, data.controlTable, 'describe')
+      .useQueue(ENV.auditQueueUrl, data.auditQueue, 'describe')
+      .useBucket(ENV.auditBucket, data.auditBucket, 'describe');
+    this.http.addRoutes(health, routesByFunction.health);
+
+    const openapi = fn('OpenApi', 'openapi', 'GET /openapi.json, generated from the route contracts');
+    this.http.addRoutes(openapi, routesByFunction.openapi);
+  }
+}
