@@ -1,0 +1,229 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { JwtAuthorizer, type JwtAuthorizerConfig } from './jwt-authorizer.ts';
+import type { LambdaHost } from './lambda-host.ts';
+import { ACCOUNT_ID } from './template.ts';
+
+export interface GatewayRoute {
+  /** `GET /licences/{licenceId}`, `ANY /x/{proxy+}` or `$default`. */
+  routeKey: string;
+  host: LambdaHost;
+  authorizer?: JwtAuthorizerConfig;
+  scopes: string[];
+}
+
+/** API Gateway refuses payloads over 10 MB before any function sees them. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+const TEXT_TYPES = /^(text\/|application\/(json|.*\+json|x-www-form-urlencoded|xml|javascript))/i;
+
+interface CompiledRoute extends GatewayRoute {
+  method: string;
+  pattern?: RegExp;
+  paramNames: string[];
+  rank: number;
+}
+
+function compile(route: GatewayRoute): CompiledRoute {
+  if (route.routeKey === '$default') return { ...route, method: 'ANY', paramNames: [], rank: 3 };
+  const [method, path] = route.routeKey.split(' ') as [string, string];
+  const paramNames: string[] = [];
+  let greedy = false;
+  const source = path
+    .split('/')
+    .map((segment) => {
+      const param = /^\{([^}+]+)(\+)?\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      paramNames.push(param[1]!);
+      if (param[2]) {
+        greedy = true;
+        return '(.+)';
+      }
+      return '([^/]+)';
+    })
+    .join('/');
+  return { ...route, method, pattern: new RegExp(`^${source}$`), paramNames, rank: greedy ? 2 : paramNames.length > 0 ? 1 : 0 };
+}
+
+const problem = (status: number, title: string, detail: string, requestId: string, headers: Record<string, string> = {}) => ({
+  statusCode: status,
+  headers: { 'content-type': 'application/problem+json', ...headers },
+  body: JSON.stringify({ type: `urn:dgov:problem:${title.toLowerCase().replace(/[^a-z]+/g, '-')}`, title, status, detail, requestId }),
+});
+
+/**
+ * The HTTP API in front of the functions: API Gateway's route selection (exact, then
+ * parameterised, then greedy, then $default), its JWT authorizer, and the v2 payload format.
+ */
+export class Gateway {
+  private server?: Server;
+  private routes: CompiledRoute[] = [];
+  private readonly authorizer = new JwtAuthorizer();
+  url = '';
+
+  /** Listens first, routes later: the functions' environment needs the URL the gateway got. */
+  constructor(private readonly options: { port: number; log: (line: string) => void }) {}
+
+  setRoutes(routes: GatewayRoute[]): void {
+    this.routes = routes.map(compile).sort((a, b) => a.rank - b.rank);
+  }
+
+  async start(): Promise<string> {
+    const server = createServer((request, response) => {
+      this.handle(request, response).catch((error: Error) => {
+        this.options.log(`gateway error: ${error.message}`);
+        if (!response.headersSent) send(response, problem(500, 'Internal server error', 'the gateway failed', randomUUID()));
+      });
+    });
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private match(method: string, path: string): { route: CompiledRoute; params: Record<string, string> } | undefined {
+    for (const exactMethod of [true, false]) {
+      for (const route of this.routes) {
+        if (route.rank === 3) continue;
+        if (exactMethod ? route.method !== method : route.method !== 'ANY') continue;
+        const found = route.pattern!.exec(path);
+        if (!found) continue;
+        const params = Object.fromEntries(route.paramNames.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
+        return { route, params };
+      }
+    }
+    const fallback = this.routes.find((route) => route.rank === 3);
+    return fallback ? { route: fallback, params: {} } : undefined;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse) {
+    const requestId = randomUUID();
+    const started = Date.now();
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const method = (request.method ?? 'GET').toUpperCase();
+    const body = await readBody(request, MAX_PAYLOAD_BYTES);
+    if (body === 'too-large') return send(response, problem(413, 'Payload too large', 'the body is over 10 MB', requestId));
+
+    if (this.routes.length === 0) return send(response, problem(503, 'Starting', 'the local runtime is still starting', requestId, { 'retry-after': '1' }));
+    const matched = this.match(method, url.pathname);
+    if (!matched) return send(response, problem(404, 'Not found', `no route serves ${method} ${url.pathname}`, requestId));
+    const { route, params } = matched;
+
+    let authorizer: unknown;
+    if (route.authorizer) {
+      const decision = await this.authorizer.authorize(route.authorizer, request.headers.authorization, route.scopes);
+      if (!decision.ok) {
+        const challenge: Record<string, string> = decision.status === 401 ? { 'www-authenticate': `Bearer error="invalid_token", error_description="${decision.reason}"` } : {};
+        return send(response, problem(decision.status, decision.status === 401 ? 'Unauthorized' : 'Forbidden', decision.reason, requestId, challenge));
+      }
+      authorizer = { jwt: { claims: decision.claims, scopes: decision.scopes } };
+    }
+
+    const event = toEvent(request, url, method, body, route.routeKey, params, requestId, authorizer);
+    try {
+      const result = await route.host.invoke(event);
+      send(response, fromResult(result));
+    } catch (error) {
+      this.options.log(`${route.host.spec.displayName} failed on ${method} ${url.pathname}: ${(error as Error).name}: ${(error as Error).message}`);
+      send(response, problem(500, 'Internal server error', 'An unexpected error occurred. Quote the request id when you report it.', requestId, { 'x-request-id': requestId }));
+    } finally {
+      this.options.log(`${method} ${url.pathname} ${response.statusCode} ${Date.now() - started} ms`);
+    }
+  }
+}
+
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return 'too-large';
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  method: string,
+  body: Buffer,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+  requestId: string,
+  authorizer: unknown,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name === 'cookie') continue;
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const cookies = request.headers.cookie?.split(';').map((cookie) => cookie.trim()).filter(Boolean);
+  const isText = TEXT_TYPES.test(headers['content-type'] ?? 'text/plain');
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    ...(cookies?.length ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: ACCOUNT_ID,
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: (headers.host ?? '127').split('.')[0]!,
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+      ...(authorizer ? { authorizer } : {}),
+    } as APIGatewayProxyEventV2['requestContext'],
+    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.length > 0 && !isText,
+  };
+}
+
+/** API Gateway's rules for the v2 payload: a structured result, or any other value as a JSON 200. */
+function fromResult(result: unknown): APIGatewayProxyStructuredResultV2 {
+  if (result && typeof result === 'object' && 'statusCode' in result) return result as APIGatewayProxyStructuredResultV2;
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: typeof result === 'string' ? result : JSON.stringify(result),
+  };
+}
+
+function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  response.writeHead(result.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
+  response.end(body);
+}

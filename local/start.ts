@@ -1,0 +1,62 @@
+// `npm start`: the whole suite on this machine, from the CDK app's own template.
+import { mkdirSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildApp } from '../infra/app.ts';
+import { JavaMissingError } from './embedded-aws.ts';
+import { startRuntime } from './runtime.ts';
+import { synthStacks } from './synth.ts';
+import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
+
+const { values } = parseArgs({
+  options: {
+    fresh: { type: 'boolean', default: false },
+    port: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const started = Date.now();
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const dataDir = process.env.DGOV_LOCAL_DIR ?? join(PROJECT_ROOT, '.local');
+mkdirSync(dataDir, { recursive: true });
+const logFile = join(dataDir, 'functions.log');
+const say = (line: string) => console.log(`[dgov] ${line}`);
+
+try {
+  const runtime = await startRuntime({
+    synth: () => synthStacks((props) => buildApp(props).app, join(dataDir, 'cdk.out')),
+    port: Number(values.port ?? process.env.PORT ?? 3000),
+    dataDir,
+    dynamodbPort: Number(process.env.DGOV_DYNAMODB_PORT ?? 8000),
+    servicesPort: Number(process.env.DGOV_SERVICES_PORT ?? 4566),
+    fresh: values.fresh,
+    awsEndpoint: process.env.AWS_ENDPOINT_URL,
+    log: say,
+    functionOutput: (name, line) => {
+      appendFileSync(logFile, `[${name}] ${line}\n`);
+      if (!values.quiet) console.log(`[${name}] ${line}`);
+    },
+  });
+  say('routes:');
+  for (const route of runtime.environment.routes) say(`  ${route}`);
+  say(`endpoints: ${JSON.stringify(runtime.endpoints)}`);
+  say(`environment written to ${join(dataDir, 'env.json')} (npx dgov env --json)`);
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${runtime.url}  (Ctrl-C stops)`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    await runtime.stop();
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (error) {
+  if (error instanceof JavaMissingError) console.error(`[dgov] ${error.message}`);
+  else console.error(`[dgov] could not start: ${(error as Error).stack ?? error}`);
+  process.exit(1);
+}
