@@ -22,6 +22,8 @@ export interface RuntimeOptions {
   fresh?: boolean;
   /** A running LocalStack; when it answers, nothing is started. */
   awsEndpoint?: string;
+  /** AWS emulators already running (the test suite's); nothing is started. */
+  aws?: AwsEndpoints;
   /** Persist DynamoDB on disk (default) or keep it in memory (tests). */
   inMemory?: boolean;
   /** Scales schedule periods, for tests (1/60 turns minutes into seconds). */
@@ -78,9 +80,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
   };
 
   try {
-    let endpoints = options.awsEndpoint ? await externalEndpoints(options.awsEndpoint) : undefined;
+    let endpoints = options.aws ?? (options.awsEndpoint ? await externalEndpoints(options.awsEndpoint) : undefined);
     let embedded: EmbeddedAws | undefined;
-    if (endpoints) log(`using the AWS endpoint at ${options.awsEndpoint}; nothing started`);
+    if (endpoints) log(`using the AWS endpoints at ${endpoints.dynamodb} and ${endpoints.sqs}; nothing started`);
     else {
       if (options.awsEndpoint) log(`nothing answers at ${options.awsEndpoint}; starting the embedded AWS instead`);
       embedded = await startEmbeddedAws({

@@ -7,7 +7,8 @@ const PERSONAL_KEYS = new Set(['idnumber', 'operatoridnumber', 'phone', 'holdern
 /** `name` is personal only beside a person's identifiers (an error's `name` is not). */
 const PERSON_MARKERS = ['idNumber', 'operatorIdNumber', 'phone', 'creditCode', 'id'];
 const ID_NUMBER_IN_TEXT = /(?<![0-9])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])/g;
-const PHONE_IN_TEXT = /(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])/g;
+// A mobile may follow the country code (+86, 0086, 86), which the digit guard would otherwise skip.
+const PHONE_IN_TEXT = /(?<![0-9])((?:\+|00)?86[- ]?)?(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])/g;
 
 export const maskIdNumber = (id: string): string =>
   id.length <= 8 ? '*'.repeat(id.length) : `${id.slice(0, 4)}${'*'.repeat(id.length - 8)}${id.slice(-4)}`;
@@ -22,7 +23,7 @@ export const maskName = (name: string): string => {
 
 export const maskText = (text: string): string =>
   text.replace(ID_NUMBER_IN_TEXT, (_m, head: string, tail: string) => `${head.slice(0, 4)}**********${tail.slice(-4)}`)
-    .replace(PHONE_IN_TEXT, (_m, head: string, tail: string) => `${head}****${tail}`);
+    .replace(PHONE_IN_TEXT, (_m, prefix: string | undefined, head: string, tail: string) => `${prefix ?? ''}${head}****${tail}`);
 
 function maskByKey(key: string, value: string): string {
   const k = key.toLowerCase();
@@ -42,6 +43,8 @@ export function maskingReplacer(this: unknown, key: string, value: unknown): unk
     if (key === 'name' && isPerson(this)) return maskName(value);
     return maskText(value);
   }
+  // A phone or ID number held as a number is as personal as the string form.
+  if ((typeof value === 'number' || typeof value === 'bigint') && PERSONAL_KEYS.has(key.toLowerCase())) return maskByKey(key, String(value));
   if (typeof value === 'bigint') return value.toString();
   return value;
 }

@@ -20,6 +20,8 @@ export interface DgovFunctionProps {
   serviceName: string;
   /** Path from the project root, e.g. functions/health/handler.ts. */
   entry: string;
+  /** Exported name of the handler; `handler` unless one module serves several functions. */
+  handler?: string;
   description: string;
   stage: string;
   version: string;
@@ -47,7 +49,7 @@ export class DgovFunction extends Construct {
     });
     this.fn = new NodejsFunction(this, 'Fn', {
       entry: `${PROJECT_ROOT}${props.entry}`,
-      handler: 'handler',
+      handler: props.handler ?? 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
