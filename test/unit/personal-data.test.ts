@@ -161,20 +161,16 @@ describe('maskingReplacer with JSON.stringify', () => {
     expect(logLine({ count: 3, ok: true, missing: null })).toBe('{"count":3,"ok":true,"missing":null}');
   });
 
-  // BUG (shared/personal-data.ts, PHONE_IN_TEXT on line 10): the look-behind `(?<![0-9])`
-  // refuses a mobile that follows the country code written without a space, so
-  // '+8613812345678' and '8613812345678' reach the log whole.
-  it('BUG: masks a mobile written with the +86 country code', () => {
+  // SMS and call-centre data write mobiles after the country code without a space.
+  it('masks a mobile written with the +86 country code', () => {
     const output = logLine({ description: `回电 +86${MOBILE}`, sms: { to: `86${OTHER_MOBILE}` } });
     expectNoWholeIdentifiers(output);
   });
 });
 
-// BUG (shared/personal-data.ts, maskingReplacer on lines 39-46): the header comment promises that
-// "keys known to hold personal data are masked whatever their value", but only strings are
-// masked, so a mobile sent as a JSON number ({ phone: 13812345678 }) is logged whole.
+// Keys known to hold personal data are masked whatever the type of their value.
 describe('maskingReplacer with numeric identifiers', () => {
-  it('BUG: masks a mobile held as a number under a personal key', () => {
+  it('masks a mobile held as a number under a personal key', () => {
     const output = logLine({ applicant: { phone: Number(MOBILE) } });
     expectNoWholeIdentifiers(output);
   });
