@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -158,5 +159,37 @@ describe('the JWT authorizer the template declares', () => {
   it('refuses a valid token without the route scope with 403', async () => {
     const answer = await get('/secure', { authorization: `Bearer ${issuer.token({ ...valid, scope: 'other' })}` });
     expect(answer.status).toBe(403);
+  });
+});
+
+describe('bad input over HTTP changes nothing', () => {
+  const post = (body: string | Buffer, contentType = 'application/json') =>
+    fetch(`${runtime.url}/items`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const itemCount = async () =>
+    (await runtime.clients.dynamodb.send(new ScanCommand({ TableName: runtime.environment.tables.items!, Select: 'COUNT' }))).Count ?? 0;
+
+  it.each([
+    ['a body over 256 KiB', () => post(JSON.stringify({ id: 'big', quantity: 1, pad: 'x'.repeat(300 * 1024) })), 413],
+    ['a body that is not JSON', () => post('id=1', 'text/plain'), 415],
+    ['broken JSON', () => post('{"id": "x",'), 400],
+    ['a field of the wrong type', () => post(JSON.stringify({ id: 'x', quantity: 'many' })), 400],
+  ])('refuses %s with problem+json and writes nothing', async (_name, send, status) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const problem = (await response.json()) as { status: number; type: string };
+    expect(problem.status).toBe(status);
+    expect(await itemCount()).toBe(0);
+  });
+
+  it('names each invalid field', async () => {
+    const response = await post(JSON.stringify({ id: '', quantity: 1.5 }));
+    const problem = (await response.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((error) => error.path).sort()).toEqual(['body.id', 'body.quantity']);
+  });
+
+  it('stores a valid item', async () => {
+    expect((await post(JSON.stringify({ id: 'good', quantity: 2 }))).status).toBe(201);
+    expect(await itemCount()).toBe(1);
   });
 });

@@ -1,0 +1,22 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
+import type { ResolvedEnvironment } from '../local/runtime.ts';
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+export const localDir = () => process.env.DGOV_LOCAL_DIR ?? join(PROJECT_ROOT, '.local');
+
+/** The environment `npm start` resolved and wrote; the default target of every command. */
+export function localEnvironment(): ResolvedEnvironment {
+  const file = join(localDir(), 'env.json');
+  if (!existsSync(file)) throw new CliError(`no local environment at ${file}: start the suite with \`npm start\` first`);
+  return JSON.parse(readFileSync(file, 'utf8')) as ResolvedEnvironment;
+}
