@@ -1,0 +1,86 @@
+// `npm run bench`: figures measured side by side in one run, on this machine.
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildApp } from '../infra/app.ts';
+import { LambdaHost } from '../local/lambda-host.ts';
+import { startRuntime } from '../local/runtime.ts';
+import { synthStacks } from '../local/synth.ts';
+import { freePort } from '../test/support/ports.ts';
+import { scratchDir } from '../test/support/dirs.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
+
+const percentile = (samples: number[], p: number) => [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
+const median = (samples: number[]) => percentile(samples, 50);
+async function time(rounds: number, run: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < 10; i++) await run(); // warm
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    await run();
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
+const dir = scratchDir('bench');
+const started = performance.now();
+const runtime = await startRuntime({
+  synth: () => synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out')),
+  port: 0,
+  dataDir: dir,
+  dynamodbPort: await freePort(),
+  servicesPort: await freePort(),
+  inMemory: true,
+});
+const readyMs = performance.now() - started;
+
+try {
+  const env = runtime.environment;
+  const { dynamodb, sqs, s3 } = runtime.clients;
+  const bare = () =>
+    Promise.all([
+      dynamodb.send(new DescribeTableCommand({ TableName: env.tables.controlTable })),
+      sqs.send(new GetQueueAttributesCommand({ QueueUrl: env.queues.auditQueue, AttributeNames: ['QueueArn'] })),
+      s3.send(new HeadBucketCommand({ Bucket: env.buckets.auditBucket })),
+    ]);
+  const viaGateway = async () => {
+    const response = await fetch(`${runtime.url}/health`);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`/health answered ${response.status}`);
+  };
+  const bareSamples = await time(ROUNDS, bare);
+  const healthSamples = await time(ROUNDS, viaGateway);
+
+  // Cold start: a new sandbox loading the health bundle, then its first request.
+  const healthHost = [...runtime.hosts.values()].find((host) => host.spec.displayName.endsWith('/Health'))!;
+  const coldSamples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const host = new LambdaHost(healthHost.spec, () => undefined);
+    const begun = performance.now();
+    await host.invoke({ version: '2.0', routeKey: 'GET /health', rawPath: '/health', rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET', path: '/health', sourceIp: '127.0.0.1' }, requestId: `cold-${i}` }, isBase64Encoded: false });
+    coldSamples.push(performance.now() - begun);
+    await host.stop();
+  }
+
+  const bundles = [...runtime.hosts.values()].map((host) => ({ name: host.spec.displayName.split('/').pop()!, kb: statSync(host.spec.bundlePath).size / 1024 }));
+
+  const rows: [string, string][] = [
+    ['`npm start` to ready (synth, emulators, provisioning; in-memory DynamoDB)', `${(readyMs / 1000).toFixed(1)} s`],
+    [`GET /health through the gateway, median of ${ROUNDS}`, `${median(healthSamples).toFixed(2)} ms (p95 ${percentile(healthSamples, 95).toFixed(2)} ms)`],
+    [`the 3 emulator round trips it makes, in parallel, bare SDK, median of ${ROUNDS}`, `${median(bareSamples).toFixed(2)} ms (p95 ${percentile(bareSamples, 95).toFixed(2)} ms)`],
+    ['ratio /health ÷ bare round trips (overhead of gateway + sandbox + middleware)', `${(median(healthSamples) / median(bareSamples)).toFixed(2)}×`],
+    ['cold start of the health sandbox + first request, median of 5', `${median(coldSamples).toFixed(0)} ms`],
+    ...bundles.map((bundle): [string, string] => [`bundle ${bundle.name} (minified ESM, SDK external; budget 400 KB)`, `${bundle.kb.toFixed(1)} KB`]),
+  ];
+  console.log(`\n| measure (node ${process.version}, ${new Date().toISOString().slice(0, 10)}) | value |\n|---|---|`);
+  for (const [measure, value] of rows) console.log(`| ${measure} | ${value} |`);
+} finally {
+  await runtime.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
