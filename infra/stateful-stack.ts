@@ -42,12 +42,16 @@ export class StatefulStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
+      removalPolicy,
     });
     this.auditQueue = new Queue(this, 'AuditQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       visibilityTimeout: Duration.seconds(MAX_CONSUMER_TIMEOUT.toSeconds() * 6),
-      retentionPeriod: Duration.days(14),
+      // A dead letter keeps its first enqueue time: the DLQ must outlive the source queue,
+      // or a message that failed late would expire in the DLQ before anyone looked at it.
+      retentionPeriod: Duration.days(4),
       enforceSSL: true,
+      removalPolicy,
       deadLetterQueue: { queue: this.auditDeadLetters, maxReceiveCount: 5 },
     });
 

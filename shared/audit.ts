@@ -1,23 +1,28 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
+import * as z from 'zod/mini';
 import { sqs } from './aws/sqs.ts';
 import { DependencyUnavailableError } from './errors.ts';
 import { logger } from './observability.ts';
 
-export type AuditOutcome = 'success' | 'denied' | 'failure';
-
-/** The audit event of API.md, Audit. */
-export interface AuditEvent {
-  eventId: string;
-  time: string;
-  actor: { kind: 'citizen' | 'enterprise' | 'client' | 'system' | 'anonymous'; id: string; clientId?: string };
-  action: string;
-  resource: string;
-  outcome: AuditOutcome;
-  requestId: string;
-  sourceIp?: string;
-  region: string;
-}
+/** The audit event of API.md, Audit; the writer parses queue messages with it. */
+export const auditEventSchema = z.object({
+  eventId: z.string().check(z.minLength(1)),
+  time: z.iso.datetime(),
+  actor: z.object({
+    kind: z.enum(['citizen', 'enterprise', 'client', 'system', 'anonymous']),
+    id: z.string(),
+    clientId: z.optional(z.string()),
+  }),
+  action: z.string().check(z.minLength(1)),
+  resource: z.string(),
+  outcome: z.enum(['success', 'denied', 'failure']),
+  requestId: z.string(),
+  sourceIp: z.optional(z.string()),
+  region: z.string(),
+});
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+export type AuditOutcome = AuditEvent['outcome'];
 
 export type AuditInput = Omit<AuditEvent, 'eventId' | 'time' | 'region'> & { eventId?: string; time?: string };
 export type SendAudit = (body: string, eventId: string) => Promise<void>;

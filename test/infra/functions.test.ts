@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as z from 'zod/mini';
+import { PROJECT_ROOT } from '../../infra/constructs/dgov-function.ts';
+import { runtimeEnvSchema } from '../../shared/config.ts';
+import { ENV } from '../../shared/env-names.ts';
+import { deployedEnv, ourFunctions, resourcesOfType, synthesize, type OurFunction, type Synthesized } from './synth.ts';
+
+/** DESIGN.md, Performance: every bundle stays under 400 KB minified. */
+const BUNDLE_BUDGET_BYTES = 400 * 1024;
+
+let synth: Synthesized;
+let functions: OurFunction[];
+
+beforeAll(() => {
+  synth = synthesize();
+  functions = ourFunctions(synth.stateless$);
+});
+
+afterAll(() => synth?.dispose());
+
+const bundleDir = (fn: OurFunction) => join(synth.assembly.directory, fn.assetPath);
+const bundleFile = (fn: OurFunction) => join(bundleDir(fn), 'index.mjs');
+
+/** Imports a bundle in a fresh Node process (its module-load side effects stay there) and reports `typeof` an export. */
+function typeofExport(file: string, name: string, env: Record<string, string>): string {
+  const script = 'const mod = await import(process.argv[1]); console.log(typeof mod[process.argv[2]]);';
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(file).href, name], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
+  });
+  return stdout.trim().split('\n').at(-1) ?? '';
+}
+
+async function loadConfigSchema(service: string): Promise<z.ZodMiniObject | undefined> {
+  const file = join(PROJECT_ROOT, 'functions', service, 'config.ts');
+  if (!existsSync(file)) return undefined;
+  return ((await import(pathToFileURL(file).href)) as { configSchema: z.ZodMiniObject }).configSchema;
+}
+
+/** Keys whose schema rejects `undefined`: the ones a function cannot start without. */
+const requiredKeys = (schema: z.ZodMiniObject): string[] =>
+  Object.entries(schema.shape)
+    .filter(([, field]) => !(field as z.ZodMiniType).safeParse(undefined).success)
+    .map(([key]) => key);
+
+describe('Lambda defaults from DgovFunction', () => {
+  it('finds one bundled function per DgovFunction the stateless stack declares', () => {
+    expect(functions.map((fn) => fn.service).sort()).toEqual(Object.keys(synth.stateless.functions).sort());
+    for (const [service, construct] of Object.entries(synth.stateless.functions)) {
+      const fn = functions.find((candidate) => candidate.service === service);
+      expect(fn?.logicalId, service).toBe(synth.stateless.getLogicalId(construct.fn.node.defaultChild as never));
+    }
+  });
+
+  it('runs every function on nodejs22.x, arm64, with active tracing and a bounded timeout', () => {
+    for (const fn of functions) {
+      expect(fn.props.Runtime, fn.service).toBe('nodejs22.x');
+      expect(fn.props.Architectures, fn.service).toEqual(['arm64']);
+      expect(fn.props.TracingConfig, fn.service).toEqual({ Mode: 'Active' });
+      expect(fn.timeout, fn.service).toBeGreaterThanOrEqual(1);
+      expect(fn.timeout, fn.service).toBeLessThanOrEqual(30);
+    }
+  });
+
+  it('logs every function to its own log group with the stage retention', () => {
+    const groups = new Map(resourcesOfType(synth.stateless$, 'AWS::Logs::LogGroup'));
+    const used = new Set<string>();
+    for (const fn of functions) {
+      const ref = (fn.props.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
+      expect(ref, `${fn.service} LoggingConfig.LogGroup`).toBeTypeOf('string');
+      const group = groups.get(ref!);
+      expect(group?.Type, fn.service).toBe('AWS::Logs::LogGroup');
+      expect(group?.Properties?.RetentionInDays, fn.service).toBeGreaterThanOrEqual(synth.config.logRetentionDays);
+      expect(used.has(ref!), `${fn.service} shares a log group`).toBe(false);
+      used.add(ref!);
+    }
+  });
+
+  it('sets the shared Powertools and version variables on every function', () => {
+    for (const fn of functions) {
+      expect(fn.variables[ENV.stage], fn.service).toBe('dev');
+      expect(fn.variables[ENV.version], fn.service).toMatch(/^\d+\.\d+\.\d+/);
+      expect(fn.variables[ENV.metricsNamespace], fn.service).toBe('dgov');
+      expect(fn.variables[ENV.logLevel], fn.service).toBe('INFO');
+    }
+  });
+});
+
+describe('handlers exported by their bundles', () => {
+  it('names a handler of the form index.<export> on every function', () => {
+    for (const fn of functions) expect(fn.handler, fn.service).toMatch(/^index\.[A-Za-z_$][\w$]*$/);
+  });
+
+  it('ships one minified ESM bundle per function, without source maps, under the size budget', () => {
+    for (const fn of functions) {
+      const file = bundleFile(fn);
+      expect(existsSync(file), `${fn.service}: ${file}`).toBe(true);
+      expect(statSync(file).size, `${fn.service} bundle bytes`).toBeLessThan(BUNDLE_BUDGET_BYTES);
+      expect(readdirSync(bundleDir(fn)).filter((name) => name.endsWith('.map')), fn.service).toEqual([]);
+    }
+  });
+
+  it('exports the named handler as a function when loaded with the template environment', () => {
+    for (const fn of functions) {
+      expect(typeofExport(bundleFile(fn), fn.exportName, deployedEnv(fn.variables)), `${fn.service}: typeof ${fn.handler}`).toBe(
+        'function',
+      );
+    }
+  });
+
+  it('reports a name the bundle does not export as undefined (the probe above can fail)', () => {
+    const fn = functions[0]!;
+    expect(typeofExport(bundleFile(fn), 'notExportedByAnyBundle', deployedEnv(fn.variables))).toBe('undefined');
+  });
+});
+
+describe('environment variables satisfy each function config schema', () => {
+  it('parses the template environment of every function that has a config schema', async () => {
+    let checked = 0;
+    for (const fn of functions) {
+      const schema = await loadConfigSchema(fn.service);
+      if (!schema) continue;
+      checked++;
+      const env = deployedEnv(fn.variables);
+      const parsed = schema.safeParse(env);
+      expect(parsed.success, `${fn.service}: ${parsed.error?.issues.map((issue) => issue.path.join('.')).join(', ')}`).toBe(true);
+      expect(runtimeEnvSchema.safeParse(env).success, fn.service).toBe(true);
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('gets every required variable from the template itself, not from the runtime', async () => {
+    for (const fn of functions) {
+      const schema = await loadConfigSchema(fn.service);
+      if (!schema) continue;
+      for (const key of requiredKeys(schema)) expect(Object.keys(fn.variables), `${fn.service} needs ${key}`).toContain(key);
+    }
+  });
+
+  it('fails when any one required variable is missing (a forgotten use* call is caught)', async () => {
+    let removed = 0;
+    for (const fn of functions) {
+      const schema = await loadConfigSchema(fn.service);
+      if (!schema) continue;
+      for (const key of requiredKeys(schema)) {
+        const { [key]: _dropped, ...rest } = deployedEnv(fn.variables);
+        const parsed = schema.safeParse(rest);
+        expect(parsed.success, `${fn.service} without ${key}`).toBe(false);
+        expect(parsed.error?.issues.map((issue) => issue.path.join('.')), `${fn.service} without ${key}`).toContain(key);
+        removed++;
+      }
+    }
+    expect(removed).toBeGreaterThan(0);
+  });
+});

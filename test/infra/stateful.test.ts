@@ -1,0 +1,171 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_CONSUMER_TIMEOUT } from '../../infra/stateful-stack.ts';
+import { followImport, getAttArn, logicalId, ourFunctions, resourcesOfType, synthesize, type CfnTemplate, type Json, type Synthesized } from './synth.ts';
+
+let synth: Synthesized;
+
+beforeAll(() => {
+  synth = synthesize();
+});
+
+afterAll(() => synth?.dispose());
+
+const resource = (id: string) => {
+  const found = synth.stateful$.Resources[id];
+  if (!found) throw new Error(`no resource ${id} in the stateful stack`);
+  return found;
+};
+
+describe('control table', () => {
+  const table = () => resource(logicalId(synth.stateful.controlTable));
+
+  it('is a global table keyed by pk (hash) and sk (range), both strings', () => {
+    expect(table().Type).toBe('AWS::DynamoDB::GlobalTable');
+    expect(table().Properties?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(table().Properties?.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ]),
+    );
+    expect(table().Properties?.BillingMode).toBe('PAY_PER_REQUEST');
+  });
+
+  it('expires items by expiresAt', () => {
+    expect(table().Properties?.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+  });
+
+  it('has point-in-time recovery on its replica in the stack region', () => {
+    const replicas = table().Properties?.Replicas as Json[];
+    const primary = replicas.find((replica) => replica.Region === synth.config.primaryRegion);
+    expect(primary, 'replica in the primary region').toBeDefined();
+    for (const replica of replicas) {
+      expect(replica.PointInTimeRecoverySpecification, String(replica.Region)).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+  });
+});
+
+describe('audit queue', () => {
+  const queue = () => resource(logicalId(synth.stateful.auditQueue));
+  const deadLetters = () => resource(logicalId(synth.stateful.auditDeadLetters));
+
+  it('redrives to its dead-letter queue after 5 receives', () => {
+    expect(queue().Properties?.RedrivePolicy).toEqual({
+      deadLetterTargetArn: getAttArn(logicalId(synth.stateful.auditDeadLetters)),
+      maxReceiveCount: 5,
+    });
+  });
+
+  it('keeps dead letters 14 days, longer than the source queue keeps messages', () => {
+    expect(deadLetters().Properties?.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    // A dead letter keeps its first enqueue time, so the DLQ must outlive the source queue.
+    expect(queue().Properties?.MessageRetentionPeriod).toBeLessThan(14 * 24 * 3600);
+  });
+
+  it('encrypts both queues with SQS-managed keys and refuses plain HTTP', () => {
+    for (const id of [logicalId(synth.stateful.auditQueue), logicalId(synth.stateful.auditDeadLetters)]) {
+      expect(resource(id).Properties?.SqsManagedSseEnabled, id).toBe(true);
+      synth.statefulTemplate.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('hides a received message for at least 6× the longest timeout of any function consuming it', () => {
+    const queueArn = getAttArn(logicalId(synth.stateful.auditQueue));
+    const functions = ourFunctions(synth.stateless$);
+    const consumerTimeouts = resourcesOfType(synth.stateless$, 'AWS::Lambda::EventSourceMapping')
+      .map(([, mapping]) => mapping.Properties as Json)
+      .filter((mapping) => JSON.stringify(followImport(mapping.EventSourceArn, synth.stateful$)) === JSON.stringify(queueArn))
+      .map((mapping) => {
+        const name = mapping.FunctionName as { Ref?: string };
+        const fn = functions.find((candidate) => candidate.logicalId === name.Ref);
+        expect(fn, `consumer ${JSON.stringify(name)}`).toBeDefined();
+        return fn!.timeout;
+      });
+    const longest = consumerTimeouts.length > 0 ? Math.max(...consumerTimeouts) : MAX_CONSUMER_TIMEOUT.toSeconds();
+    expect(longest).toBeLessThanOrEqual(MAX_CONSUMER_TIMEOUT.toSeconds());
+    expect(queue().Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * longest);
+  });
+});
+
+describe('audit bucket', () => {
+  const bucket = () => resource(logicalId(synth.stateful.auditBucket));
+
+  it('is versioned and encrypted', () => {
+    expect(bucket().Properties?.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket().Properties?.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [expect.objectContaining({ ServerSideEncryptionByDefault: expect.objectContaining({ SSEAlgorithm: expect.any(String) }) })],
+    });
+  });
+
+  it('blocks every kind of public access', () => {
+    expect(bucket().Properties?.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+  });
+
+  it('denies requests over plain HTTP', () => {
+    synth.statefulTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(synth.stateful.auditBucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('is retained when the stack is deleted, whatever the stage (it is the audit evidence)', () => {
+    expect(bucket().DeletionPolicy).toBe('Retain');
+    expect(bucket().UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('dev stage data lifetime', () => {
+  it('lets a dev stack delete its table and queues, without deletion protection', () => {
+    const table = resource(logicalId(synth.stateful.controlTable));
+    expect(synth.config.stage).toBe('dev');
+    expect(table.DeletionPolicy).toBe('Delete');
+    for (const replica of table.Properties?.Replicas as Json[]) expect(replica.DeletionProtectionEnabled).toBe(false);
+    for (const queue of [synth.stateful.auditQueue, synth.stateful.auditDeadLetters]) expect(resource(logicalId(queue)).DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('no hard-coded physical names', () => {
+  const NAME_PROPERTIES = ['TableName', 'QueueName', 'BucketName', 'FunctionName', 'LogGroupName', 'RoleName', 'TopicName'];
+  const RESOURCE_NAMES: Record<string, string> = {
+    'AWS::DynamoDB::GlobalTable': 'TableName',
+    'AWS::DynamoDB::Table': 'TableName',
+    'AWS::SQS::Queue': 'QueueName',
+    'AWS::S3::Bucket': 'BucketName',
+    'AWS::Lambda::Function': 'FunctionName',
+  };
+
+  const check = (template: CfnTemplate) => {
+    for (const [id, { Type, Properties = {} }] of Object.entries(template.Resources)) {
+      // The resource's own name must be left to CloudFormation...
+      const own = RESOURCE_NAMES[Type];
+      if (own) expect(Properties, `${Type} ${id}`).not.toHaveProperty(own);
+      // ...and a name elsewhere (a permission's FunctionName) must be a reference, never a literal.
+      for (const key of NAME_PROPERTIES) {
+        if (key in Properties) expect(typeof Properties[key], `${Type} ${id}.${key}`).not.toBe('string');
+      }
+    }
+  };
+
+  it('leaves every name in the stateful stack to CloudFormation', () => check(synth.stateful$));
+  it('leaves every name in the stateless stack to CloudFormation', () => check(synth.stateless$));
+});

@@ -1,0 +1,151 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { rmSync } from 'node:fs';
+import { buildApp, type DgovApp } from '../../infra/app.ts';
+import { scratchDir } from '../support/dirs.ts';
+
+/**
+ * Helpers for the infra suite: synthesize the real app in-process, then read its templates
+ * as plain CloudFormation, the way a deployment (or `npm start`) would see them.
+ */
+
+export type Json = Record<string, unknown>;
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Json;
+  Metadata?: Json;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+}
+
+export interface Synthesized extends DgovApp {
+  assembly: CloudAssembly;
+  outdir: string;
+  statefulTemplate: Template;
+  statelessTemplate: Template;
+  /** The same templates as plain JSON. */
+  stateful$: CfnTemplate;
+  stateless$: CfnTemplate;
+  /** Removes the scratch cloud assembly. */
+  dispose(): void;
+}
+
+/** Synthesizes the whole app once (bundling every function) into a scratch dir under .local/tmp. */
+export function synthesize(context: Json = {}): Synthesized {
+  const outdir = scratchDir('infra');
+  const built = buildApp({ outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...context } });
+  const assembly = built.app.synth();
+  const statefulTemplate = Template.fromStack(built.stateful);
+  const statelessTemplate = Template.fromStack(built.stateless);
+  return {
+    ...built,
+    assembly,
+    outdir,
+    statefulTemplate,
+    statelessTemplate,
+    stateful$: statefulTemplate.toJSON() as CfnTemplate,
+    stateless$: statelessTemplate.toJSON() as CfnTemplate,
+    dispose: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+export const logicalId = (element: { node: { defaultChild?: unknown }; stack: { getLogicalId(e: CfnElement): string } }): string =>
+  element.stack.getLogicalId(element.node.defaultChild as CfnElement);
+
+export const resourcesOfType = (template: CfnTemplate, type: string): [string, CfnResource][] =>
+  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+
+export const isIntrinsic = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && /^(Ref|Fn::)/.test(Object.keys(value)[0]!);
+
+export const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** A function this project made: a bundled NodejsFunction (it carries `aws:asset:path`), not a CDK helper. */
+export interface OurFunction {
+  logicalId: string;
+  resource: CfnResource;
+  props: Json;
+  service: string;
+  handler: string;
+  /** The export the Lambda runtime calls: `handler` in `index.handler`. */
+  exportName: string;
+  assetPath: string;
+  timeout: number;
+  variables: Record<string, unknown>;
+}
+
+export function ourFunctions(template: CfnTemplate): OurFunction[] {
+  return resourcesOfType(template, 'AWS::Lambda::Function')
+    .filter(([, resource]) => typeof resource.Metadata?.['aws:asset:path'] === 'string')
+    .map(([id, resource]) => {
+      const props = resource.Properties ?? {};
+      const variables = ((props.Environment as Json | undefined)?.Variables ?? {}) as Record<string, unknown>;
+      const handler = String(props.Handler);
+      return {
+        logicalId: id,
+        resource,
+        props,
+        service: String(variables.POWERTOOLS_SERVICE_NAME),
+        handler,
+        exportName: handler.slice(handler.indexOf('.') + 1),
+        assetPath: String(resource.Metadata!['aws:asset:path']),
+        timeout: Number(props.Timeout),
+        variables,
+      };
+    });
+}
+
+export const QUEUE_URL_PLACEHOLDER = 'https://sqs.cn-north-1.amazonaws.com.cn/000000000000/q';
+
+/**
+ * A function's environment as its code would see it once deployed: literal values kept,
+ * values CloudFormation resolves at deploy time (imports, refs, attributes) replaced by
+ * plausible stand-ins, plus what the Lambda runtime itself provides.
+ */
+export function deployedEnv(variables: Record<string, unknown>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    env[name] = typeof value === 'string' ? value : name.endsWith('_URL') ? QUEUE_URL_PLACEHOLDER : 'placeholder';
+  }
+  return { ...env, AWS_REGION: 'cn-north-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+}
+
+/** Follows an `Fn::ImportValue` in the stateless stack to the value the stateful stack exports. */
+export function followImport(value: unknown, exporter: CfnTemplate): unknown {
+  if (!isIntrinsic(value) || !('Fn::ImportValue' in value)) return value;
+  const name = value['Fn::ImportValue'];
+  const output = Object.values(exporter.Outputs ?? {}).find((candidate) => candidate.Export?.Name === name);
+  if (!output) throw new Error(`no output of the stateful stack exports ${JSON.stringify(name)}`);
+  return output.Value;
+}
+
+export interface PolicyStatement {
+  Effect: string;
+  Action: string[];
+  Resource: unknown[];
+  Condition?: Json;
+}
+
+/** Every statement of every inline policy attached to the function's execution role. */
+export function rolePolicyStatements(template: CfnTemplate, fn: OurFunction): PolicyStatement[] {
+  const role = fn.props.Role as { 'Fn::GetAtt': [string, string] };
+  const roleId = role['Fn::GetAtt'][0];
+  return resourcesOfType(template, 'AWS::IAM::Policy')
+    .filter(([, policy]) => asArray(policy.Properties?.Roles as unknown[]).some((ref) => (ref as Json).Ref === roleId))
+    .flatMap(([, policy]) => (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement)
+    .map((statement) => ({
+      Effect: String(statement.Effect),
+      Action: asArray(statement.Action as string | string[]),
+      Resource: asArray(statement.Resource),
+      ...(statement.Condition ? { Condition: statement.Condition as Json } : {}),
+    }));
+}
+
+export const getAttArn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });

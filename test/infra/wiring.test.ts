@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allRoutes, routesByFunction } from '../../functions/routes.ts';
+import { routeKey } from '../../shared/route-contract.ts';
+import {
+  asArray,
+  followImport,
+  getAttArn,
+  isIntrinsic,
+  logicalId,
+  ourFunctions,
+  resourcesOfType,
+  rolePolicyStatements,
+  synthesize,
+  type CfnResource,
+  type Json,
+  type OurFunction,
+  type PolicyStatement,
+  type Synthesized,
+} from './synth.ts';
+
+let synth: Synthesized;
+let functions: OurFunction[];
+
+beforeAll(() => {
+  synth = synthesize();
+  functions = ourFunctions(synth.stateless$);
+});
+
+afterAll(() => synth?.dispose());
+
+const byService = (service: string): OurFunction => {
+  const fn = functions.find((candidate) => candidate.service === service);
+  if (!fn) throw new Error(`no function with POWERTOOLS_SERVICE_NAME=${service}`);
+  return fn;
+};
+
+/** Statement resources as the stateful stack spells them (imports followed). */
+const resolvedResources = (statement: PolicyStatement): unknown[] => statement.Resource.map((resource) => followImport(resource, synth.stateful$));
+
+const allowedOn = (statements: PolicyStatement[], arn: unknown): string[] =>
+  statements
+    .filter((statement) => statement.Effect === 'Allow' && resolvedResources(statement).some((resource) => JSON.stringify(resource) === JSON.stringify(arn)))
+    .flatMap((statement) => statement.Action);
+
+describe('grants match the environment', () => {
+  it('lets health describe the control table, the audit queue and the audit bucket', () => {
+    const statements = rolePolicyStatements(synth.stateless$, byService('health'));
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.controlTable)))).toContain('dynamodb:DescribeTable');
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.auditQueue)))).toContain('sqs:GetQueueAttributes');
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.auditBucket)))).toContain('s3:ListBucket');
+  });
+
+  it('gives health nothing more: no writes, no wildcards, no resource "*" beyond X-Ray', () => {
+    const statements = rolePolicyStatements(synth.stateless$, byService('health'));
+    const actions = statements.flatMap((statement) => statement.Action);
+    expect(actions).not.toContain('dynamodb:PutItem');
+    expect(actions).not.toContain('s3:PutObject');
+    for (const action of actions) expect(action, 'wildcard action').not.toMatch(/\*/);
+    for (const statement of statements.filter((candidate) => candidate.Resource.includes('*'))) {
+      for (const action of statement.Action) expect(action, 'action on resource "*"').toMatch(/^xray:/);
+    }
+    expect(statements.every((statement) => statement.Effect === 'Allow')).toBe(true);
+  });
+
+  it('grants each function access to exactly the stateful resources named in its environment', () => {
+    const stateful = synth.stateful$.Resources;
+    for (const fn of functions) {
+      // Resources the environment names: an import of the stateful stack's Ref to a resource.
+      const named = new Set(
+        Object.values(fn.variables)
+          .map((value) => followImport(value, synth.stateful$))
+          .filter((value): value is { Ref: string } => isIntrinsic(value) && typeof value.Ref === 'string' && value.Ref in stateful)
+          .map((value) => value.Ref),
+      );
+      // Resources the role may touch: a GetAtt Arn (or Arn/*) of a stateful resource.
+      const granted = new Set(
+        rolePolicyStatements(synth.stateless$, fn)
+          .flatMap(resolvedResources)
+          .map((resource) => JSON.stringify(resource).match(/"Fn::GetAtt":\["([^"]+)","Arn"\]/)?.[1])
+          .filter((id): id is string => id !== undefined && id in stateful),
+      );
+      expect([...granted].sort(), `${fn.service}: granted vs named in env`).toEqual([...named].sort());
+    }
+  });
+});
+
+describe('HTTP API routes from the route contracts', () => {
+  const routes = () => resourcesOfType(synth.stateless$, 'AWS::ApiGatewayV2::Route').map(([, route]) => route);
+  const routeWithKey = (key: string): CfnResource => {
+    const matches = routes().filter((route) => route.Properties?.RouteKey === key);
+    expect(matches, key).toHaveLength(1);
+    return matches[0]!;
+  };
+
+  /** Route → integration → function: the service name of the function a route invokes. */
+  const targetService = (route: CfnResource): string => {
+    const target = route.Properties?.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+    const [prefix, integrationRef] = target['Fn::Join'][1];
+    expect(prefix).toBe('integrations/');
+    const integration = synth.stateless$.Resources[integrationRef.Ref];
+    expect(integration?.Type).toBe('AWS::ApiGatewayV2::Integration');
+    expect(integration?.Properties?.IntegrationType).toBe('AWS_PROXY');
+    expect(integration?.Properties?.PayloadFormatVersion).toBe('2.0');
+    const uri = integration!.Properties!.IntegrationUri as { 'Fn::GetAtt': [string, string] };
+    const fn = functions.find((candidate) => candidate.logicalId === uri['Fn::GetAtt'][0]);
+    expect(fn, JSON.stringify(uri)).toBeDefined();
+    return fn!.service;
+  };
+
+  it('declares one route per contract plus $default, and no other', () => {
+    expect(routes()).toHaveLength(allRoutes.length + 1);
+    expect(routes().map((route) => route.Properties?.RouteKey).sort()).toEqual([...allRoutes.map(routeKey), '$default'].sort());
+  });
+
+  it('sends each route to the function that serves it in routesByFunction', () => {
+    for (const [service, contracts] of Object.entries(routesByFunction)) {
+      for (const contract of contracts) expect(targetService(routeWithKey(routeKey(contract))), routeKey(contract)).toBe(service);
+    }
+  });
+
+  it('sends $default to the fallback function', () => {
+    expect(targetService(routeWithKey('$default'))).toBe('fallback');
+  });
+
+  it('puts the JWT authorizer, with the contract scopes, exactly on routes marked auth: jwt', () => {
+    for (const contract of allRoutes) {
+      const props = routeWithKey(routeKey(contract)).Properties!;
+      if (contract.auth === 'jwt') {
+        expect(props.AuthorizationType, routeKey(contract)).toBe('JWT');
+        expect(asArray(props.AuthorizationScopes as string[]).sort(), routeKey(contract)).toEqual([...(contract.scopes ?? [])].sort());
+      } else {
+        expect(props.AuthorizationType, routeKey(contract)).toBe('NONE');
+      }
+    }
+  });
+
+  it('lets API Gateway invoke every function behind a route', () => {
+    const permissions = resourcesOfType(synth.stateless$, 'AWS::Lambda::Permission').map(([, permission]) => permission.Properties as Json);
+    for (const service of [...Object.keys(routesByFunction), 'fallback']) {
+      const fn = byService(service);
+      const invokers = permissions.filter(
+        (permission) =>
+          permission.Principal === 'apigateway.amazonaws.com' &&
+          permission.Action === 'lambda:InvokeFunction' &&
+          JSON.stringify(permission.FunctionName) === JSON.stringify(getAttArn(fn.logicalId)),
+      );
+      expect(invokers.length, service).toBeGreaterThan(0);
+    }
+  });
+});
