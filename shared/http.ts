@@ -11,7 +11,7 @@ import {
   ValidationError,
   type FieldError,
 } from './errors.ts';
-import { logger, metrics } from './observability.ts';
+import { flushMetrics, logger, metrics } from './observability.ts';
 import { problemResponse } from './problem.ts';
 import type { RouteContract } from './route-contract.ts';
 
@@ -147,17 +147,20 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
       const requestId = (request.internal as Record<string, string>).requestId!;
       request.response = decorate(request.response ?? { statusCode: 204 }, requestId);
       logger.removeKeys(['requestId', 'route']);
+      flushMetrics();
     },
     onError: (request) => {
       const requestId = ((request.internal as Record<string, string>).requestId ??= randomUUID());
       if (request.error instanceof DomainError) {
         logger.info('request refused', { status: request.error.status, problem: request.error.slug, detail: request.error.detail });
+        metrics.addMetric('requestRefused', 'Count', 1);
       } else {
         logger.error('unhandled error', request.error as Error);
         metrics.addMetric('unhandledError', 'Count', 1);
       }
       request.response = decorate(problemResponse(request.error, requestId), requestId);
       logger.removeKeys(['requestId', 'route']);
+      flushMetrics();
     },
   };
 }

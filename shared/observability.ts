@@ -10,3 +10,8 @@ import { maskingReplacer } from './personal-data.ts';
  */
 export const logger = new Logger({ jsonReplacerFn: maskingReplacer });
 export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'dgov' });
+
+/** Emits buffered metrics (EMF on stdout) at the end of an invocation; silent when there are none. */
+export function flushMetrics(): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from './observability.ts';
+import { flushMetrics, logger, metrics } from './observability.ts';
 
 /**
  * Wraps a per-record handler for an SQS event source with ReportBatchItemFailures:
@@ -14,9 +14,15 @@ export function sqsBatchHandler(handleRecord: (record: SQSRecord) => Promise<voi
       await handleRecord(record);
     } catch (error) {
       logger.warn('record failed; SQS will retry it', { messageId: record.messageId, error: (error as Error).message });
+      metrics.addMetric('recordFailed', 'Count', 1);
       throw error;
     }
   };
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, traced, processor, { context, throwOnFullBatchFailure: false });
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    try {
+      return await processPartialResponse(event, traced, processor, { context, throwOnFullBatchFailure: false });
+    } finally {
+      flushMetrics();
+    }
+  };
 }
