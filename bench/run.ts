@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { buildApp } from '../infra/app.ts';
 import { LambdaHost } from '../local/lambda-host.ts';
 import { startRuntime } from '../local/runtime.ts';
+import { localAppContext } from '../local/keys.ts';
 import { synthStacks } from '../local/synth.ts';
 import { freePort } from '../test/support/ports.ts';
 import { scratchDir } from '../test/support/dirs.ts';
@@ -31,7 +32,7 @@ async function time(rounds: number, run: () => Promise<unknown>): Promise<number
 const dir = scratchDir('bench');
 const started = performance.now();
 const runtime = await startRuntime({
-  synth: () => synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out')),
+  synth: () => synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out'), localAppContext(dir)),
   port: 0,
   dataDir: dir,
   dynamodbPort: await freePort(),

@@ -1,3 +1,4 @@
+import * as audit from './commands/audit.ts';
 import * as env from './commands/env.ts';
 import { CliError } from './target.ts';
 
@@ -6,7 +7,7 @@ interface Command {
   run(args: string[], flags: { json: boolean }): Promise<number>;
 }
 
-const commands: Record<string, Command> = { env };
+const commands: Record<string, Command> = { audit, env };
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  dgov ${name.padEnd(10)} ${command.summary}`);
@@ -40,8 +41,12 @@ try {
   if (error instanceof CliError) {
     console.error(`dgov: ${error.message}`);
     process.exitCode = error.exitCode;
+  } else if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+    console.error(`dgov: nothing answers at ${(error as { address?: string; port?: number }).address}:${(error as { port?: number }).port}; is \`npm start\` running?`);
+    process.exitCode = 2;
   } else {
+    // Exit 1 means "the trail is not intact"; anything that went wrong is 2.
     console.error(`dgov: ${(error as Error).stack ?? error}`);
-    process.exitCode = 1;
+    process.exitCode = 2;
   }
 }

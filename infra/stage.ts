@@ -13,11 +13,17 @@ export interface StageConfig {
   logRetentionDays: number;
   /** prod keeps data when a stack is deleted and refuses to delete tables. */
   retainData: boolean;
+  /** Object Lock (compliance mode) retention of audit objects. */
+  auditRetentionDays: number;
+  /** Length of an audit digest period. */
+  auditPeriodMinutes: number;
+  /** `file:/path.pem` makes the app sign audit digests with a key file (the embedded runtime); unset means a KMS key. */
+  auditKeyFile?: string;
 }
 
 const DEFAULTS: Record<StageName, Omit<StageConfig, 'stage'>> = {
-  dev: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 30, retainData: false },
-  prod: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 365, retainData: true },
+  dev: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 30, retainData: false, auditRetentionDays: 180, auditPeriodMinutes: 60 },
+  prod: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 365, retainData: true, auditRetentionDays: 180, auditPeriodMinutes: 60 },
 };
 
 export function stageConfig(app: App): StageConfig {
@@ -31,8 +37,20 @@ export function stageConfig(app: App): StageConfig {
   const primaryRegion = context('primaryRegion') ?? defaults.primaryRegion;
   const replicaRegion = context('replicaRegion') ?? defaults.replicaRegion;
   if (primaryRegion === replicaRegion) throw new Error('primaryRegion and replicaRegion must differ');
+  const positive = (key: string, fallback: number): number => {
+    const value = context(key);
+    if (value === undefined) return fallback;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 1) throw new Error(`${key} must be a positive whole number, got "${value}"`);
+    return number;
+  };
+  const auditKeyFile = context('auditKey');
+  if (auditKeyFile !== undefined && !auditKeyFile.startsWith('file:')) throw new Error('auditKey must be file:/path/to/key.pem (leave it unset for a KMS key)');
   return {
     ...defaults,
+    auditRetentionDays: positive('auditRetentionDays', defaults.auditRetentionDays),
+    auditPeriodMinutes: positive('auditPeriodMinutes', defaults.auditPeriodMinutes),
+    auditKeyFile,
     stage,
     primaryRegion,
     replicaRegion,

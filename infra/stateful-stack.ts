@@ -1,6 +1,8 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { AuditCatalog } from './audit-catalog.ts';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './stage.ts';
@@ -22,6 +24,8 @@ export class StatefulStack extends Stack {
   readonly auditQueue: Queue;
   readonly auditDeadLetters: Queue;
   readonly auditBucket: Bucket;
+  /** Signs audit digests: a KMS key, or the key file the embedded runtime made. */
+  readonly auditSigningKey: { keyId: string; key?: Key };
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -55,13 +59,37 @@ export class StatefulStack extends Stack {
       deadLetterQueue: { queue: this.auditDeadLetters, maxReceiveCount: 5 },
     });
 
+    const auditEncryption = new Key(this, 'AuditEncryptionKey', {
+      description: 'Encrypts the audit bucket',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Compliance-mode Object Lock: nobody, the root account included, can change or delete an
+    // audit object before its retention ends. The digest chain proves what Object Lock protects.
     this.auditBucket = new Bucket(this, 'AuditBucket', {
       versioned: true,
-      encryption: BucketEncryption.S3_MANAGED,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(config.auditRetentionDays)),
+      encryption: BucketEncryption.KMS,
+      encryptionKey: auditEncryption,
+      bucketKeyEnabled: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+
+    if (config.auditKeyFile) this.auditSigningKey = { keyId: config.auditKeyFile };
+    else {
+      const key = new Key(this, 'AuditSigningKey', {
+        description: 'Signs audit digests (ES256)',
+        keySpec: KeySpec.ECC_NIST_P256,
+        keyUsage: KeyUsage.SIGN_VERIFY,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.auditSigningKey = { keyId: key.keyArn, key };
+    }
+
+    new AuditCatalog(this, 'AuditCatalog', { bucket: this.auditBucket, stage: config.stage });
   }
 }

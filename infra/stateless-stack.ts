@@ -1,11 +1,14 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { routesByFunction } from '../functions/routes.ts';
 import { ENV } from '../shared/env-names.ts';
 import { DgovFunction, type DgovFunctionProps } from './constructs/dgov-function.ts';
 import { DgovHttpApi } from './http-api.ts';
 import type { StageConfig } from './stage.ts';
-import type { StatefulStack } from './stateful-stack.ts';
+import { MAX_CONSUMER_TIMEOUT, type StatefulStack } from './stateful-stack.ts';
 
 export interface StatelessStackProps extends StackProps {
   config: StageConfig;
@@ -44,5 +47,28 @@ export class StatelessStack extends Stack {
 
     const openapi = fn('OpenApi', 'openapi', 'GET /openapi.json, generated from the route contracts');
     this.http.addRoutes(openapi, routesByFunction.openapi);
+
+    const auditWriter = fn('AuditWriter', 'audit-writer', 'Stores audit events from the audit queue as gzip JSON Lines objects', {
+      entry: 'functions/audit/writer.ts',
+      timeout: MAX_CONSUMER_TIMEOUT,
+    })
+      .useTable(ENV.controlTable, data.controlTable, 'readWrite')
+      .useBucket(ENV.auditBucket, data.auditBucket, 'readWrite');
+    auditWriter.fn.addEventSource(
+      new SqsEventSource(data.auditQueue, { batchSize: 100, maxBatchingWindow: Duration.seconds(5), reportBatchItemFailures: true }),
+    );
+
+    const auditSeal = fn('AuditSeal', 'audit-seal', 'Closes an audit period: a signed digest chained to the previous one', {
+      entry: 'functions/audit/seal.ts',
+      timeout: Duration.seconds(60),
+    })
+      .useTable(ENV.controlTable, data.controlTable, 'readWrite')
+      .useBucket(ENV.auditBucket, data.auditBucket, 'readWrite')
+      .useSigningKey(ENV.auditKey, data.auditSigningKey);
+    new Rule(this, 'AuditSealSchedule', {
+      description: 'Closes the audit digest period',
+      schedule: Schedule.rate(Duration.minutes(config.auditPeriodMinutes)),
+      targets: [new LambdaFunction(auditSeal.fn)],
+    });
   }
 }

@@ -42,6 +42,8 @@ export interface ResolvedEnvironment {
   queues: Record<string, string>;
   functions: Record<string, string>;
   routes: string[];
+  /** The audit signing key the functions use (`file:…` locally), for `dgov audit seal`. */
+  auditKey?: string;
 }
 
 export interface LocalRuntime {
@@ -285,5 +287,6 @@ function describeEnvironment(
     queues: named('AWS::SQS::Queue'),
     functions: Object.fromEntries([...hosts.values()].map((host) => [roleOf(host.spec.displayName), host.spec.functionName])),
     routes: routes.map((route) => route.routeKey),
+    auditKey: [...hosts.values()].map((host) => host.spec.environment.DGOV_AUDIT_KEY).find(Boolean),
   };
 }

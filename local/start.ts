@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../infra/app.ts';
 import { JavaMissingError } from './embedded-aws.ts';
+import { localAppContext } from './keys.ts';
 import { startRuntime } from './runtime.ts';
 import { synthStacks } from './synth.ts';
 import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
@@ -25,7 +26,7 @@ const say = (line: string) => console.log(`[dgov] ${line}`);
 
 try {
   const runtime = await startRuntime({
-    synth: () => synthStacks((props) => buildApp(props).app, join(dataDir, 'cdk.out')),
+    synth: () => synthStacks((props) => buildApp(props).app, join(dataDir, 'cdk.out'), localAppContext(dataDir)),
     port: Number(values.port ?? process.env.PORT ?? 3000),
     dataDir,
     dynamodbPort: Number(process.env.DGOV_DYNAMODB_PORT ?? 8000),

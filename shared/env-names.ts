@@ -8,6 +8,8 @@ export const ENV = {
   controlTable: 'DGOV_CONTROL_TABLE',
   auditQueueUrl: 'DGOV_AUDIT_QUEUE_URL',
   auditBucket: 'DGOV_AUDIT_BUCKET',
+  /** Audit signing key: a KMS key id or ARN in the cloud, `file:/path.pem` for the embedded runtime. */
+  auditKey: 'DGOV_AUDIT_KEY',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -106,6 +107,13 @@ export class DgovFunction extends Construct {
     else if (access === 'read') bucket.grantRead(this.fn);
     else bucket.grantReadWrite(this.fn);
     this.fn.addEnvironment(envName, bucket.bucketName);
+    return this;
+  }
+
+  /** An asymmetric signing key (kms:Sign, kms:GetPublicKey), or a key file reference passed as is. */
+  useSigningKey(envName: string, signingKey: { keyId: string; key?: IKey }): this {
+    signingKey.key?.grant(this.fn, 'kms:Sign', 'kms:GetPublicKey');
+    this.fn.addEnvironment(envName, signingKey.keyId);
     return this;
   }
 

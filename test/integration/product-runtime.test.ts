@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
 import { startRuntime, type LocalRuntime, type RuntimeOptions } from '../../local/runtime.ts';
+import { localAppContext } from '../../local/keys.ts';
 import { synthStacks } from '../../local/synth.ts';
 import { scratchDir } from '../support/dirs.ts';
 import { freePort } from '../support/ports.ts';
@@ -16,7 +17,7 @@ let runtime: LocalRuntime;
 
 beforeAll(async () => {
   options = {
-    synth: () => synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out')),
+    synth: () => synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out'), localAppContext(dir)),
     port: 0,
     dataDir: dir,
     dynamodbPort: await freePort(),

@@ -1,0 +1,53 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { auditEventSchema, type AuditEvent } from '../../shared/audit.ts';
+import { documents } from '../../shared/aws/dynamodb.ts';
+import { s3 } from '../../shared/aws/s3.ts';
+import { ENV, loadConfig } from '../../shared/config.ts';
+import { flushMetrics, logger, metrics } from '../../shared/observability.ts';
+import { writerConfigSchema } from './config.ts';
+import { writeBatch, type WriterPorts } from './domain.ts';
+import { writerPorts } from './store.ts';
+
+/**
+ * The audit queue's consumer: the whole batch becomes one events object. A record that is
+ * not an audit event is reported as failed (and after maxReceiveCount lands in the DLQ, where
+ * an alarm sees it); if the object cannot be written, every record is retried.
+ */
+export const makeWriteAuditBatch =
+  (region: string, ports: WriterPorts) =>
+  async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
+    const failed: string[] = [];
+    const batch: { messageId: string; event: AuditEvent }[] = [];
+    for (const record of event.Records) {
+      let parsed: ReturnType<typeof auditEventSchema.safeParse> | undefined;
+      try {
+        parsed = auditEventSchema.safeParse(JSON.parse(record.body));
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed?.success) batch.push({ messageId: record.messageId, event: parsed.data });
+      else {
+        logger.warn('not an audit event; left for the DLQ', { messageId: record.messageId });
+        failed.push(record.messageId);
+      }
+    }
+    try {
+      const object = await writeBatch(region, batch.map((item) => item.event), ports);
+      if (object) {
+        logger.info('events stored', { key: object.key, events: object.events });
+        metrics.addMetric('auditEventsStored', 'Count', object.events);
+      }
+    } catch (error) {
+      logger.error('events could not be stored; the batch will be retried', error as Error);
+      failed.push(...batch.map((item) => item.messageId));
+    } finally {
+      flushMetrics();
+    }
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+
+const config = loadConfig(writerConfigSchema);
+export const handler = makeWriteAuditBatch(
+  config.region,
+  writerPorts({ s3, documents, bucket: config[ENV.auditBucket], table: config[ENV.controlTable], region: config.region }),
+);
