@@ -54,7 +54,8 @@ function stackedColumns(rows: { label: string; success: number; denied: number; 
       return OUTCOMES.map((outcome) => {
         const h = (row[outcome] / max) * (height - 50);
         y -= h;
-        return h > 0 ? `<rect x="${50 + i * slot + 2}" y="${y.toFixed(1)}" width="${Math.max(1, slot - 4).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${escape(row.label)} ${outcome}: ${row[outcome]}</title></rect>` : '';
+        const barWidth = Math.max(1, Math.min(slot - 4, 48));
+        return h > 0 ? `<rect x="${(50 + i * slot + (slot - barWidth) / 2).toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${escape(row.label)} ${outcome}: ${row[outcome]}</title></rect>` : '';
       }).join('');
     })
     .join('');
@@ -102,7 +103,7 @@ ${status}
 ${stackedColumns(summary.hours.map((h) => ({ label: h.hour, ...h })), 'Events per hour by outcome')}
 ${horizontalBars(summary.actions.slice(0, 20).map((a) => ({ label: a.action, ...a })), 'Events by action and outcome')}
 <h2>Top actors</h2><table id="actors"><tr><th>actor</th><th>events</th><th>denied</th></tr>${summary.actors.map((a) => `<tr><td>${escape(a.actor)}</td><td>${a.events}</td><td>${a.denied}</td></tr>`).join('')}</table>
-<h2>Denials</h2><table id="denial-list"><tr><th>time</th><th>actor</th><th>action</th><th>resource</th></tr>${summary.denials.map((d) => `<tr><td>${escape(d.time)}</td><td>${escape(`${d.actor.kind}:${d.actor.id}`)}</td><td>${escape(d.action)}</td><td>${escape(d.resource)}</td></tr>`).join('')}</table>
+<h2>Denials</h2>${summary.denials.length === 0 ? '<p>None in this window.</p>' : ''}<table id="denial-list"><tr><th>time</th><th>actor</th><th>action</th><th>resource</th></tr>${summary.denials.map((d) => `<tr><td>${escape(d.time)}</td><td>${escape(`${d.actor.kind}:${d.actor.id}`)}</td><td>${escape(d.action)}</td><td>${escape(d.resource)}</td></tr>`).join('')}</table>
 </body></html>
 `;
 }

@@ -1,0 +1,99 @@
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../infra/constructs/dgov-function.ts';
+import { LOCAL_CREDENTIALS } from '../../local/aws-clients.ts';
+import type { ResolvedEnvironment } from '../../local/runtime.ts';
+import type { AuditEvent } from '../../shared/audit.ts';
+import { chromiumPath, renderDom } from '../support/chromium.ts';
+import { scratchDir } from '../support/dirs.ts';
+import { target } from '../support/target.ts';
+
+const embedded = target.name === 'embedded' && Boolean(target.apiUrl);
+
+/** `npx dgov …` against what the e2e `npm start` runs. */
+const dgov = (...args: string[]) => {
+  const result = spawnSync(join(PROJECT_ROOT, 'cli/bin.mjs'), args, { env: { ...process.env, DGOV_LOCAL_DIR: target.localDir }, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+};
+
+describe.skipIf(!embedded)('an auditor using the CLI on the running suite', () => {
+  let env: ResolvedEnvironment;
+  let s3: S3Client;
+  const out = scratchDir('report');
+  const sent: AuditEvent[] = [];
+
+  beforeAll(async () => {
+    env = JSON.parse(readFileSync(join(target.localDir!, 'env.json'), 'utf8')) as ResolvedEnvironment;
+    const options = { region: env.region, credentials: LOCAL_CREDENTIALS };
+    s3 = new S3Client({ ...options, endpoint: env.endpoints.s3, forcePathStyle: true });
+    const sqs = new SQSClient({ ...options, endpoint: env.endpoints.sqs });
+    const now = Date.now();
+    for (let i = 0; i < 12; i++) {
+      sent.push({
+        eventId: randomUUID(),
+        time: new Date(now - i * 1000).toISOString(),
+        actor: { kind: i % 3 === 0 ? 'citizen' : 'client', id: i % 3 === 0 ? 'acc-42' : 'dept-market' },
+        action: i % 4 === 0 ? 'licences.issue' : 'payments.order',
+        resource: `thing/${i}`,
+        outcome: i % 5 === 0 ? 'denied' : 'success',
+        requestId: `journey-${i}`,
+        region: env.region,
+      });
+    }
+    for (let i = 0; i < sent.length; i += 10) {
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: env.queues.auditQueue, Entries: sent.slice(i, i + 10).map((event, j) => ({ Id: String(j), MessageBody: JSON.stringify(event) })) }));
+    }
+    // The writer (fed by the queue's event source mapping) stores them; wait until the query sees all.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const found = dgov('audit', 'query', '--action', '*', '--json').stdout.trim().split('\n').filter(Boolean);
+      if (sent.every((event) => found.some((line) => line.includes(event.eventId)))) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  });
+
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('queries the events the writer stored, filtered, as JSON lines', () => {
+    const result = dgov('audit', 'query', '--actor', 'acc-42', '--json');
+    expect(result.status).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as AuditEvent);
+    expect(events.map((event) => event.eventId).sort()).toEqual(sent.filter((event) => event.actor.id === 'acc-42').map((event) => event.eventId).sort());
+  });
+
+  it('seals the period and verifies the trail intact (exit 0)', () => {
+    const sealed = dgov('audit', 'seal', '--json');
+    expect(sealed.status).toBe(0);
+    expect(JSON.parse(sealed.stdout).objects).toBeGreaterThan(0);
+    const verified = dgov('audit', 'verify', '--grace', '0', '--json');
+    expect(verified.status).toBe(0);
+    expect(JSON.parse(verified.stdout).ok).toBe(true);
+  });
+
+  it.skipIf(!chromiumPath)('writes a report page that headless Chromium renders with its charts', () => {
+    const file = join(out, 'audit.html');
+    const result = dgov('audit', 'report', '--out', file);
+    expect(result.status).toBe(0);
+    const dom = renderDom(`file://${file}`);
+    expect(dom).toContain('Intact: every hash, link and signature verified');
+    expect(dom.match(/<svg/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(Number(/id="total">(\d+)</.exec(dom)?.[1])).toBeGreaterThanOrEqual(sent.length);
+    expect(Number(/id="denials">(\d+)</.exec(dom)?.[1])).toBeGreaterThanOrEqual(sent.filter((event) => event.outcome === 'denied').length);
+    expect(dom).toContain('citizen:acc-42');
+  });
+
+  it('exits 1 and names an events object that was changed', async () => {
+    const key = (await s3.send(new ListObjectsV2Command({ Bucket: env.buckets.auditBucket, Prefix: 'events/' }))).Contents![0]!.Key!;
+    const bytes = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: env.buckets.auditBucket, Key: key }))).Body!.transformToByteArray());
+    await s3.send(new PutObjectCommand({ Bucket: env.buckets.auditBucket, Key: key, Body: Buffer.concat([bytes, Buffer.from([0])]) }));
+    const result = dgov('audit', 'verify');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`MODIFIED  ${key}`);
+    expect(result.stdout).toContain('NOT INTACT');
+  });
+});
