@@ -60,7 +60,7 @@ export class StatelessStack extends Stack {
 
     const auditSeal = fn('AuditSeal', 'audit-seal', 'Closes an audit period: a signed digest chained to the previous one', {
       entry: 'functions/audit/seal.ts',
-      timeout: Duration.seconds(60),
+      timeout: Duration.seconds(30),
     })
       .useTable(ENV.controlTable, data.controlTable, 'readWrite')
       .useBucket(ENV.auditBucket, data.auditBucket, 'readWrite')
