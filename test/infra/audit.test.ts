@@ -1,0 +1,101 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from './synth.ts';
+
+let cloud: Synthesized;
+let local: Synthesized;
+
+beforeAll(() => {
+  cloud = synthesize({ auditRetentionDays: 400, auditPeriodMinutes: 15 });
+  local = synthesize({ auditKey: 'file:/tmp/dgov-test/audit.pem' });
+});
+afterAll(() => {
+  cloud?.dispose();
+  local?.dispose();
+});
+
+describe('the audit bucket', () => {
+  it('locks objects in compliance mode for the configured retention', () => {
+    cloud.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } } },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('defaults to 180 days of retention', () => {
+    local.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', { ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 180 } } } });
+  });
+
+  it('is encrypted with a customer-managed KMS key that rotates', () => {
+    const key = logicalId(cloud.stateful.auditBucket.encryptionKey as never);
+    cloud.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAttArn(key) }, BucketKeyEnabled: true }] },
+    });
+    cloud.statefulTemplate.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, KeySpec: Match.absent() });
+  });
+});
+
+describe('the audit signing key', () => {
+  it('is a KMS ECC_NIST_P256 signing key that only the seal function may use', () => {
+    cloud.statefulTemplate.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    const signingKey = getAttArn(logicalId(cloud.stateful.auditSigningKey.key!));
+    for (const fn of ourFunctions(cloud.stateless$)) {
+      const actions = rolePolicyStatements(cloud.stateless$, fn)
+        .filter((statement) => JSON.stringify(statement.Resource).includes(JSON.stringify(signingKey).slice(1, -1)) || JSON.stringify(statement.Resource).includes('AuditSigningKey'))
+        .flatMap((statement) => statement.Action);
+      if (fn.service === 'audit-seal') expect(actions.sort()).toEqual(['kms:GetPublicKey', 'kms:Sign']);
+      else expect(actions, fn.service).toEqual([]);
+    }
+  });
+
+  it('is a key file for the embedded runtime, with no KMS signing key in the template', () => {
+    expect(resourcesOfType(local.stateful$, 'AWS::KMS::Key').filter(([, key]) => key.Properties?.KeyUsage === 'SIGN_VERIFY')).toEqual([]);
+    const seal = ourFunctions(local.stateless$).find((fn) => fn.service === 'audit-seal')!;
+    expect(seal.variables.DGOV_AUDIT_KEY).toBe('file:/tmp/dgov-test/audit.pem');
+  });
+});
+
+describe('the audit functions', () => {
+  it('feeds the writer from the audit queue in batches, reporting failed items', () => {
+    cloud.statelessTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('closes a period on the configured schedule', () => {
+    cloud.statelessTemplate.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+    local.statelessTemplate.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+  });
+});
+
+describe('Athena', () => {
+  it('declares a Glue table over events/ with partition projection by hour', () => {
+    cloud.statefulTemplate.hasResourceProperties('AWS::Glue::Table', {
+      DatabaseName: 'dgov_dev_audit',
+      TableInput: Match.objectLike({
+        Name: 'audit_events',
+        PartitionKeys: [{ Name: 'hour', Type: 'string' }],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.hour.type': 'date',
+          'projection.hour.format': 'yyyy/MM/dd/HH',
+          'storage.location.template': Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('events/\\$\\{hour\\}/$')])]) }),
+        }),
+        StorageDescriptor: Match.objectLike({ SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' }) }),
+      }),
+    });
+  });
+});
+
+describe('stage config for audit', () => {
+  it('refuses an audit key that is not a file reference', () => {
+    expect(() => synthesize({ auditKey: 'alias/something' })).toThrow(/auditKey must be file:/);
+  });
+
+  it('refuses a retention that is not a positive whole number', () => {
+    expect(() => synthesize({ auditRetentionDays: '0' })).toThrow(/auditRetentionDays must be a positive whole number/);
+  });
+});
