@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { sealConfigSchema, writerConfigSchema } from './audit/config.ts';
 import { configSchema as health } from './health/config.ts';
+import { configSchema as identity } from './identity/config.ts';
 import { configSchema as openapi } from './openapi/config.ts';
 
 /**
@@ -11,6 +12,7 @@ export const configSchemas: Record<string, z.ZodMiniObject> = {
   fallback: z.object({}),
   health,
   openapi,
+  identity,
   'audit-writer': writerConfigSchema,
   'audit-seal': sealConfigSchema,
 };

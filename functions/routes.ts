@@ -1,5 +1,6 @@
 import type { RouteContract } from '../shared/route-contract.ts';
 import { getHealthRoute } from './health/contract.ts';
+import { identityRoutes } from './identity/contract.ts';
 import { getOpenApiRoute } from './openapi/contract.ts';
 
 /**
@@ -10,6 +11,7 @@ import { getOpenApiRoute } from './openapi/contract.ts';
 export const routesByFunction = {
   health: [getHealthRoute],
   openapi: [getOpenApiRoute],
+  identity: identityRoutes,
 } as const satisfies Record<string, readonly RouteContract[]>;
 
 export const allRoutes: readonly RouteContract[] = Object.values(routesByFunction).flat();

@@ -2,11 +2,9 @@ import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type IHttpRouteAuthorizer
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
-import type { RouteContract } from '../shared/route-contract.ts';
+import { API_AUDIENCE, type RouteContract } from '../shared/route-contract.ts';
 import type { DgovFunction } from './constructs/dgov-function.ts';
 
-/** Audience the identity service puts in access tokens for this platform's own APIs. */
-export const API_AUDIENCE = 'dgov-api';
 
 /**
  * The public HTTP API: each contract becomes one route on its function, and the
@@ -16,13 +14,17 @@ export class DgovHttpApi extends Construct {
   readonly api: HttpApi;
   private authorizer?: IHttpRouteAuthorizer;
 
-  constructor(scope: Construct, id: string, fallback: DgovFunction) {
+  /** The OpenID issuer the JWT authorizer trusts: the API itself, or https://<domain> when one is set. */
+  readonly issuer: string;
+
+  constructor(scope: Construct, id: string, fallback: DgovFunction, domain?: string) {
     super(scope, id);
     this.api = new HttpApi(this, 'Api', {
       description: 'dgov public HTTP API',
       createDefaultStage: true,
       defaultIntegration: new HttpLambdaIntegration('Fallback', fallback.fn),
     });
+    this.issuer = domain ? `https://${domain}` : this.api.apiEndpoint;
   }
 
   addRoutes(fn: DgovFunction, routes: readonly RouteContract[]): void {
@@ -39,7 +41,7 @@ export class DgovHttpApi extends Construct {
 
   /** Created on first use: the issuer is this API itself, where the identity service lives. */
   private jwtAuthorizer(): IHttpRouteAuthorizer {
-    this.authorizer ??= new HttpJwtAuthorizer('JwtAuthorizer', this.api.apiEndpoint, {
+    this.authorizer ??= new HttpJwtAuthorizer('JwtAuthorizer', this.issuer, {
       jwtAudience: [API_AUDIENCE],
       identitySource: ['$request.header.Authorization'],
     });

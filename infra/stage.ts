@@ -19,6 +19,8 @@ export interface StageConfig {
   auditPeriodMinutes: number;
   /** `file:/path.pem` makes the app sign audit digests with a key file (the embedded runtime); unset means a KMS key. */
   auditKeyFile?: string;
+  /** Token signing keys as `file:/a.pem[,file:/b.pem]` (the embedded runtime; the first signs); unset means a KMS key. */
+  tokenKeyFiles?: string;
 }
 
 const DEFAULTS: Record<StageName, Omit<StageConfig, 'stage'>> = {
@@ -46,11 +48,16 @@ export function stageConfig(app: App): StageConfig {
   };
   const auditKeyFile = context('auditKey');
   if (auditKeyFile !== undefined && !auditKeyFile.startsWith('file:')) throw new Error('auditKey must be file:/path/to/key.pem (leave it unset for a KMS key)');
+  const tokenKeyFiles = context('tokenKeys');
+  if (tokenKeyFiles !== undefined && !tokenKeyFiles.split(',').every((reference) => reference.trim().startsWith('file:'))) {
+    throw new Error('tokenKeys must be file:/path/key.pem[,file:/path/old.pem] (leave it unset for a KMS key)');
+  }
   return {
     ...defaults,
     auditRetentionDays: positive('auditRetentionDays', defaults.auditRetentionDays),
     auditPeriodMinutes: positive('auditPeriodMinutes', defaults.auditPeriodMinutes),
     auditKeyFile,
+    tokenKeyFiles,
     stage,
     primaryRegion,
     replicaRegion,

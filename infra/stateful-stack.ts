@@ -24,6 +24,10 @@ export class StatefulStack extends Stack {
   readonly auditQueue: Queue;
   readonly auditDeadLetters: Queue;
   readonly auditBucket: Bucket;
+  /** Accounts, clients, sessions, codes and token families of the identity service. */
+  readonly identityTable: TableV2;
+  /** Signs access and ID tokens: a KMS key, or the key files the embedded runtime made. */
+  readonly tokenSigningKey: { keyId: string; key?: Key };
   /** Signs audit digests: a KMS key, or the key file the embedded runtime made. */
   readonly auditSigningKey: { keyId: string; key?: Key };
 
@@ -41,6 +45,26 @@ export class StatefulStack extends Stack {
       deletionProtection: config.retainData,
       removalPolicy,
     });
+
+    this.identityTable = new TableV2(this, 'IdentityTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: config.retainData,
+      removalPolicy,
+    });
+    if (config.tokenKeyFiles) this.tokenSigningKey = { keyId: config.tokenKeyFiles };
+    else {
+      const key = new Key(this, 'TokenSigningKey', {
+        description: 'Signs access and ID tokens (ES256)',
+        keySpec: KeySpec.ECC_NIST_P256,
+        keyUsage: KeyUsage.SIGN_VERIFY,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.tokenSigningKey = { keyId: key.keyArn, key };
+    }
 
     this.auditDeadLetters = new Queue(this, 'AuditDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,

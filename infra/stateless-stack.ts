@@ -37,7 +37,7 @@ export class StatelessStack extends Stack {
       }));
 
     const fallback = fn('Fallback', 'fallback', 'Answers unknown routes with problem+json 404/405');
-    this.http = new DgovHttpApi(this, 'Http', fallback);
+    this.http = new DgovHttpApi(this, 'Http', fallback, config.domain);
 
     const health = fn('Health', 'health', 'GET /health: the state of every dependency')
       .useTable(ENV.controlTable, data.controlTable, 'describe')
@@ -47,6 +47,14 @@ export class StatelessStack extends Stack {
 
     const openapi = fn('OpenApi', 'openapi', 'GET /openapi.json, generated from the route contracts');
     this.http.addRoutes(openapi, routesByFunction.openapi);
+
+    const identity = fn('Identity', 'identity', 'OpenID Connect provider: one sign-on for the whole province', { memorySize: 1024 })
+      .useTable(ENV.identityTable, data.identityTable, 'readWrite')
+      .useTable(ENV.controlTable, data.controlTable, 'readWrite')
+      .useQueue(ENV.auditQueueUrl, data.auditQueue, 'send')
+      .useSigningKey(ENV.tokenKeys, data.tokenSigningKey)
+      .setEnv(ENV.issuer, this.http.issuer);
+    this.http.addRoutes(identity, routesByFunction.identity);
 
     const auditWriter = fn('AuditWriter', 'audit-writer', 'Stores audit events from the audit queue as gzip JSON Lines objects', {
       entry: 'functions/audit/writer.ts',

@@ -18,4 +18,5 @@ export function ensureSigningKey(path: string): string {
 /** CDK context for synthesizing the app to run locally: key files instead of KMS keys. */
 export const localAppContext = (dataDir: string): Record<string, string> => ({
   auditKey: `file:${ensureSigningKey(join(dataDir, 'keys', 'audit-signing.pem'))}`,
+  tokenKeys: `file:${ensureSigningKey(join(dataDir, 'keys', 'token-signing.pem'))}`,
 });

@@ -10,6 +10,11 @@ export const ENV = {
   auditBucket: 'DGOV_AUDIT_BUCKET',
   /** Audit signing key: a KMS key id or ARN in the cloud, `file:/path.pem` for the embedded runtime. */
   auditKey: 'DGOV_AUDIT_KEY',
+  identityTable: 'DGOV_IDENTITY_TABLE',
+  /** Token signing keys, comma-separated (KMS ids/ARNs or file:…): the first signs, all are published. */
+  tokenKeys: 'DGOV_TOKEN_KEYS',
+  /** The OpenID issuer: the API's public base URL. */
+  issuer: 'DGOV_ISSUER',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',

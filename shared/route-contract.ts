@@ -25,3 +25,6 @@ export interface RouteContract {
 
 export const defineRoute = <C extends RouteContract>(contract: C): C => contract;
 export const routeKey = (route: Pick<RouteContract, 'method' | 'path'>) => `${route.method} ${route.path}`;
+
+/** Audience of access tokens for this platform's own APIs; the HTTP API's JWT authorizer requires it. */
+export const API_AUDIENCE = 'dgov-api';

@@ -1,0 +1,240 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { auditEmitter, sqsAuditSender } from '../../shared/audit.ts';
+import { accessTokenVerifier, bearerToken } from '../../shared/auth/verifier.ts';
+import { documents } from '../../shared/aws/dynamodb.ts';
+import { ENV, loadConfig } from '../../shared/config.ts';
+import { signerFor } from '../../shared/crypto/kms-signer.ts';
+import { NotFoundError, RateLimitedError } from '../../shared/errors.ts';
+import { httpHandler, json, type HttpRequest, type HttpResult, type RouteHandler } from '../../shared/http.ts';
+import { API_AUDIENCE } from '../../shared/route-contract.ts';
+import { configSchema } from './config.ts';
+import * as routes from './contract.ts';
+import {
+  activeSession,
+  authenticate,
+  authenticateClient,
+  clientCredentialsGrant,
+  exchangeCode,
+  issueCode,
+  LoginFailedError,
+  logout,
+  OAuthError,
+  refreshGrant,
+  registerAccount,
+  revokeToken,
+  startSession,
+  UntrustedRedirectError,
+  validateAuthorization,
+  type ClientCredentials,
+  type IdentityDeps,
+} from './domain.ts';
+import { errorPage, loginPage, PAGE_HEADERS, signedOutPage } from './pages.ts';
+import { hashSecret, newSecret } from './passwords.ts';
+import { dynamoIdentityStore } from './store.ts';
+
+const config = loadConfig(configSchema);
+const issuer = config[ENV.issuer].replace(/\/$/, '');
+const signers = config[ENV.tokenKeys].split(',').map((reference) => signerFor(reference.trim()));
+const deps: IdentityDeps = {
+  store: dynamoIdentityStore(documents, { identity: config[ENV.identityTable], control: config[ENV.controlTable] }),
+  signer: signers[0]!,
+  issuer,
+  audience: API_AUDIENCE,
+  audit: auditEmitter(sqsAuditSender(config[ENV.auditQueueUrl]), config.region),
+};
+// Every key is published until it is removed from the list: a rotated-out key stays until its tokens expire.
+const publishedKeys = () => Promise.all(signers.map((signer) => signer.publicJwk().then((jwk) => ({ ...jwk, use: 'sig' }))));
+const verifyAccess = accessTokenVerifier({ issuer, audience: API_AUDIENCE, keys: publishedKeys, isRevoked: (jti) => deps.store.isDenied(jti) });
+
+const SSO_COOKIE = 'dgov_sso';
+const CSRF_COOKIE = 'dgov_login_csrf';
+const secureCookies = !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(issuer);
+const cookie = (name: string, value: string, maxAge: number) =>
+  `${name}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secureCookies ? '; Secure' : ''}`;
+const readCookie = (request: HttpRequest<unknown, unknown, unknown>, name: string) =>
+  (request.raw.cookies ?? request.headers.cookie?.split(';') ?? []).map((item) => item.trim().split('=')).find(([key]) => key === name)?.[1];
+
+const OAUTH_HEADERS = { 'cache-control': 'no-store', pragma: 'no-cache' };
+const oauthError = (error: OAuthError): HttpResult =>
+  json(error.status, { error: error.error, error_description: error.description }, { ...OAUTH_HEADERS, ...(error.status === 401 ? { 'www-authenticate': 'Basic realm="dgov"' } : {}) });
+const html = (statusCode: number, body: string, extra: Record<string, string> = {}, cookies?: string[]): HttpResult => ({ statusCode, headers: { ...PAGE_HEADERS, ...extra }, body, ...(cookies ? { cookies } : {}) });
+const redirect = (location: string, cookies?: string[]): HttpResult => ({ statusCode: 302, headers: { location, 'cache-control': 'no-store' }, body: '', ...(cookies ? { cookies } : {}) });
+const withParams = (uri: string, params: Record<string, string | undefined>) => {
+  const url = new URL(uri);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  return url.toString();
+};
+
+/** client_secret_basic, or client_id/client_secret in the form. */
+function clientCredentials(request: HttpRequest<Record<string, string>, unknown, unknown>): ClientCredentials {
+  const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  if (basic) {
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return { clientId: decodeURIComponent(decoded.slice(0, colon)), clientSecret: decodeURIComponent(decoded.slice(colon + 1)) };
+  }
+  return { clientId: request.body.client_id, clientSecret: request.body.client_secret };
+}
+
+const oauth =
+  <C extends typeof routes.tokenRoute | typeof routes.revokeRoute | typeof routes.introspectRoute>(run: RouteHandler<C>): RouteHandler<C> =>
+  async (request, context) => {
+    try {
+      return await run(request, context);
+    } catch (error) {
+      if (error instanceof OAuthError) return oauthError(error);
+      throw error;
+    }
+  };
+
+export const discovery: RouteHandler<typeof routes.discoveryRoute> = async () =>
+  json(200, {
+    issuer,
+    authorization_endpoint: `${issuer}/oauth2/authorize`,
+    token_endpoint: `${issuer}/oauth2/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    userinfo_endpoint: `${issuer}/oauth2/userinfo`,
+    revocation_endpoint: `${issuer}/oauth2/revoke`,
+    introspection_endpoint: `${issuer}/oauth2/introspect`,
+    end_session_endpoint: `${issuer}/oauth2/logout`,
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
+    code_challenge_methods_supported: ['S256'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['ES256'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    scopes_supported: ['openid', 'profile', 'offline_access'],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'account_type'],
+  }, { 'cache-control': 'public, max-age=300' });
+
+export const jwks: RouteHandler<typeof routes.jwksRoute> = async () => json(200, { keys: await publishedKeys() }, { 'cache-control': 'public, max-age=300' });
+
+export const createAccount: RouteHandler<typeof routes.createAccountRoute> = async (request) => {
+  const attempts = await deps.store.hit(`register#${request.sourceIp ?? 'unknown'}`, Math.floor(Date.now() / 1000), 60);
+  if (attempts > 10) throw new RateLimitedError('too many registrations from this address; wait a minute', 60);
+  const accountId = await registerAccount(request.body, deps, request.requestId);
+  return json(201, { accountId });
+};
+
+async function authorizeOrLogin(params: Record<string, string>, request: HttpRequest<unknown, unknown, unknown>, loginError?: string, status = 200): Promise<HttpResult> {
+  let authorization;
+  try {
+    authorization = await validateAuthorization(params, deps);
+  } catch (error) {
+    if (error instanceof UntrustedRedirectError) return html(400, errorPage(error.message));
+    const redirectTo = (error as { redirect?: { redirectUri: string; state?: string } }).redirect;
+    if (error instanceof OAuthError && redirectTo) return redirect(withParams(redirectTo.redirectUri, { error: error.error, error_description: error.description, state: redirectTo.state }));
+    throw error;
+  }
+  const session = await activeSession(readCookie(request, SSO_COOKIE), deps);
+  if (session && !loginError) {
+    const code = await issueCode(authorization, session, deps);
+    return redirect(withParams(authorization.redirectUri, { code, state: authorization.state, iss: issuer }));
+  }
+  const csrf = newSecret(18);
+  return html(status, loginPage(params, authorization.client.clientId, csrf, loginError), {}, [cookie(CSRF_COOKIE, hashSecret(csrf), 900)]);
+}
+
+export const authorize: RouteHandler<typeof routes.authorizeRoute> = async (request) => authorizeOrLogin(request.query, request);
+
+export const login: RouteHandler<typeof routes.loginRoute> = async (request) => {
+  const { username = '', password = '', csrf = '', ...params } = request.body;
+  // Double-submit anti-forgery: the form's token must hash to the cookie set with the form.
+  if (!csrf || readCookie(request, CSRF_COOKIE) !== hashSecret(csrf)) return authorizeOrLogin(params, request, 'The sign-in form expired. Please try again.', 400);
+  let account;
+  try {
+    account = await authenticate(username, password, { sourceIp: request.sourceIp ?? 'unknown', requestId: request.requestId }, deps);
+  } catch (error) {
+    if (error instanceof LoginFailedError) return authorizeOrLogin(params, request, 'The ID number (or credit code) or the password is not right, or the account is locked for a while.', 401);
+    throw error;
+  }
+  const { cookie: value } = await startSession(account, deps);
+  const ssoCookie = cookie(SSO_COOKIE, value, 8 * 3600);
+  const result = await authorizeOrLogin(params, { ...request, raw: { ...request.raw, cookies: [`${SSO_COOKIE}=${value}`] } });
+  return { ...result, cookies: [...(result.cookies ?? []), ssoCookie] };
+};
+
+export const token: RouteHandler<typeof routes.tokenRoute> = oauth(async (request) => {
+  const form = request.body;
+  const client = await authenticateClient(clientCredentials(request), deps);
+  switch (form.grant_type) {
+    case 'authorization_code':
+      return json(200, await exchangeCode(form, client, deps, request.requestId), OAUTH_HEADERS);
+    case 'client_credentials':
+      return json(200, await clientCredentialsGrant(form, client, deps, request.requestId), OAUTH_HEADERS);
+    case 'refresh_token':
+      return json(200, await refreshGrant(form, client, deps, request.requestId), OAUTH_HEADERS);
+    case undefined:
+      throw new OAuthError('invalid_request', 'grant_type is required');
+    default:
+      throw new OAuthError('unsupported_grant_type', `grant_type ${form.grant_type} is not supported`);
+  }
+});
+
+const activeAccess = async (value: string) => {
+  try {
+    return await verifyAccess(value);
+  } catch {
+    return undefined;
+  }
+};
+
+export const revoke: RouteHandler<typeof routes.revokeRoute> = oauth(async (request) => {
+  const client = await authenticateClient(clientCredentials(request), deps);
+  await revokeToken(request.body, client, deps, request.requestId, activeAccess);
+  return { statusCode: 200, headers: OAUTH_HEADERS, body: '' };
+});
+
+export const introspect: RouteHandler<typeof routes.introspectRoute> = oauth(async (request) => {
+  await authenticateClient(clientCredentials(request), deps, true);
+  const value = request.body.token;
+  if (!value) throw new OAuthError('invalid_request', 'token is required');
+  const access = request.body.token_type_hint === 'refresh_token' ? undefined : await activeAccess(value);
+  if (access) {
+    const { iss, sub, aud, exp, iat, jti, scope, client_id, department } = access;
+    return json(200, { active: true, token_type: 'Bearer', iss, sub, aud, exp, iat, jti, scope, client_id, ...(department ? { department } : {}) }, OAUTH_HEADERS);
+  }
+  const refresh = await deps.store.refresh(hashSecret(value));
+  const family = refresh && (await deps.store.family(refresh.familyId));
+  const active = Boolean(refresh && !refresh.used && family && !family.revoked && refresh.expiresAt > Math.floor(Date.now() / 1000));
+  return json(200, active ? { active, token_type: 'refresh_token', sub: refresh!.sub, client_id: refresh!.clientId, scope: refresh!.scope, exp: refresh!.expiresAt, iss: issuer } : { active: false }, OAUTH_HEADERS);
+});
+
+export const userinfo: RouteHandler<typeof routes.userinfoRoute> = async (request) => {
+  const claims = await verifyAccess(bearerToken(request.headers.authorization));
+  const account = await deps.store.account(claims.sub);
+  if (!account) return json(200, { sub: claims.sub, client_id: claims.client_id });
+  return json(200, { sub: account.accountId, account_type: account.type, ...(claims.scope.split(' ').includes('profile') ? { name: account.name } : {}) });
+};
+
+const endSession: RouteHandler<typeof routes.logoutRoute> = async (request) => {
+  await logout(readCookie(request, SSO_COOKIE), deps, request.requestId);
+  const expired = [`${SSO_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secureCookies ? '; Secure' : ''}`];
+  const next = request.query.post_logout_redirect_uri;
+  const client = request.query.client_id ? await deps.store.client(request.query.client_id) : undefined;
+  if (next && client?.redirectUris.includes(next)) return redirect(withParams(next, { state: request.query.state }), expired);
+  return html(200, signedOutPage(), {}, expired);
+};
+
+const byRouteKey: Record<string, (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>> = {
+  'GET /.well-known/openid-configuration': httpHandler(routes.discoveryRoute, discovery),
+  'GET /.well-known/jwks.json': httpHandler(routes.jwksRoute, jwks),
+  'POST /identity/accounts': httpHandler(routes.createAccountRoute, createAccount),
+  'GET /oauth2/authorize': httpHandler(routes.authorizeRoute, authorize),
+  'POST /oauth2/authorize': httpHandler(routes.loginRoute, login),
+  'POST /oauth2/token': httpHandler(routes.tokenRoute, token),
+  'POST /oauth2/revoke': httpHandler(routes.revokeRoute, revoke),
+  'POST /oauth2/introspect': httpHandler(routes.introspectRoute, introspect),
+  'GET /oauth2/userinfo': httpHandler(routes.userinfoRoute, userinfo),
+  'GET /oauth2/logout': httpHandler(routes.logoutRoute, endSession),
+  'POST /oauth2/logout': httpHandler(routes.logoutPostRoute, endSession as never),
+};
+
+/** One function serves the identity routes; API Gateway tells it which by routeKey. */
+export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> => {
+  const route = byRouteKey[event.routeKey];
+  if (!route) return httpHandler(routes.discoveryRoute, async () => { throw new NotFoundError(`no identity route ${event.routeKey}`); })(event, context);
+  return route(event, context);
+};

@@ -1,0 +1,38 @@
+import { randomBytes, scrypt, timingSafeEqual, createHash } from 'node:crypto';
+
+// scrypt, memory-hard: N=2^15, r=8 takes 32 MiB per hash, a few tens of ms on a Lambda core.
+const N = 2 ** 15;
+const R = 8;
+const P = 1;
+const KEY_LENGTH = 32;
+const MAX_MEMORY = 64 * 1024 * 1024;
+
+const derive = (password: string, salt: Buffer, n: number, r: number, p: number) =>
+  new Promise<Buffer>((resolve, reject) =>
+    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: MAX_MEMORY }, (error, key) => (error ? reject(error) : resolve(key))),
+  );
+
+/** `scrypt$N$r$p$salt$hash`, a per-account random salt. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, N, R, P);
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64url');
+  const actual = await derive(password, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p));
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/**
+ * A hash of a password nobody has, checked when the account does not exist, so an unknown
+ * account costs the same scrypt work as a wrong password and answers in comparable time.
+ */
+export const decoyHash = hashPassword(randomBytes(24).toString('base64url'));
+
+/** Codes, refresh tokens, sessions and client secrets are random and long: SHA-256 suffices. */
+export const hashSecret = (value: string): string => createHash('sha256').update(value).digest('base64url');
+export const newSecret = (bytes = 32): string => randomBytes(bytes).toString('base64url');
