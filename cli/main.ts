@@ -1,4 +1,5 @@
 import * as audit from './commands/audit.ts';
+import * as clients from './commands/clients.ts';
 import * as env from './commands/env.ts';
 import { CliError } from './target.ts';
 
@@ -7,7 +8,7 @@ interface Command {
   run(args: string[], flags: { json: boolean }): Promise<number>;
 }
 
-const commands: Record<string, Command> = { audit, env };
+const commands: Record<string, Command> = { audit, clients, env };
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  dgov ${name.padEnd(10)} ${command.summary}`);

@@ -68,7 +68,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
   const log = options.log ?? (() => undefined);
   const functionOutput = options.functionOutput ?? ((name, line) => log(`[${name}] ${line}`));
   if (options.fresh) {
-    for (const kept of ['dynamodb', 's3', 'env.json']) rmSync(join(options.dataDir, kept), { recursive: true, force: true });
+    for (const kept of ['dynamodb', 's3', 'env.json', 'demo-clients.json']) rmSync(join(options.dataDir, kept), { recursive: true, force: true });
   }
   mkdirSync(options.dataDir, { recursive: true });
   const stacks = options.synth();

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { buildApp } from '../infra/app.ts';
 import { JavaMissingError } from './embedded-aws.ts';
 import { localAppContext } from './keys.ts';
+import { seedDemoClients } from './seed.ts';
 import { startRuntime } from './runtime.ts';
 import { synthStacks } from './synth.ts';
 import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
@@ -39,6 +40,8 @@ try {
       if (!values.quiet) console.log(`[${name}] ${line}`);
     },
   });
+  const demo = await seedDemoClients(runtime.environment, runtime.clients, dataDir);
+  say(`demo clients (ids and secrets): ${demo}`);
   say('routes:');
   for (const route of runtime.environment.routes) say(`  ${route}`);
   say(`endpoints: ${JSON.stringify(runtime.endpoints)}`);

@@ -1,0 +1,31 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient, type NewClient } from '../functions/identity/clients.ts';
+import { dynamoIdentityStore } from '../functions/identity/store.ts';
+import type { LocalClients } from './aws-clients.ts';
+import type { ResolvedEnvironment } from './runtime.ts';
+
+/** The demo clients `npm start` registers for local use (README, "Demo clients"). */
+export const DEMO_CLIENTS: NewClient[] = [
+  { clientId: 'demo-portal', kind: 'public', scopes: ['openid', 'profile', 'offline_access'], redirectUris: ['http://127.0.0.1:8080/callback'] },
+  { clientId: 'demo-app', kind: 'public', scopes: ['openid', 'profile', 'offline_access'], redirectUris: ['http://127.0.0.1:8081/callback'] },
+  { clientId: 'demo-department', kind: 'confidential', scopes: ['licences:issue', 'payments:orders', 'tickets:act'], redirectUris: [], department: 'dept-market' },
+  { clientId: 'demo-callcentre', kind: 'confidential', scopes: ['open311', 'tickets:act'], redirectUris: [], department: 'dept-12345' },
+];
+
+/**
+ * Registers the demo clients once and keeps their secrets in .local/demo-clients.json, so a
+ * restart neither changes them nor loses them. `--fresh` starts over with new secrets.
+ */
+export async function seedDemoClients(env: ResolvedEnvironment, clients: LocalClients, dataDir: string): Promise<string> {
+  const file = join(dataDir, 'demo-clients.json');
+  const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const store = dynamoIdentityStore(DynamoDBDocumentClient.from(clients.dynamodb), { identity: env.tables.identityTable!, control: env.tables.controlTable! });
+  for (const demo of DEMO_CLIENTS) {
+    if (await store.client(demo.clientId)) continue;
+    known[demo.clientId] = { ...(await createClient(demo, store)), redirect_uris: demo.redirectUris, scopes: demo.scopes.join(' ') };
+  }
+  writeFileSync(file, `${JSON.stringify(known, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
