@@ -19,13 +19,15 @@ export interface StageConfig {
   auditPeriodMinutes: number;
   /** `file:/path.pem` makes the app sign audit digests with a key file (the embedded runtime); unset means a KMS key. */
   auditKeyFile?: string;
+  /** Login attempts one source address may make per minute before 429. */
+  loginAttemptsPerMinute: number;
   /** Token signing keys as `file:/a.pem[,file:/b.pem]` (the embedded runtime; the first signs); unset means a KMS key. */
   tokenKeyFiles?: string;
 }
 
 const DEFAULTS: Record<StageName, Omit<StageConfig, 'stage'>> = {
-  dev: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 30, retainData: false, auditRetentionDays: 180, auditPeriodMinutes: 60 },
-  prod: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 365, retainData: true, auditRetentionDays: 180, auditPeriodMinutes: 60 },
+  dev: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 30, retainData: false, auditRetentionDays: 180, auditPeriodMinutes: 60, loginAttemptsPerMinute: 20 },
+  prod: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 365, retainData: true, auditRetentionDays: 180, auditPeriodMinutes: 60, loginAttemptsPerMinute: 20 },
 };
 
 export function stageConfig(app: App): StageConfig {
@@ -56,6 +58,7 @@ export function stageConfig(app: App): StageConfig {
     ...defaults,
     auditRetentionDays: positive('auditRetentionDays', defaults.auditRetentionDays),
     auditPeriodMinutes: positive('auditPeriodMinutes', defaults.auditPeriodMinutes),
+    loginAttemptsPerMinute: positive('loginAttemptsPerMinute', defaults.loginAttemptsPerMinute),
     auditKeyFile,
     tokenKeyFiles,
     stage,

@@ -53,7 +53,8 @@ export class StatelessStack extends Stack {
       .useTable(ENV.controlTable, data.controlTable, 'readWrite')
       .useQueue(ENV.auditQueueUrl, data.auditQueue, 'send')
       .useSigningKey(ENV.tokenKeys, data.tokenSigningKey)
-      .setEnv(ENV.issuer, this.http.issuer);
+      .setEnv(ENV.issuer, this.http.issuer)
+      .setEnv(ENV.loginAttemptsPerMinute, String(config.loginAttemptsPerMinute));
     this.http.addRoutes(identity, routesByFunction.identity);
 
     const auditWriter = fn('AuditWriter', 'audit-writer', 'Stores audit events from the audit queue as gzip JSON Lines objects', {

@@ -7,4 +7,5 @@ export const configSchema = z.object({
   [ENV.auditQueueUrl]: z.url(),
   [ENV.tokenKeys]: required(),
   [ENV.issuer]: z.url(),
+  [ENV.loginAttemptsPerMinute]: z.optional(z.string().check(z.regex(/^[1-9]\d*$/))),
 });

@@ -13,8 +13,6 @@ export const SSO_SESSION_SECONDS = 8 * 3600;
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
 export const LOCK_AFTER_FAILURES = 5;
 export const LOCK_SECONDS = 15 * 60;
-/** Login attempts one source may make per minute before 429. */
-export const LOGIN_ATTEMPTS_PER_MINUTE = 20;
 
 /** An RFC 6749 error: the token, revoke and introspect endpoints answer these as JSON. */
 export class OAuthError extends Error {
@@ -40,6 +38,8 @@ export interface IdentityDeps {
   issuer: string;
   audience: string;
   audit: EmitAudit;
+  /** Login attempts one source may make per minute before 429. */
+  loginAttemptsPerMinute: number;
   now?: () => number;
 }
 
@@ -78,7 +78,7 @@ export async function registerAccount(input: NewAccount, deps: IdentityDeps, req
 export async function authenticate(username: string, password: string, context: { sourceIp: string; requestId: string }, deps: IdentityDeps): Promise<Account> {
   const now = nowSeconds(deps);
   const attempts = await deps.store.hit(`login#${context.sourceIp}`, now, 60);
-  if (attempts > LOGIN_ATTEMPTS_PER_MINUTE) throw new RateLimitedError('too many login attempts from this address; wait a minute', 60 - (now % 60));
+  if (attempts > deps.loginAttemptsPerMinute) throw new RateLimitedError('too many login attempts from this address; wait a minute', 60 - (now % 60));
   const account = await deps.store.accountByIdentifier(username.trim().toUpperCase());
   // Same scrypt work whether or not the account exists.
   const passwordOk = await verifyPassword(password, account?.passwordHash ?? (await decoyHash));

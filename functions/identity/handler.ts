@@ -28,7 +28,7 @@ import {
   type ClientCredentials,
   type IdentityDeps,
 } from './domain.ts';
-import { errorPage, loginPage, PAGE_HEADERS, signedOutPage } from './pages.ts';
+import { contentSecurityPolicy, errorPage, loginPage, PAGE_HEADERS, signedOutPage } from './pages.ts';
 import { hashSecret, newSecret } from './passwords.ts';
 import { dynamoIdentityStore } from './store.ts';
 
@@ -41,6 +41,7 @@ const deps: IdentityDeps = {
   issuer,
   audience: API_AUDIENCE,
   audit: auditEmitter(sqsAuditSender(config[ENV.auditQueueUrl]), config.region),
+  loginAttemptsPerMinute: Number(config[ENV.loginAttemptsPerMinute] ?? 20),
 };
 // Every key is published until it is removed from the list: a rotated-out key stays until its tokens expire.
 const publishedKeys = () => Promise.all(signers.map((signer) => signer.publicJwk().then((jwk) => ({ ...jwk, use: 'sig' }))));
@@ -134,7 +135,9 @@ async function authorizeOrLogin(params: Record<string, string>, request: HttpReq
     return redirect(withParams(authorization.redirectUri, { code, state: authorization.state, iss: issuer }));
   }
   const csrf = newSecret(18);
-  return html(status, loginPage(params, authorization.client.clientId, csrf, loginError), {}, [cookie(CSRF_COOKIE, hashSecret(csrf), 900)]);
+  return html(status, loginPage(params, authorization.client.clientId, csrf, loginError), { 'content-security-policy': contentSecurityPolicy(authorization.redirectUri) }, [
+    cookie(CSRF_COOKIE, hashSecret(csrf), 900),
+  ]);
 }
 
 export const authorize: RouteHandler<typeof routes.authorizeRoute> = async (request) => authorizeOrLogin(request.query, request);

@@ -1,9 +1,16 @@
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** Pages carry no script and load nothing: the CSP says so. */
+/**
+ * Pages carry no script and load nothing: the CSP says so. The login form posts here and is
+ * answered with a redirect to the client, and browsers apply form-action to that redirect too,
+ * so the client's origin is allowed alongside 'self'.
+ */
+export const contentSecurityPolicy = (formTarget?: string) =>
+  `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${formTarget ? ` ${new URL(formTarget).origin}` : ''}; frame-ancestors 'none'`;
+
 export const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy': contentSecurityPolicy(),
   'cache-control': 'no-store',
 };
 
