@@ -7,7 +7,7 @@ let local: Synthesized;
 
 beforeAll(() => {
   cloud = synthesize({ auditRetentionDays: 400, auditPeriodMinutes: 15 });
-  local = synthesize({ auditKey: 'file:/tmp/dgov-test/audit.pem' });
+  local = synthesize({ auditKey: 'file:/tmp/dgov-test/audit.pem', tokenKeys: 'file:/tmp/dgov-test/token.pem' });
 });
 afterAll(() => {
   cloud?.dispose();

@@ -103,6 +103,7 @@ export function ourFunctions(template: CfnTemplate): OurFunction[] {
 }
 
 export const QUEUE_URL_PLACEHOLDER = 'https://sqs.cn-north-1.amazonaws.com.cn/000000000000/q';
+export const API_ENDPOINT_PLACEHOLDER = 'https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn';
 
 /**
  * A function's environment as its code would see it once deployed: literal values kept,
@@ -112,7 +113,14 @@ export const QUEUE_URL_PLACEHOLDER = 'https://sqs.cn-north-1.amazonaws.com.cn/00
 export function deployedEnv(variables: Record<string, unknown>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(variables)) {
-    env[name] = typeof value === 'string' ? value : name.endsWith('_URL') ? QUEUE_URL_PLACEHOLDER : 'placeholder';
+    env[name] =
+      typeof value === 'string'
+        ? value
+        : JSON.stringify(value).includes('ApiEndpoint')
+          ? API_ENDPOINT_PLACEHOLDER
+          : name.endsWith('_URL')
+            ? QUEUE_URL_PLACEHOLDER
+            : 'placeholder';
   }
   return { ...env, AWS_REGION: 'cn-north-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 }
