@@ -13,6 +13,7 @@ import { synthStacks } from '../local/synth.ts';
 import { freePort } from '../test/support/ports.ts';
 import { scratchDir } from '../test/support/dirs.ts';
 import { auditBench } from './audit.ts';
+import { identityBench } from './identity.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -79,6 +80,7 @@ try {
     ['ratio /health ÷ bare round trips (overhead of gateway + sandbox + middleware)', `${(median(healthSamples) / median(bareSamples)).toFixed(2)}×`],
     ['cold start of the health sandbox + first request, median of 5', `${median(coldSamples).toFixed(0)} ms`],
     ...bundles.map((bundle): [string, string] => [`bundle ${bundle.name} (minified ESM, SDK external; budget 400 KB)`, `${bundle.kb.toFixed(1)} KB`]),
+    ...(await identityBench(runtime)),
     ...(await auditBench()),
   ];
   console.log(`\n| measure (node ${process.version}, ${new Date().toISOString().slice(0, 10)}) | value |\n|---|---|`);

@@ -83,16 +83,18 @@ export async function authenticate(username: string, password: string, context: 
   // Same scrypt work whether or not the account exists.
   const passwordOk = await verifyPassword(password, account?.passwordHash ?? (await decoyHash));
   const actor = { kind: account?.type ?? ('anonymous' as const), id: account?.accountId ?? 'unknown' };
-  if (account) {
-    const state = await deps.store.failures(account.accountId);
-    if (state.lockedUntil && state.lockedUntil > now) {
-      await deps.audit({ actor, action: 'identity.login', resource: `account/${account.accountId}`, outcome: 'denied', requestId: context.requestId, sourceIp: context.sourceIp });
-      throw new LoginFailedError('locked');
-    }
+  // Unknown identifiers get a lock counter of their own: the same reads and writes as a real
+  // account (no timing difference to probe), and guessing identifiers is throttled too.
+  const lockKey = account?.accountId ?? `unknown-${hashSecret(username.trim().toUpperCase())}`;
+  const resource = account ? `account/${account.accountId}` : 'account/unknown';
+  const state = await deps.store.failures(lockKey);
+  if (state.lockedUntil && state.lockedUntil > now) {
+    await deps.audit({ actor, action: 'identity.login', resource, outcome: 'denied', requestId: context.requestId, sourceIp: context.sourceIp });
+    throw new LoginFailedError('locked');
   }
   if (!account || !passwordOk) {
-    if (account) await deps.store.recordFailure(account.accountId, now, LOGIN_WINDOW_SECONDS, LOCK_AFTER_FAILURES, LOCK_SECONDS);
-    await deps.audit({ actor, action: 'identity.login', resource: account ? `account/${account.accountId}` : 'account/unknown', outcome: 'denied', requestId: context.requestId, sourceIp: context.sourceIp });
+    await deps.store.recordFailure(lockKey, now, LOGIN_WINDOW_SECONDS, LOCK_AFTER_FAILURES, LOCK_SECONDS);
+    await deps.audit({ actor, action: 'identity.login', resource, outcome: 'denied', requestId: context.requestId, sourceIp: context.sourceIp });
     throw new LoginFailedError('bad-credentials');
   }
   await deps.store.clearFailures(account.accountId);

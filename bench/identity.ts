@@ -1,0 +1,85 @@
+// Identity figures for `npm run bench`, each beside its raw node:crypto baseline from the same run.
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { signJwt } from '../shared/auth/jwt.ts';
+import { accessTokenVerifier } from '../shared/auth/verifier.ts';
+import { fileSigner } from '../shared/crypto/signer.ts';
+import { ensureSigningKey } from '../local/keys.ts';
+import type { LocalRuntime } from '../local/runtime.ts';
+import { idNumberCheckDigit } from '../shared/identifiers.ts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { authenticate, registerAccount, type IdentityDeps } from '../functions/identity/domain.ts';
+import { dynamoIdentityStore } from '../functions/identity/store.ts';
+import { hashSecret } from '../functions/identity/passwords.ts';
+import { scratchDir } from '../test/support/dirs.ts';
+
+const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+
+/** Operations per second over about `ms` milliseconds, after a warm-up. */
+async function rate(run: () => unknown, ms = 1500): Promise<number> {
+  for (let i = 0; i < 50; i++) await run();
+  let count = 0;
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    await run();
+    count += 1;
+  }
+  return count / ((performance.now() - started) / 1000);
+}
+
+export async function identityBench(runtime: LocalRuntime): Promise<[string, string][]> {
+  const dir = scratchDir('bench-identity');
+  try {
+    const keyFile = ensureSigningKey(join(dir, 'token.pem'));
+    const signer = fileSigner(keyFile);
+    const privateKey = createPrivateKey(readFileSync(keyFile));
+    const publicKey = createPublicKey(privateKey);
+    const jwk = await signer.publicJwk();
+    const claims = { iss: 'https://issuer.example', sub: 'acc-1', aud: 'dgov-api', iat: 0, exp: 4_102_444_800, jti: 'j', scope: 'openid', client_id: 'c' };
+    const payload = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhY2MtMSJ9');
+
+    const issued = await rate(() => signJwt(signer, claims));
+    const rawSign = await rate(() => sign('sha256', payload, privateKey));
+    const token = await signJwt(signer, claims);
+    const verifyToken = accessTokenVerifier({ issuer: claims.iss, audience: 'dgov-api', keys: async () => [jwk] });
+    const verified = await rate(() => verifyToken(token));
+    const rawSignature = sign('sha256', payload, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const rawVerify = await rate(() => verify('sha256', payload, { key: publicKey, dsaEncoding: 'ieee-p1363' }, rawSignature));
+
+    // Login timing: a wrong password and an unknown account must cost the same scrypt work.
+    const store = dynamoIdentityStore(DynamoDBDocumentClient.from(runtime.clients.dynamodb), { identity: runtime.environment.tables.identityTable!, control: runtime.environment.tables.controlTable! });
+    const deps: IdentityDeps = { store, signer, issuer: claims.iss, audience: 'dgov-api', audit: async (input) => ({ ...input, eventId: 'e', time: '', region: '' }), loginAttemptsPerMinute: 1_000_000 };
+    const first17 = '37010219900115900';
+    const idNumber = first17 + idNumberCheckDigit(first17);
+    await registerAccount({ type: 'citizen', idNumber, name: '测试', phone: '13800000000', password: 'Bench-Password-123' }, deps, 'bench').catch(() => undefined);
+    const accountId = (await store.accountByIdentifier(idNumber))!.accountId;
+    const unknownId = `${first17.slice(0, 14)}999X`;
+    const attempt = async (username: string) => {
+      const started = performance.now();
+      await authenticate(username, 'wrong-password-000', { sourceIp: 'bench', requestId: 'bench' }, deps).catch(() => undefined);
+      const elapsed = performance.now() - started;
+      // Keep both unlocked, so every attempt takes the full path.
+      await store.clearFailures(accountId);
+      await store.clearFailures(`unknown-${hashSecret(unknownId)}`);
+      return elapsed;
+    };
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      wrong.push(await attempt(idNumber));
+      unknown.push(await attempt(unknownId));
+    }
+    return [
+      ['tokens issued per second (ES256 JWT through the signer port, key file)', `${issued.toFixed(0)}/s`],
+      ['raw node:crypto ES256 signatures per second, same key', `${rawSign.toFixed(0)}/s (ratio ${(rawSign / issued).toFixed(2)}×)`],
+      ['tokens verified per second (shared verifier: decode, kid, signature, claims)', `${verified.toFixed(0)}/s`],
+      ['raw node:crypto ES256 verifications per second, same key', `${rawVerify.toFixed(0)}/s (ratio ${(rawVerify / verified).toFixed(2)}×)`],
+      ['failed login, wrong password (scrypt N=2^15 + DynamoDB Local), median of 15', `${median(wrong).toFixed(1)} ms`],
+      ['failed login, unknown account (decoy scrypt), median of 15', `${median(unknown).toFixed(1)} ms (ratio ${(median(unknown) / median(wrong)).toFixed(2)}×)`],
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
