@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { sqs } from './aws/sqs.ts';
+import { queues } from './aws/sqs.ts';
 import { DependencyUnavailableError } from './errors.ts';
 import { logger } from './observability.ts';
 
@@ -28,11 +28,11 @@ export type AuditInput = Omit<AuditEvent, 'eventId' | 'time' | 'region'> & { eve
 export type SendAudit = (body: string, eventId: string) => Promise<void>;
 export type EmitAudit = (input: AuditInput) => Promise<AuditEvent>;
 
-/** Sends to the audit queue; the audit writer turns the queue into the signed log. */
+/** Sends to the audit queue (or, when it is unreachable, the other region's); the audit writer turns the queue into the signed log. */
 export const sqsAuditSender =
   (queueUrl: string): SendAudit =>
   async (body, eventId) => {
-    await sqs.send(
+    await queues.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: body,

@@ -10,6 +10,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../../shared/env-names.ts';
+import { grantPeerAccess } from '../replication.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -31,6 +32,8 @@ export interface DgovFunctionProps {
   timeout?: Duration;
   memorySize?: number;
   environment?: Record<string, string>;
+  /** Encrypts the function's log group (the region's operations key); unset leaves CloudWatch's own encryption. */
+  logEncryptionKey?: IKey;
 }
 
 /**
@@ -46,6 +49,7 @@ export class DgovFunction extends Construct {
     super(scope, id);
     const logGroup = new LogGroup(this, 'Logs', {
       retention: retention(props.logRetentionDays),
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: props.removalPolicy,
     });
     this.fn = new NodejsFunction(this, 'Fn', {
@@ -91,6 +95,7 @@ export class DgovFunction extends Construct {
     else if (access === 'read') table.grantReadData(this.fn);
     else table.grantReadWriteData(this.fn);
     this.fn.addEnvironment(envName, table.tableName);
+    grantPeerAccess(this, envName, table, access);
     return this;
   }
 
@@ -99,6 +104,7 @@ export class DgovFunction extends Construct {
     else if (access === 'send') queue.grantSendMessages(this.fn);
     else queue.grantConsumeMessages(this.fn);
     this.fn.addEnvironment(envName, queue.queueUrl);
+    grantPeerAccess(this, envName, queue, access);
     return this;
   }
 

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { clientOptions } from './client-options.ts';
+import { failoverDocumentClient } from './failover.ts';
 
+/** The home region only: what /health probes. */
 export const dynamodb = new DynamoDBClient(clientOptions);
-export const documents = DynamoDBDocumentClient.from(dynamodb, {
-  marshallOptions: { removeUndefinedValues: true },
-});
+/** Items: the home region, failing over to the other region's replica (DGOV_PEER_REGION) when home is unreachable. */
+export const documents = failoverDocumentClient({ home: dynamodb });

@@ -38,11 +38,13 @@ export function verifyEs256(jwk: JsonWebKey, data: Buffer, derSignature: Buffer)
 /** PEM file holding a P-256 private key (PKCS#8 or SEC1). */
 export function fileSigner(path: string): Signer {
   let key: KeyObject | undefined;
+  let jwk: PublicJwk | undefined;
   const load = () => (key ??= createPrivateKey(readFileSync(path)));
+  const publicJwk = () => (jwk ??= publicJwkOf(load()));
   return {
     alg: 'ES256',
-    kid: async () => publicJwkOf(load()).kid,
+    kid: async () => publicJwk().kid,
     sign: async (data) => sign('sha256', data, load()),
-    publicJwk: async () => publicJwkOf(load()),
+    publicJwk: async () => publicJwk(),
   };
 }
