@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { controlTableDenyList } from '../../shared/auth/deny-list.ts';
 import { DependencyUnavailableError } from '../../shared/errors.ts';
 import type { Account, AuthorizationCode, Client, IdentityStore, RefreshToken, SsoSession, TokenFamily } from './model.ts';
 
@@ -216,9 +217,6 @@ export function dynamoIdentityStore(documents: DynamoDBDocumentClient, tables: {
     async deny(jti, exp) {
       await guard(() => documents.send(new PutCommand({ TableName: tables.control, Item: { pk: `deny#${jti}`, sk: 'jti', expiresAt: exp } })));
     },
-    async isDenied(jti) {
-      const { Item } = await guard(() => documents.send(new GetCommand({ TableName: tables.control, Key: { pk: `deny#${jti}`, sk: 'jti' }, ConsistentRead: true })));
-      return Boolean(Item);
-    },
+    isDenied: controlTableDenyList(documents, tables.control),
   };
 }
