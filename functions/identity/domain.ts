@@ -97,7 +97,7 @@ export async function authenticate(username: string, password: string, context: 
     await deps.audit({ actor, action: 'identity.login', resource, outcome: 'denied', requestId: context.requestId, sourceIp: context.sourceIp });
     throw new LoginFailedError('bad-credentials');
   }
-  await deps.store.clearFailures(account.accountId);
+  await deps.store.clearFailures(account.accountId, now, LOGIN_WINDOW_SECONDS);
   await deps.audit({ actor, action: 'identity.login', resource: `account/${account.accountId}`, outcome: 'success', requestId: context.requestId, sourceIp: context.sourceIp });
   return account;
 }
@@ -291,8 +291,14 @@ export async function clientCredentialsGrant(form: Record<string, string | undef
 
 export async function refreshGrant(form: Record<string, string | undefined>, client: Client, deps: IdentityDeps, requestId: string): Promise<TokenResponse> {
   if (!form.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
-  const consumed = await deps.store.consumeRefresh(hashSecret(form.refresh_token));
-  if (!consumed || consumed.token.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'the refresh token is not valid');
+  const tokenHash = hashSecret(form.refresh_token);
+  // Check what can be refused before using the token up: a refused request must leave it usable.
+  const stored = await deps.store.refresh(tokenHash);
+  if (!stored || stored.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'the refresh token is not valid');
+  const scope = form.scope ? form.scope : stored.scope;
+  if (scope.split(' ').some((item) => !stored.scope.split(' ').includes(item))) throw new OAuthError('invalid_scope', 'a refresh cannot widen the scope');
+  const consumed = await deps.store.consumeRefresh(tokenHash);
+  if (!consumed) throw new OAuthError('invalid_grant', 'the refresh token is not valid');
   const { token, reused } = consumed;
   if (reused) {
     await revokeFamily(token.familyId, deps, requestId);
@@ -301,8 +307,6 @@ export async function refreshGrant(form: Record<string, string | undefined>, cli
   }
   const family = await deps.store.family(token.familyId);
   if (!family || family.revoked || token.expiresAt <= nowSeconds(deps)) throw new OAuthError('invalid_grant', 'the refresh token is not valid');
-  const scope = form.scope ? form.scope : token.scope;
-  if (scope.split(' ').some((item) => !token.scope.split(' ').includes(item))) throw new OAuthError('invalid_scope', 'a refresh cannot widen the scope');
   const access = await accessToken(token.sub, client, scope, deps);
   await deps.store.addAccessToFamily(token.familyId, access.jti, access.exp);
   const refresh = await newRefreshToken(token.familyId, client, token.sub, token.scope, deps);

@@ -78,7 +78,7 @@ export interface IdentityStore {
   /** Failed logins in the current window and the lock, if any. */
   failures(accountId: string): Promise<{ count: number; windowStart: number; lockedUntil?: number }>;
   recordFailure(accountId: string, now: number, windowSeconds: number, lockAfter: number, lockSeconds: number): Promise<{ lockedUntil?: number }>;
-  clearFailures(accountId: string): Promise<void>;
+  clearFailures(accountId: string, now: number, windowSeconds: number): Promise<void>;
   /** Counts a hit in a fixed window and returns the count so far. */
   hit(key: string, now: number, windowSeconds: number): Promise<number>;
   putSession(session: SsoSession): Promise<void>;

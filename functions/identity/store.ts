@@ -87,12 +87,11 @@ export function dynamoIdentityStore(documents: DynamoDBDocumentClient, tables: {
       if (total < lockAfter) return {};
       const lockedUntil = now + lockSeconds;
       await put({ pk: `lock#${accountId}`, sk: 'login', lockedUntil, expiresAt: lockedUntil });
-      await this.clearFailures(accountId);
+      await this.clearFailures(accountId, now, windowSeconds);
       return { lockedUntil };
     },
-    async clearFailures(accountId) {
-      const now = Math.floor(Date.now() / 1000);
-      for (const w of [window(now, 900), window(now, 900) - 1]) {
+    async clearFailures(accountId, now, windowSeconds) {
+      for (const w of [window(now, windowSeconds), window(now, windowSeconds) - 1]) {
         await guard(() => documents.send(new DeleteCommand({ TableName: T, Key: { pk: `failures#${accountId}#${w}`, sk: 'login' } })));
       }
     },

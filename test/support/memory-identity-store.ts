@@ -1,0 +1,165 @@
+import type { Account, AuthorizationCode, Client, IdentityStore, RefreshToken, SsoSession, TokenFamily } from '../../functions/identity/model.ts';
+
+/**
+ * An in-memory IdentityStore with the semantics of the DynamoDB adapter (functions/identity/store.ts):
+ * conditional creates answer 'exists', consuming a code or refresh token marks it used and answers
+ * replayed/reused the second time, revoking a family marks it revoked and returns it, the deny-list
+ * remembers a jti. Records are copied in and out, as a table would, so callers cannot mutate them in place.
+ */
+export class MemoryIdentityStore implements IdentityStore {
+  private readonly accountsById = new Map<string, Account>();
+  private readonly accountsByIdentifier = new Map<string, Account>();
+  private readonly clients = new Map<string, Client>();
+  private readonly failureState = new Map<string, { count: number; windowStart: number; lockedUntil?: number }>();
+  private readonly hits = new Map<string, number>();
+  private readonly sessions = new Map<string, SsoSession>();
+  private readonly codes = new Map<string, AuthorizationCode>();
+  private readonly refreshTokens = new Map<string, RefreshToken>();
+  private readonly families = new Map<string, TokenFamily>();
+  private readonly denied = new Map<string, number>();
+
+  async createAccount(account: Account): Promise<'created' | 'exists'> {
+    if (this.accountsByIdentifier.has(account.identifier) || this.accountsById.has(account.accountId)) return 'exists';
+    this.accountsByIdentifier.set(account.identifier, copy(account));
+    this.accountsById.set(account.accountId, copy(account));
+    return 'created';
+  }
+
+  async accountByIdentifier(identifier: string): Promise<Account | undefined> {
+    return maybeCopy(this.accountsByIdentifier.get(identifier));
+  }
+
+  async account(accountId: string): Promise<Account | undefined> {
+    return maybeCopy(this.accountsById.get(accountId));
+  }
+
+  async client(clientId: string): Promise<Client | undefined> {
+    return maybeCopy(this.clients.get(clientId));
+  }
+
+  async putClient(client: Client): Promise<'created' | 'exists'> {
+    if (this.clients.has(client.clientId)) return 'exists';
+    this.clients.set(client.clientId, copy(client));
+    return 'created';
+  }
+
+  async failures(accountId: string): Promise<{ count: number; windowStart: number; lockedUntil?: number }> {
+    return copy(this.failureState.get(accountId) ?? { count: 0, windowStart: 0 });
+  }
+
+  /** Counts failures in a window that opens at the first failure; lockAfter failures in it lock the account. */
+  async recordFailure(accountId: string, now: number, windowSeconds: number, lockAfter: number, lockSeconds: number): Promise<{ lockedUntil?: number }> {
+    const state = this.failureState.get(accountId) ?? { count: 0, windowStart: now };
+    if (state.count === 0 || now - state.windowStart >= windowSeconds) {
+      state.count = 0;
+      state.windowStart = now;
+    }
+    state.count += 1;
+    if (state.count >= lockAfter) {
+      state.lockedUntil = now + lockSeconds;
+      state.count = 0;
+      this.failureState.set(accountId, state);
+      return { lockedUntil: state.lockedUntil };
+    }
+    this.failureState.set(accountId, state);
+    return {};
+  }
+
+  /** Forgets the failure count; a lock stays until it runs out (as in the DynamoDB adapter). */
+  async clearFailures(accountId: string): Promise<void> {
+    const state = this.failureState.get(accountId);
+    if (!state) return;
+    state.count = 0;
+    state.windowStart = 0;
+  }
+
+  async hit(key: string, now: number, windowSeconds: number): Promise<number> {
+    const bucket = `${key}#${Math.floor(now / windowSeconds)}`;
+    const count = (this.hits.get(bucket) ?? 0) + 1;
+    this.hits.set(bucket, count);
+    return count;
+  }
+
+  async putSession(session: SsoSession): Promise<void> {
+    this.sessions.set(session.sessionHash, copy(session));
+  }
+
+  async session(sessionHash: string): Promise<SsoSession | undefined> {
+    return maybeCopy(this.sessions.get(sessionHash));
+  }
+
+  async addFamilyToSession(sessionHash: string, familyId: string): Promise<void> {
+    this.sessions.get(sessionHash)?.families.push(familyId); // the session ended meanwhile: nothing to link
+  }
+
+  async deleteSession(sessionHash: string): Promise<void> {
+    this.sessions.delete(sessionHash);
+  }
+
+  async putCode(code: AuthorizationCode): Promise<void> {
+    this.codes.set(code.codeHash, copy(code));
+  }
+
+  async consumeCode(codeHash: string): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined> {
+    const code = this.codes.get(codeHash);
+    if (!code) return undefined;
+    if (code.used) return { code: copy(code), replayed: true };
+    code.used = true;
+    return { code: copy(code), replayed: false };
+  }
+
+  async linkCodeTokens(codeHash: string, familyId: string, accessJti: string): Promise<void> {
+    const code = this.codes.get(codeHash);
+    if (!code) return;
+    code.familyId = familyId;
+    code.accessJti = accessJti;
+  }
+
+  async putRefresh(token: RefreshToken): Promise<void> {
+    this.refreshTokens.set(token.tokenHash, copy(token));
+  }
+
+  async consumeRefresh(tokenHash: string): Promise<{ token: RefreshToken; reused: boolean } | undefined> {
+    const token = this.refreshTokens.get(tokenHash);
+    if (!token) return undefined;
+    if (token.used) return { token: copy(token), reused: true };
+    token.used = true;
+    return { token: copy(token), reused: false };
+  }
+
+  async refresh(tokenHash: string): Promise<RefreshToken | undefined> {
+    return maybeCopy(this.refreshTokens.get(tokenHash));
+  }
+
+  async putFamily(family: TokenFamily): Promise<void> {
+    this.families.set(family.familyId, copy(family));
+  }
+
+  async family(familyId: string): Promise<TokenFamily | undefined> {
+    return maybeCopy(this.families.get(familyId));
+  }
+
+  async addAccessToFamily(familyId: string, jti: string, exp: number): Promise<void> {
+    const family = this.families.get(familyId);
+    if (!family) throw new Error(`no token family ${familyId}`);
+    family.accessJtis.push({ jti, exp });
+  }
+
+  async revokeFamily(familyId: string): Promise<TokenFamily | undefined> {
+    const family = this.families.get(familyId);
+    if (!family) return undefined;
+    family.revoked = true;
+    return copy(family);
+  }
+
+  async deny(jti: string, exp: number): Promise<void> {
+    this.denied.set(jti, exp);
+  }
+
+  async isDenied(jti: string): Promise<boolean> {
+    return this.denied.has(jti);
+  }
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+const maybeCopy = <T>(value: T | undefined): T | undefined => (value === undefined ? undefined : copy(value));
