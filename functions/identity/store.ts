@@ -30,6 +30,28 @@ export function dynamoIdentityStore(documents: DynamoDBDocumentClient, tables: {
     guard(async () => (await documents.send(new GetCommand({ TableName: T, Key: { pk, sk }, ConsistentRead: consistent }))).Item as (V & { pk: string }) | undefined);
   const put = (item: Record<string, unknown>) => guard(() => documents.send(new PutCommand({ TableName: T, Item: item })));
   const window = (now: number, seconds: number) => Math.floor(now / seconds);
+  /** Flips `used` from false to true atomically; `again` when it was already true (a replay). */
+  const consumeOnce = async <V>(pk: string, sk: string): Promise<{ item: V; again: boolean } | undefined> => {
+    try {
+      const result = await guard(() =>
+        documents.send(
+          new UpdateCommand({
+            TableName: T,
+            Key: { pk, sk },
+            UpdateExpression: 'SET used = :true',
+            ConditionExpression: 'attribute_exists(pk) AND used = :false',
+            ExpressionAttributeValues: { ':true': true, ':false': false },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return { item: result.Attributes as V, again: false };
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+      const item = await get<V>(pk, sk, true);
+      return item ? { item, again: true } : undefined;
+    }
+  };
 
   return {
     async createAccount(account) {
@@ -133,25 +155,8 @@ export function dynamoIdentityStore(documents: DynamoDBDocumentClient, tables: {
     // Codes outlive their 60 s by 10 minutes so that a replay is recognised as one.
     putCode: (code) => put({ pk: `code#${code.codeHash}`, sk: 'code', ...code, expiresAt: code.expiresAt, purgeAt: code.expiresAt + 600 }).then(() => undefined),
     async consumeCode(codeHash) {
-      try {
-        const result = await guard(() =>
-          documents.send(
-            new UpdateCommand({
-              TableName: T,
-              Key: { pk: `code#${codeHash}`, sk: 'code' },
-              UpdateExpression: 'SET used = :true',
-              ConditionExpression: 'attribute_exists(pk) AND used = :false',
-              ExpressionAttributeValues: { ':true': true, ':false': false },
-              ReturnValues: 'ALL_NEW',
-            }),
-          ),
-        );
-        return { code: result.Attributes as AuthorizationCode, replayed: false };
-      } catch (error) {
-        if (!conditionFailed(error)) throw error;
-        const code = await get<AuthorizationCode>(`code#${codeHash}`, 'code', true);
-        return code ? { code, replayed: true } : undefined;
-      }
+      const found = await consumeOnce<AuthorizationCode>(`code#${codeHash}`, 'code');
+      return found && { code: found.item, replayed: found.again };
     },
     async linkCodeTokens(codeHash, familyId, accessJti) {
       await guard(() =>
@@ -161,25 +166,8 @@ export function dynamoIdentityStore(documents: DynamoDBDocumentClient, tables: {
     putRefresh: (token) => put({ pk: `refresh#${token.tokenHash}`, sk: 'refresh', ...token }).then(() => undefined),
     refresh: (tokenHash) => get<RefreshToken>(`refresh#${tokenHash}`, 'refresh', true),
     async consumeRefresh(tokenHash) {
-      try {
-        const result = await guard(() =>
-          documents.send(
-            new UpdateCommand({
-              TableName: T,
-              Key: { pk: `refresh#${tokenHash}`, sk: 'refresh' },
-              UpdateExpression: 'SET used = :true',
-              ConditionExpression: 'attribute_exists(pk) AND used = :false',
-              ExpressionAttributeValues: { ':true': true, ':false': false },
-              ReturnValues: 'ALL_NEW',
-            }),
-          ),
-        );
-        return { token: result.Attributes as RefreshToken, reused: false };
-      } catch (error) {
-        if (!conditionFailed(error)) throw error;
-        const token = await get<RefreshToken>(`refresh#${tokenHash}`, 'refresh', true);
-        return token ? { token, reused: true } : undefined;
-      }
+      const found = await consumeOnce<RefreshToken>(`refresh#${tokenHash}`, 'refresh');
+      return found && { token: found.item, reused: found.again };
     },
     putFamily: (family) => put({ pk: `family#${family.familyId}`, sk: 'family', ...family }).then(() => undefined),
     family: (familyId) => get<TokenFamily>(`family#${familyId}`, 'family', true),
