@@ -44,7 +44,7 @@ export class Resolver {
   private exports = new Map<string, unknown>();
 
   constructor(
-    private readonly stacks: readonly StackTemplate[],
+    stacks: readonly StackTemplate[],
     private readonly lookup: Lookup,
   ) {
     for (const stack of stacks) {
