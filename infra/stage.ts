@@ -10,6 +10,11 @@ export interface StageConfig {
   primaryRegion: string;
   replicaRegion: string;
   domain?: string;
+  /** The Route 53 hosted zone of `domain` (required with it) and its name (default: the domain's parent). */
+  hostedZoneId?: string;
+  hostedZoneName?: string;
+  /** Alarm notifications are e-mailed here (each region's alarm topic); unset: subscribe yourself. */
+  alarmEmail?: string;
   logRetentionDays: number;
   /** prod keeps data when a stack is deleted and refuses to delete tables. */
   retainData: boolean;
@@ -66,5 +71,19 @@ export function stageConfig(app: App): StageConfig {
     replicaRegion,
     account: context('account') ?? process.env.CDK_DEFAULT_ACCOUNT,
     domain: context('domain'),
+    ...dnsConfig(context),
+    alarmEmail: context('alarmEmail'),
   };
+}
+
+/** `-c domain=api.example.gov.cn -c hostedZoneId=Z… [-c hostedZoneName=example.gov.cn]`: all or nothing. */
+function dnsConfig(context: (key: string) => string | undefined): Pick<StageConfig, 'hostedZoneId' | 'hostedZoneName'> {
+  const domain = context('domain');
+  const hostedZoneId = context('hostedZoneId');
+  if (!domain) {
+    if (hostedZoneId) throw new Error('hostedZoneId is set but domain is not: pass -c domain=<name> too');
+    return {};
+  }
+  if (!hostedZoneId) throw new Error(`domain ${domain} needs the Route 53 hosted zone that holds it: -c hostedZoneId=Z…`);
+  return { hostedZoneId, hostedZoneName: context('hostedZoneName') ?? domain.slice(domain.indexOf('.') + 1) };
 }

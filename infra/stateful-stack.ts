@@ -1,8 +1,12 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { AttributeType, Billing, type ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { KeySpec, KeyUsage, type IKey } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, BucketEncryption, ObjectLockRetention, ObjectOwnership, type Bucket } from 'aws-cdk-lib/aws-s3';
 import { AuditCatalog } from './audit-catalog.ts';
+import type { BaseStack } from './base-stack.ts';
+import { multiRegionKey } from './keys.ts';
+import { crossRegionNames, regionRole } from './regions.ts';
+import { globalTable, replicatedBucket, withPeerQueue, type RegionContext } from './replication.ts';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './stage.ts';
@@ -12,6 +16,8 @@ export const MAX_CONSUMER_TIMEOUT = Duration.seconds(30);
 
 export interface StatefulStackProps extends StackProps {
   config: StageConfig;
+  /** This region's base stack: data key, access logs, DR copies. */
+  base: BaseStack;
 }
 
 /**
@@ -19,51 +25,51 @@ export interface StatefulStackProps extends StackProps {
  * functions so that redeploying code can never replace a table.
  */
 export class StatefulStack extends Stack {
+  /** Which region this is, and its base stack. */
+  readonly regionContext: RegionContext;
   /** Idempotency records, rate-limit counters and the token deny-list; items expire by `expiresAt`. */
-  readonly controlTable: TableV2;
+  readonly controlTable: ITableV2;
   readonly auditQueue: Queue;
   readonly auditDeadLetters: Queue;
   readonly auditBucket: Bucket;
   /** Accounts, clients, sessions, codes and token families of the identity service. */
-  readonly identityTable: TableV2;
-  /** Signs access and ID tokens: a KMS key, or the key files the embedded runtime made. */
-  readonly tokenSigningKey: { keyId: string; key?: Key };
-  /** Signs audit digests: a KMS key, or the key file the embedded runtime made. */
-  readonly auditSigningKey: { keyId: string; key?: Key };
+  readonly identityTable: ITableV2;
+  /** Signs access and ID tokens: a multi-Region KMS key (one JWKS in both regions), or the key files the embedded runtime made. */
+  readonly tokenSigningKey: { keyId: string; key?: IKey };
+  /** Signs audit digests: a multi-Region KMS key, or the key file the embedded runtime made. */
+  readonly auditSigningKey: { keyId: string; key?: IKey };
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     const { config } = props;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // Tables are global (declared in the primary region, replicated to the other; PITR 35 days,
+    // deletion protection in prod) and keys multi-Region: see infra/replication.ts and infra/keys.ts.
+    const where = (this.regionContext = { config, role: regionRole(config, this.region), base: props.base });
 
-    this.controlTable = new TableV2(this, 'ControlTable', {
+    this.controlTable = globalTable(this, 'ControlTable', 'control', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billing: Billing.onDemand(),
       timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: config.retainData,
-      removalPolicy,
-    });
+    }, where);
 
-    this.identityTable = new TableV2(this, 'IdentityTable', {
+    this.identityTable = globalTable(this, 'IdentityTable', 'identity', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billing: Billing.onDemand(),
       timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: config.retainData,
-      removalPolicy,
-    });
+    }, where);
     if (config.tokenKeyFiles) this.tokenSigningKey = { keyId: config.tokenKeyFiles };
     else {
-      const key = new Key(this, 'TokenSigningKey', {
+      const key = multiRegionKey(this, 'TokenSigningKey', {
+        role: where.role,
+        alias: crossRegionNames.keyAlias(config.stage, 'token-signing'),
         description: 'Signs access and ID tokens (ES256)',
         keySpec: KeySpec.ECC_NIST_P256,
         keyUsage: KeyUsage.SIGN_VERIFY,
-        removalPolicy: RemovalPolicy.RETAIN,
       });
-      this.tokenSigningKey = { keyId: key.keyArn, key };
+      this.tokenSigningKey = { keyId: key.keyArn, key: key.key };
     }
 
     this.auditDeadLetters = new Queue(this, 'AuditDeadLetters', {
@@ -72,7 +78,10 @@ export class StatefulStack extends Stack {
       enforceSSL: true,
       removalPolicy,
     });
+    const auditQueueName = crossRegionNames.queue(config.stage, 'audit');
     this.auditQueue = new Queue(this, 'AuditQueue', {
+      // Named: the other region's functions fail over to it by name (no cross-region reference).
+      queueName: auditQueueName,
       encryption: QueueEncryption.SQS_MANAGED,
       visibilityTimeout: Duration.seconds(MAX_CONSUMER_TIMEOUT.toSeconds() * 6),
       // A dead letter keeps its first enqueue time: the DLQ must outlive the source queue,
@@ -82,15 +91,17 @@ export class StatefulStack extends Stack {
       removalPolicy,
       deadLetterQueue: { queue: this.auditDeadLetters, maxReceiveCount: 5 },
     });
+    withPeerQueue(this.auditQueue, auditQueueName, where);
 
-    const auditEncryption = new Key(this, 'AuditEncryptionKey', {
+    const auditEncryption = multiRegionKey(this, 'AuditEncryptionKey', {
+      role: where.role,
+      alias: crossRegionNames.keyAlias(config.stage, 'audit'),
       description: 'Encrypts the audit bucket',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }).key;
     // Compliance-mode Object Lock: nobody, the root account included, can change or delete an
     // audit object before its retention ends. The digest chain proves what Object Lock protects.
-    this.auditBucket = new Bucket(this, 'AuditBucket', {
+    // Replicated to the DR copy in the other region (with its retention), RTC 15 minutes.
+    this.auditBucket = replicatedBucket(this, 'AuditBucket', 'audit', {
       versioned: true,
       objectLockEnabled: true,
       objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(config.auditRetentionDays)),
@@ -101,17 +112,18 @@ export class StatefulStack extends Stack {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }, where);
 
     if (config.auditKeyFile) this.auditSigningKey = { keyId: config.auditKeyFile };
     else {
-      const key = new Key(this, 'AuditSigningKey', {
+      const key = multiRegionKey(this, 'AuditSigningKey', {
+        role: where.role,
+        alias: crossRegionNames.keyAlias(config.stage, 'audit-signing'),
         description: 'Signs audit digests (ES256)',
         keySpec: KeySpec.ECC_NIST_P256,
         keyUsage: KeyUsage.SIGN_VERIFY,
-        removalPolicy: RemovalPolicy.RETAIN,
       });
-      this.auditSigningKey = { keyId: key.keyArn, key };
+      this.auditSigningKey = { keyId: key.keyArn, key: key.key };
     }
 
     new AuditCatalog(this, 'AuditCatalog', { bucket: this.auditBucket, stage: config.stage });

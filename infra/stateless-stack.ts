@@ -7,6 +7,9 @@ import { routesByFunction } from '../functions/routes.ts';
 import { ENV } from '../shared/env-names.ts';
 import { DgovFunction, type DgovFunctionProps } from './constructs/dgov-function.ts';
 import { DgovHttpApi } from './http-api.ts';
+import type { BaseStack } from './base-stack.ts';
+import { Operations } from './operations.ts';
+import { regionRole } from './regions.ts';
 import type { StageConfig } from './stage.ts';
 import { MAX_CONSUMER_TIMEOUT, type StatefulStack } from './stateful-stack.ts';
 
@@ -14,6 +17,8 @@ export interface StatelessStackProps extends StackProps {
   config: StageConfig;
   version: string;
   data: StatefulStack;
+  /** This region's base stack: the operations key for log groups and alarms. */
+  base: BaseStack;
 }
 
 /** Code: functions and the HTTP API. Safe to destroy and redeploy at any time. */
@@ -33,6 +38,7 @@ export class StatelessStack extends Stack {
         version: props.version,
         logRetentionDays: config.logRetentionDays,
         removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        logEncryptionKey: props.base.opsKey,
         ...extra,
       }));
 
@@ -79,5 +85,8 @@ export class StatelessStack extends Stack {
       schedule: Schedule.rate(Duration.minutes(config.auditPeriodMinutes)),
       targets: [new LambdaFunction(auditSeal.fn)],
     });
+
+    // Throttling and access logs on the API, alarms, latency DNS, outputs (infra/operations.ts).
+    new Operations(this, 'Operations', { config, role: regionRole(config, this.region), api: this.http.api, opsKey: props.base.opsKey, data });
   }
 }

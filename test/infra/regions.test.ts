@@ -17,29 +17,49 @@ describe('prod with region overrides', () => {
     expect(synth.config).toMatchObject({ stage: 'prod', primaryRegion: PRIMARY, replicaRegion: REPLICA });
   });
 
-  it('synthesizes both stacks, with templates, into the cloud assembly', () => {
-    for (const name of ['dgov-prod-stateful', 'dgov-prod-stateless']) {
-      const artifact = synth.assembly.getStackByName(name);
-      expect(Object.keys((artifact.template as { Resources: Json }).Resources).length, name).toBeGreaterThan(0);
+  it('synthesizes the three stacks of each region, with templates, into the cloud assembly', () => {
+    for (const region of [PRIMARY, REPLICA]) {
+      for (const layer of ['base', 'stateful', 'stateless']) {
+        const name = `dgov-prod-${layer}-${region}`;
+        const artifact = synth.assembly.getStackByName(name);
+        expect(Object.keys((artifact.template as { Resources: Json }).Resources).length, name).toBeGreaterThan(0);
+      }
     }
+    expect(synth.assembly.stacks).toHaveLength(6);
   });
 
-  it('puts both stacks in the primary region', () => {
+  it('puts each region\'s stacks in that region, the primary region\'s first', () => {
     expect(synth.stateful.region).toBe(PRIMARY);
     expect(synth.stateless.region).toBe(PRIMARY);
-    for (const name of ['dgov-prod-stateful', 'dgov-prod-stateless']) {
-      expect(synth.assembly.getStackByName(name).environment.region, name).toBe(PRIMARY);
+    expect(synth.regions.map((region) => [region.region, region.role.primary])).toEqual([
+      [PRIMARY, true],
+      [REPLICA, false],
+    ]);
+    for (const { region, base, stateful, stateless } of synth.regions) {
+      for (const stack of [base, stateful, stateless]) {
+        expect(stack.region, stack.stackName).toBe(region);
+        expect(synth.assembly.getStackByName(stack.stackName).environment.region, stack.stackName).toBe(region);
+      }
     }
   });
 
-  it('creates the control table replica in the primary region', () => {
+  it('creates the control table replica in the primary region and in the replica region', () => {
     const table = synth.stateful$.Resources[logicalId(synth.stateful.controlTable)]!;
-    expect((table.Properties?.Replicas as Json[]).map((replica) => replica.Region)).toContain(PRIMARY);
+    expect((table.Properties?.Replicas as Json[]).map((replica) => replica.Region).sort()).toEqual([PRIMARY, REPLICA].sort());
   });
 
-  it('bundles the functions for the primary region (asset bucket) and leaves no default region behind', () => {
-    for (const fn of ourFunctions(synth.stateless$)) expect(JSON.stringify(fn.props.Code), fn.service).toContain(PRIMARY);
-    expect(JSON.stringify(synth.stateful$)).not.toContain('cn-north');
-    expect(JSON.stringify(synth.stateless$)).not.toContain('cn-north');
+  it('bundles each region\'s functions for that region (asset bucket) and leaves no default region behind', () => {
+    for (const { region, stateless$, stateful$, base$ } of synth.regions) {
+      const functions = ourFunctions(stateless$);
+      expect(functions.length).toBeGreaterThan(0);
+      for (const fn of functions) expect(JSON.stringify(fn.props.Code), `${region} ${fn.service}`).toContain(region);
+      for (const template of [base$, stateful$, stateless$]) expect(JSON.stringify(template)).not.toContain('cn-north');
+    }
+  });
+
+  it('uses the aws partition in ARNs it writes (partition-aware: never a literal aws-cn)', () => {
+    for (const { base$, stateful$, stateless$ } of synth.regions) {
+      for (const template of [base$, stateful$, stateless$]) expect(JSON.stringify(template)).not.toMatch(/arn:aws(-cn)?:/);
+    }
   });
 });

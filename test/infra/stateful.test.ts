@@ -1,7 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crossRegionNames } from '../../infra/regions.ts';
+import { globalTablesOf } from '../../infra/replication.ts';
 import { MAX_CONSUMER_TIMEOUT } from '../../infra/stateful-stack.ts';
-import { followImport, getAttArn, logicalId, ourFunctions, resourcesOfType, synthesize, type CfnTemplate, type Json, type Synthesized } from './synth.ts';
+import { followImport, getAttArn, logicalId, ourFunctions, resourcesOfType, synthesize, type CfnTemplate, type Json, type Synthesized, type SynthesizedRegion } from './synth.ts';
 
 let synth: Synthesized;
 
@@ -39,12 +41,13 @@ describe('control table', () => {
     expect(table().Properties?.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it('has point-in-time recovery on its replica in the stack region', () => {
+  it('has point-in-time recovery, 35 days, on its replicas in the primary and the replica region', () => {
     const replicas = table().Properties?.Replicas as Json[];
     const primary = replicas.find((replica) => replica.Region === synth.config.primaryRegion);
     expect(primary, 'replica in the primary region').toBeDefined();
+    expect(replicas.find((replica) => replica.Region === synth.config.replicaRegion), 'replica in the replica region').toBeDefined();
     for (const replica of replicas) {
-      expect(replica.PointInTimeRecoverySpecification, String(replica.Region)).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(replica.PointInTimeRecoverySpecification, String(replica.Region)).toEqual({ PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 });
     }
   });
 });
@@ -135,12 +138,17 @@ describe('audit bucket', () => {
 });
 
 describe('dev stage data lifetime', () => {
-  it('lets a dev stack delete its table and queues, without deletion protection', () => {
+  it('lets a dev stack delete its table and queues, without deletion protection, in both regions', () => {
     const table = resource(logicalId(synth.stateful.controlTable));
     expect(synth.config.stage).toBe('dev');
     expect(table.DeletionPolicy).toBe('Delete');
+    expect((table.Properties?.Replicas as Json[]).length).toBe(2);
     for (const replica of table.Properties?.Replicas as Json[]) expect(replica.DeletionProtectionEnabled).toBe(false);
-    for (const queue of [synth.stateful.auditQueue, synth.stateful.auditDeadLetters]) expect(resource(logicalId(queue)).DeletionPolicy).toBe('Delete');
+    for (const region of synth.regions) {
+      for (const queue of [region.stateful.auditQueue, region.stateful.auditDeadLetters]) {
+        expect(region.stateful$.Resources[logicalId(queue)]!.DeletionPolicy, `${region.region} ${queue.node.id}`).toBe('Delete');
+      }
+    }
   });
 });
 
@@ -154,18 +162,66 @@ describe('no hard-coded physical names', () => {
     'AWS::Lambda::Function': 'FunctionName',
   };
 
-  const check = (template: CfnTemplate) => {
-    for (const [id, { Type, Properties = {} }] of Object.entries(template.Resources)) {
-      // The resource's own name must be left to CloudFormation...
-      const own = RESOURCE_NAMES[Type];
-      if (own) expect(Properties, `${Type} ${id}`).not.toHaveProperty(own);
-      // ...and a name elsewhere (a permission's FunctionName) must be a reference, never a literal.
-      for (const key of NAME_PROPERTIES) {
-        if (key in Properties) expect(typeof Properties[key], `${Type} ${id}.${key}`).not.toBe('string');
-      }
+  /**
+   * The only resources with a name of their own: those the other region addresses without a
+   * cross-region reference (a global table's one name, the queue the other region fails over to,
+   * the DR copy a replication rule writes into). Each must carry exactly the name
+   * infra/regions.ts derives for it from the stage (and account and region for buckets).
+   */
+  const crossRegionNamed = (region: SynthesizedRegion): Map<string, unknown> => {
+    const named = new Map<string, unknown>();
+    if (region.role.primary) for (const { tableName, table } of globalTablesOf(region.stateful)) named.set(logicalId(table), tableName);
+    named.set(logicalId(region.stateful.auditQueue), crossRegionNames.queue(synth.config.stage, 'audit'));
+    for (const [role, bucket] of Object.entries(region.base.drCopies)) {
+      named.set(logicalId(bucket), region.base.resolve(crossRegionNames.drBucket(region.base, synth.config.stage, role, region.region)));
     }
+    return named;
   };
 
-  it('leaves every name in the stateful stack to CloudFormation', () => check(synth.stateful$));
-  it('leaves every name in the stateless stack to CloudFormation', () => check(synth.stateless$));
+  const check = (template: CfnTemplate, allowed: Map<string, unknown>) => {
+    const seen = new Set<string>();
+    for (const [id, { Type, Properties = {} }] of Object.entries(template.Resources)) {
+      // The resource's own name must be left to CloudFormation, unless the other region addresses it...
+      const own = RESOURCE_NAMES[Type];
+      if (own && allowed.has(id)) {
+        expect(Properties[own], `${Type} ${id}.${own}`).toEqual(allowed.get(id));
+        seen.add(id);
+      } else if (own) expect(Properties, `${Type} ${id}`).not.toHaveProperty(own);
+      // ...and a name elsewhere (a permission's FunctionName) must be a reference, never a literal.
+      for (const key of NAME_PROPERTIES) {
+        if (key in Properties && !(key === own && allowed.has(id))) expect(typeof Properties[key], `${Type} ${id}.${key}`).not.toBe('string');
+      }
+    }
+    return seen;
+  };
+
+  it('leaves every name in the stateful stacks to CloudFormation, but the global tables\' and the failover queue\'s derived names', () => {
+    for (const region of synth.regions) {
+      const allowed = crossRegionNamed(region);
+      const seen = check(region.stateful$, allowed);
+      expect([...seen].sort(), region.region).toEqual([...allowed.keys()].filter((id) => id in region.stateful$.Resources).sort());
+      expect(seen.size, region.region).toBe(region.role.primary ? 3 : 1);
+    }
+  });
+  it('leaves every name in the stateless stacks to CloudFormation', () => {
+    for (const region of synth.regions) check(region.stateless$, new Map());
+  });
+  it('leaves every name in the base stacks to CloudFormation, but the DR copies\' derived names', () => {
+    for (const region of synth.regions) {
+      const seen = check(region.base$, crossRegionNamed(region));
+      expect(seen.size, region.region).toBe(Object.keys(region.base.drCopies).length);
+    }
+  });
+  it('derives each cross-region name from the stage, and each DR copy\'s from the account and its region too', () => {
+    for (const region of synth.regions) {
+      for (const name of crossRegionNamed(region).values()) {
+        const text = JSON.stringify(name);
+        expect(text).toContain(`dgov-${synth.config.stage}-`);
+        if (text.includes('-dr-')) {
+          expect(text).toContain('AWS::AccountId');
+          expect(text).toContain(region.region);
+        }
+      }
+    }
+  });
 });

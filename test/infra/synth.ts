@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { rmSync } from 'node:fs';
-import { buildApp, type DgovApp } from '../../infra/app.ts';
+import { buildApp, type DgovApp, type RegionStacks } from '../../infra/app.ts';
 import { scratchDir } from '../support/dirs.ts';
 
 /**
@@ -25,14 +25,29 @@ export interface CfnTemplate {
   Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
 }
 
-export interface Synthesized extends DgovApp {
+/** One region's three stacks, as constructs and as templates. */
+export interface SynthesizedRegion extends RegionStacks {
+  baseTemplate: Template;
+  statefulTemplate: Template;
+  statelessTemplate: Template;
+  base$: CfnTemplate;
+  stateful$: CfnTemplate;
+  stateless$: CfnTemplate;
+}
+
+export interface Synthesized extends Omit<DgovApp, 'regions'> {
   assembly: CloudAssembly;
   outdir: string;
+  /** The primary region's templates (what `npm start` runs). */
+  baseTemplate: Template;
   statefulTemplate: Template;
   statelessTemplate: Template;
   /** The same templates as plain JSON. */
+  base$: CfnTemplate;
   stateful$: CfnTemplate;
   stateless$: CfnTemplate;
+  /** Both regions, primary first. */
+  regions: SynthesizedRegion[];
   /** Removes the scratch cloud assembly. */
   dispose(): void;
 }
@@ -42,16 +57,30 @@ export function synthesize(context: Json = {}): Synthesized {
   const outdir = scratchDir('infra');
   const built = buildApp({ outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...context } });
   const assembly = built.app.synth();
-  const statefulTemplate = Template.fromStack(built.stateful);
-  const statelessTemplate = Template.fromStack(built.stateless);
+  const regions = built.regions.map((region) => {
+    const [baseTemplate, statefulTemplate, statelessTemplate] = [region.base, region.stateful, region.stateless].map((stack) => Template.fromStack(stack)) as [Template, Template, Template];
+    return {
+      ...region,
+      baseTemplate,
+      statefulTemplate,
+      statelessTemplate,
+      base$: baseTemplate.toJSON() as CfnTemplate,
+      stateful$: statefulTemplate.toJSON() as CfnTemplate,
+      stateless$: statelessTemplate.toJSON() as CfnTemplate,
+    };
+  });
+  const primary = regions[0]!;
   return {
     ...built,
+    regions,
     assembly,
     outdir,
-    statefulTemplate,
-    statelessTemplate,
-    stateful$: statefulTemplate.toJSON() as CfnTemplate,
-    stateless$: statelessTemplate.toJSON() as CfnTemplate,
+    baseTemplate: primary.baseTemplate,
+    statefulTemplate: primary.statefulTemplate,
+    statelessTemplate: primary.statelessTemplate,
+    base$: primary.base$,
+    stateful$: primary.stateful$,
+    stateless$: primary.stateless$,
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
@@ -125,13 +154,23 @@ export function deployedEnv(variables: Record<string, unknown>): Record<string, 
   return { ...env, AWS_REGION: 'cn-north-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 }
 
-/** Follows an `Fn::ImportValue` in the stateless stack to the value the stateful stack exports. */
-export function followImport(value: unknown, exporter: CfnTemplate): unknown {
+/** Follows an `Fn::ImportValue` to the value an exporting stack (the stateful or base stack of the same region) exports. */
+export function followImport(value: unknown, exporter: CfnTemplate | CfnTemplate[]): unknown {
   if (!isIntrinsic(value) || !('Fn::ImportValue' in value)) return value;
   const name = value['Fn::ImportValue'];
-  const output = Object.values(exporter.Outputs ?? {}).find((candidate) => candidate.Export?.Name === name);
-  if (!output) throw new Error(`no output of the stateful stack exports ${JSON.stringify(name)}`);
+  const output = asArray(exporter)
+    .flatMap((template) => Object.values(template.Outputs ?? {}))
+    .find((candidate) => candidate.Export?.Name === name);
+  if (!output) throw new Error(`no output of the exporting stacks exports ${JSON.stringify(name)}`);
   return output.Value;
+}
+
+/** Replaces every `Fn::ImportValue` inside `value` by what its exporter exports. */
+export function followImports(value: unknown, exporters: CfnTemplate[]): unknown {
+  if (Array.isArray(value)) return value.map((item) => followImports(item, exporters));
+  if (isIntrinsic(value) && 'Fn::ImportValue' in value) return followImports(followImport(value, exporters), exporters);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, followImports(item, exporters)]));
+  return value;
 }
 
 export interface PolicyStatement {

@@ -35,7 +35,7 @@ const byService = (service: string): OurFunction => {
 };
 
 /** Statement resources as the stateful stack spells them (imports followed). */
-const resolvedResources = (statement: PolicyStatement): unknown[] => statement.Resource.map((resource) => followImport(resource, synth.stateful$));
+const resolvedResources = (statement: PolicyStatement): unknown[] => statement.Resource.map((resource) => followImport(resource, [synth.stateful$, synth.base$]));
 
 const allowedOn = (statements: PolicyStatement[], arn: unknown): string[] =>
   statements
@@ -65,7 +65,7 @@ describe('grants match the environment', () => {
   it('grants each function access to exactly the stateful resources named in its environment, its event sources and their keys', () => {
     const stateful = synth.stateful$.Resources;
     const statefulIdOf = (value: unknown): string | undefined => {
-      const followed = followImport(value, synth.stateful$);
+      const followed = followImport(value, [synth.stateful$, synth.base$]);
       if (!isIntrinsic(followed)) return undefined;
       const id = typeof followed.Ref === 'string' ? followed.Ref : (followed['Fn::GetAtt'] as string[] | undefined)?.[0];
       return id && id in stateful ? id : undefined;

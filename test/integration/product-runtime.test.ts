@@ -3,6 +3,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allRoutes } from '../../functions/routes.ts';
 import { buildApp } from '../../infra/app.ts';
 import { startRuntime, type LocalRuntime, type RuntimeOptions } from '../../local/runtime.ts';
 import { localAppContext } from '../../local/keys.ts';
@@ -35,6 +36,17 @@ const health = async () => {
   const response = await fetch(`${runtime.url}/health`);
   return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { status: string; detail?: string; dependencies: Record<string, string> } };
 };
+
+describe('the two-region app, locally', () => {
+  it('runs the primary region only: every route once, every table and queue once', () => {
+    expect(runtime.region).toBe('cn-north-1');
+    const routes = runtime.environment.routes;
+    expect(new Set(routes).size).toBe(routes.length);
+    expect(routes).toHaveLength(allRoutes.length + 1);
+    expect(Object.values(runtime.environment.tables).every((name) => name.includes('-cn-north-1-'))).toBe(true);
+    expect(Object.keys(runtime.environment.queues).sort()).toEqual(['auditDeadLetters', 'auditQueue']);
+  });
+});
 
 describe('/health while a dependency fails', () => {
   it('answers 503 naming DynamoDB while DynamoDB Local is stopped, and 200 once it is back', async () => {

@@ -1,0 +1,45 @@
+import { App, CfnResource, Stack, type AppProps } from 'aws-cdk-lib';
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { synthStacks } from '../../local/synth.ts';
+import { scratchDir } from '../support/dirs.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+const outdir = () => {
+  const dir = scratchDir('local-synth');
+  dirs.push(dir);
+  return dir;
+};
+
+/** An app shaped like the product's: the same stack in each region of the stage's pair. */
+const twoRegions = (regions: string[]) => (props: AppProps) => {
+  const app = new App(props);
+  for (const region of regions) {
+    const stack = new Stack(app, `app-${region}`, { env: { region } });
+    new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue' });
+  }
+  return app;
+};
+
+describe('synthStacks: what npm start runs', () => {
+  it('keeps only the primary region\'s stacks of a two-region app, so each route and table exists once locally', () => {
+    const stacks = synthStacks(twoRegions(['cn-northwest-1', 'cn-north-1']), outdir());
+    expect(stacks.map((stack) => [stack.stackName, stack.region])).toEqual([['app-cn-north-1', 'cn-north-1']]);
+  });
+
+  it('follows the primaryRegion of the context', () => {
+    const stacks = synthStacks(twoRegions(['eu-west-1', 'eu-central-1']), outdir(), { primaryRegion: 'eu-central-1', replicaRegion: 'eu-west-1' });
+    expect(stacks.map((stack) => stack.region)).toEqual(['eu-central-1']);
+  });
+
+  it('refuses a multi-region app with nothing in its primary region rather than running the wrong one', () => {
+    expect(() => synthStacks(twoRegions(['eu-west-1', 'eu-central-1']), outdir())).toThrow(/none in its primary region cn-north-1/);
+  });
+
+  it('keeps every stack of a one-region app', () => {
+    expect(synthStacks(twoRegions(['ap-east-1']), outdir()).map((stack) => stack.region)).toEqual(['ap-east-1']);
+  });
+});
