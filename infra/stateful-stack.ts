@@ -24,6 +24,12 @@ export interface StatefulStackProps extends StackProps {
  * Data that must outlive any deployment: tables, buckets, queues. Kept apart from the
  * functions so that redeploying code can never replace a table.
  */
+/** A key id for the signer port (KMS ARN or `file:` references) and, in the cloud, the key to grant. */
+export interface SigningKey {
+  keyId: string;
+  key?: IKey;
+}
+
 export class StatefulStack extends Stack {
   /** Which region this is, and its base stack. */
   readonly regionContext: RegionContext;
@@ -35,9 +41,9 @@ export class StatefulStack extends Stack {
   /** Accounts, clients, sessions, codes and token families of the identity service. */
   readonly identityTable: ITableV2;
   /** Signs access and ID tokens: a multi-Region KMS key (one JWKS in both regions), or the key files the embedded runtime made. */
-  readonly tokenSigningKey: { keyId: string; key?: IKey };
+  readonly tokenSigningKey: SigningKey;
   /** Signs audit digests: a multi-Region KMS key, or the key file the embedded runtime made. */
-  readonly auditSigningKey: { keyId: string; key?: IKey };
+  readonly auditSigningKey: SigningKey;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -60,17 +66,19 @@ export class StatefulStack extends Stack {
       billing: Billing.onDemand(),
       timeToLiveAttribute: 'expiresAt',
     }, where);
-    if (config.tokenKeyFiles) this.tokenSigningKey = { keyId: config.tokenKeyFiles };
-    else {
-      const key = multiRegionKey(this, 'TokenSigningKey', {
+    /** A multi-region P-256 signing key, or the key files the embedded runtime uses instead. */
+    const signingKey = (id: string, purpose: string, description: string, files?: string): SigningKey => {
+      if (files) return { keyId: files };
+      const key = multiRegionKey(this, id, {
         role: where.role,
-        alias: crossRegionNames.keyAlias(config.stage, 'token-signing'),
-        description: 'Signs access and ID tokens (ES256)',
+        alias: crossRegionNames.keyAlias(config.stage, purpose),
+        description,
         keySpec: KeySpec.ECC_NIST_P256,
         keyUsage: KeyUsage.SIGN_VERIFY,
       });
-      this.tokenSigningKey = { keyId: key.keyArn, key: key.key };
-    }
+      return { keyId: key.keyArn, key: key.key };
+    };
+    this.tokenSigningKey = signingKey('TokenSigningKey', 'token-signing', 'Signs access and ID tokens (ES256)', config.tokenKeyFiles);
 
     this.auditDeadLetters = new Queue(this, 'AuditDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -114,17 +122,7 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     }, where);
 
-    if (config.auditKeyFile) this.auditSigningKey = { keyId: config.auditKeyFile };
-    else {
-      const key = multiRegionKey(this, 'AuditSigningKey', {
-        role: where.role,
-        alias: crossRegionNames.keyAlias(config.stage, 'audit-signing'),
-        description: 'Signs audit digests (ES256)',
-        keySpec: KeySpec.ECC_NIST_P256,
-        keyUsage: KeyUsage.SIGN_VERIFY,
-      });
-      this.auditSigningKey = { keyId: key.keyArn, key: key.key };
-    }
+    this.auditSigningKey = signingKey('AuditSigningKey', 'audit-signing', 'Signs audit digests (ES256)', config.auditKeyFile);
 
     new AuditCatalog(this, 'AuditCatalog', { bucket: this.auditBucket, stage: config.stage });
   }
