@@ -57,6 +57,6 @@ export class AuditCatalog extends Construct {
         },
       },
     });
-    table.addDependency(database);
+    table.addResourceDependency(database);
   }
 }
