@@ -53,19 +53,15 @@ export class StatefulStack extends Stack {
     // deletion protection in prod) and keys multi-Region: see infra/replication.ts and infra/keys.ts.
     const where = (this.regionContext = { config, role: regionRole(config, this.region), base: props.base });
 
-    this.controlTable = globalTable(this, 'ControlTable', 'control', {
+    // Single-table designs: pk/sk strings, items that expire by `expiresAt`.
+    const singleTable = {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billing: Billing.onDemand(),
       timeToLiveAttribute: 'expiresAt',
-    }, where);
-
-    this.identityTable = globalTable(this, 'IdentityTable', 'identity', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
-      billing: Billing.onDemand(),
-      timeToLiveAttribute: 'expiresAt',
-    }, where);
+    };
+    this.controlTable = globalTable(this, 'ControlTable', 'control', singleTable, where);
+    this.identityTable = globalTable(this, 'IdentityTable', 'identity', singleTable, where);
     /** A multi-region P-256 signing key, or the key files the embedded runtime uses instead. */
     const signingKey = (id: string, purpose: string, description: string, files?: string): SigningKey => {
       if (files) return { keyId: files };

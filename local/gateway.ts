@@ -2,6 +2,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DependencyUnavailableError, ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../shared/errors.ts';
+import { problemResponse } from '../shared/problem.ts';
 import { JwtAuthorizer, type JwtAuthorizerConfig } from './jwt-authorizer.ts';
 import type { LambdaHost } from './lambda-host.ts';
 import { ACCOUNT_ID } from './template.ts';
@@ -46,12 +48,6 @@ function compile(route: GatewayRoute): CompiledRoute {
   return { ...route, method, pattern: new RegExp(`^${source}$`), paramNames, rank: greedy ? 2 : paramNames.length > 0 ? 1 : 0 };
 }
 
-const problem = (status: number, title: string, detail: string, requestId: string, headers: Record<string, string> = {}) => ({
-  statusCode: status,
-  headers: { 'content-type': 'application/problem+json', ...headers },
-  body: JSON.stringify({ type: `urn:dgov:problem:${title.toLowerCase().replace(/[^a-z]+/g, '-')}`, title, status, detail, requestId }),
-});
-
 /**
  * The HTTP API in front of the functions: API Gateway's route selection (exact, then
  * parameterised, then greedy, then $default), its JWT authorizer, and the v2 payload format.
@@ -73,7 +69,7 @@ export class Gateway {
     const server = createServer((request, response) => {
       this.handle(request, response).catch((error: Error) => {
         this.options.log(`gateway error: ${error.message}`);
-        if (!response.headersSent) send(response, problem(500, 'Internal server error', 'the gateway failed', randomUUID()));
+        if (!response.headersSent) send(response, problemResponse(new Error('the gateway failed'), randomUUID()));
       });
     });
     server.keepAliveTimeout = 5_000;
@@ -115,19 +111,19 @@ export class Gateway {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const method = (request.method ?? 'GET').toUpperCase();
     const body = await readBody(request, MAX_PAYLOAD_BYTES);
-    if (body === 'too-large') return send(response, problem(413, 'Payload too large', 'the body is over 10 MB', requestId));
+    if (body === 'too-large') return send(response, problemResponse(new PayloadTooLargeError('the body is over 10 MB'), requestId));
 
-    if (this.routes.length === 0) return send(response, problem(503, 'Starting', 'the local runtime is still starting', requestId, { 'retry-after': '1' }));
+    if (this.routes.length === 0) return send(response, problemResponse(new DependencyUnavailableError('the local runtime (still starting)', 1), requestId));
     const matched = this.match(method, url.pathname);
-    if (!matched) return send(response, problem(404, 'Not found', `no route serves ${method} ${url.pathname}`, requestId));
+    if (!matched) return send(response, problemResponse(new NotFoundError(`no route serves ${method} ${url.pathname}`), requestId));
     const { route, params } = matched;
 
     let authorizer: unknown;
     if (route.authorizer) {
       const decision = await this.authorizer.authorize(route.authorizer, request.headers.authorization, route.scopes);
       if (!decision.ok) {
-        const challenge: Record<string, string> = decision.status === 401 ? { 'www-authenticate': `Bearer error="invalid_token", error_description="${decision.reason}"` } : {};
-        return send(response, problem(decision.status, decision.status === 401 ? 'Unauthorized' : 'Forbidden', decision.reason, requestId, challenge));
+        const challenge = `Bearer error="invalid_token", error_description="${decision.reason}"`;
+        return send(response, problemResponse(decision.status === 401 ? new UnauthorizedError(decision.reason, challenge) : new ForbiddenError(decision.reason), requestId));
       }
       authorizer = { jwt: { claims: decision.claims, scopes: decision.scopes } };
     }
@@ -138,7 +134,9 @@ export class Gateway {
       send(response, fromResult(result));
     } catch (error) {
       this.options.log(`${route.host.spec.displayName} failed on ${method} ${url.pathname}: ${(error as Error).name}: ${(error as Error).message}`);
-      send(response, problem(500, 'Internal server error', 'An unexpected error occurred. Quote the request id when you report it.', requestId, { 'x-request-id': requestId }));
+      // The function failed outside its own error handling: a 500 that says nothing internal.
+      const failed = problemResponse(new Error('invocation failed'), requestId);
+      send(response, { ...failed, headers: { ...failed.headers, 'x-request-id': requestId } });
     } finally {
       this.options.log(`${method} ${url.pathname} ${response.statusCode} ${Date.now() - started} ms`);
     }

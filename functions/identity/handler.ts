@@ -6,7 +6,7 @@ import { ENV, loadConfig } from '../../shared/config.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
 import { NotFoundError, RateLimitedError } from '../../shared/errors.ts';
 import { httpHandler, json, type HttpRequest, type HttpResult, type RouteHandler } from '../../shared/http.ts';
-import { API_AUDIENCE } from '../../shared/route-contract.ts';
+import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-contract.ts';
 import { configSchema } from './config.ts';
 import * as routes from './contract.ts';
 import {
@@ -221,23 +221,25 @@ const endSession: RouteHandler<typeof routes.logoutRoute> = async (request) => {
   return html(200, signedOutPage(), {}, expired);
 };
 
-const byRouteKey: Record<string, (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>> = {
-  'GET /.well-known/openid-configuration': httpHandler(routes.discoveryRoute, discovery),
-  'GET /.well-known/jwks.json': httpHandler(routes.jwksRoute, jwks),
-  'POST /identity/accounts': httpHandler(routes.createAccountRoute, createAccount),
-  'GET /oauth2/authorize': httpHandler(routes.authorizeRoute, authorize),
-  'POST /oauth2/authorize': httpHandler(routes.loginRoute, login),
-  'POST /oauth2/token': httpHandler(routes.tokenRoute, token),
-  'POST /oauth2/revoke': httpHandler(routes.revokeRoute, revoke),
-  'POST /oauth2/introspect': httpHandler(routes.introspectRoute, introspect),
-  'GET /oauth2/userinfo': httpHandler(routes.userinfoRoute, userinfo),
-  'GET /oauth2/logout': httpHandler(routes.logoutRoute, endSession),
-  'POST /oauth2/logout': httpHandler(routes.logoutPostRoute, endSession as never),
-};
+/** Each identity route with its handler; the route key comes from the contract, never retyped. */
+const served: [RouteContract, RouteHandler<never>][] = [
+  [routes.discoveryRoute, discovery],
+  [routes.jwksRoute, jwks],
+  [routes.createAccountRoute, createAccount],
+  [routes.authorizeRoute, authorize],
+  [routes.loginRoute, login],
+  [routes.tokenRoute, token],
+  [routes.revokeRoute, revoke],
+  [routes.introspectRoute, introspect],
+  [routes.userinfoRoute, userinfo],
+  [routes.logoutRoute, endSession],
+  [routes.logoutPostRoute, endSession],
+];
+const byRouteKey = new Map(served.map(([contract, run]) => [routeKey(contract), httpHandler(contract, run)]));
+const unknownRoute = httpHandler(routes.discoveryRoute, async (request) => {
+  throw new NotFoundError(`no identity route ${request.raw.routeKey}`);
+});
 
 /** One function serves the identity routes; API Gateway tells it which by routeKey. */
-export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> => {
-  const route = byRouteKey[event.routeKey];
-  if (!route) return httpHandler(routes.discoveryRoute, async () => { throw new NotFoundError(`no identity route ${event.routeKey}`); })(event, context);
-  return route(event, context);
-};
+export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> =>
+  (byRouteKey.get(event.routeKey) ?? unknownRoute)(event, context);

@@ -1,5 +1,5 @@
-import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import type { Signer } from '../crypto/signer.ts';
+import { verify, type JsonWebKey } from 'node:crypto';
+import { publicKeyOf, type Signer } from '../crypto/signer.ts';
 
 /** KMS and node:crypto sign ECDSA as DER; JOSE wants the raw r‖s pair (RFC 7518 §3.4). */
 export function derToJose(der: Buffer, size = 32): Buffer {
@@ -44,19 +44,6 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
     return undefined;
   }
 }
-
-// Parsing a JWK into a key object costs more than the verification itself: keep them.
-const publicKeys = new Map<string, KeyObject>();
-const publicKeyOf = (jwk: JsonWebKey): KeyObject => {
-  const id = `${jwk.crv}:${jwk.x}:${jwk.y}`;
-  let key = publicKeys.get(id);
-  if (!key) {
-    key = createPublicKey({ key: jwk, format: 'jwk' });
-    if (publicKeys.size > 64) publicKeys.clear();
-    publicKeys.set(id, key);
-  }
-  return key;
-};
 
 export function verifyEs256Jose(jwk: JsonWebKey, data: Buffer, signature: Buffer): boolean {
   if (signature.length !== 64) return false;

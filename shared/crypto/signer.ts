@@ -27,9 +27,23 @@ export function publicJwkOf(key: KeyObject): PublicJwk {
   return { ...jwk, kid: thumbprint(jwk), alg: 'ES256' };
 }
 
+// Parsing a JWK into a key object costs more than a verification: keep them.
+const publicKeys = new Map<string, KeyObject>();
+export const publicKeyOf = (jwk: JsonWebKey): KeyObject => {
+  const id = `${jwk.crv}:${jwk.x}:${jwk.y}`;
+  let key = publicKeys.get(id);
+  if (!key) {
+    key = createPublicKey({ key: jwk, format: 'jwk' });
+    if (publicKeys.size > 64) publicKeys.clear();
+    publicKeys.set(id, key);
+  }
+  return key;
+};
+
+/** ES256 with a DER signature (what KMS and node:crypto produce, and audit digests carry). */
 export function verifyEs256(jwk: JsonWebKey, data: Buffer, derSignature: Buffer): boolean {
   try {
-    return verify('sha256', data, createPublicKey({ key: jwk, format: 'jwk' }), derSignature);
+    return verify('sha256', data, publicKeyOf(jwk), derSignature);
   } catch {
     return false;
   }
