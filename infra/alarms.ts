@@ -8,6 +8,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { DgovFunction } from './constructs/dgov-function.ts';
 import { globalTablesOf, replicationOf } from './replication.ts';
 import type { RegionRole } from './regions.ts';
 
@@ -31,7 +32,9 @@ export interface RegionalAlarmsProps {
   api: HttpApi;
   /** The stateful stack: its dead-letter queues, replicated buckets and global tables are watched. */
   data: Construct;
-  /** Services that publish `slaBreached` (the hotline, once built). */
+  /** Every function: a queue consumer's or a schedule's failure has no caller to see it, so each gets an alarm. */
+  functions: DgovFunction[];
+  /** Services that publish `slaBreached` (manifests with `publishesSlaBreaches`). */
   slaServices: string[];
   /** Alarm e-mails go here (context `alarmEmail`); without it, subscribe to the topic yourself. */
   email?: string;
@@ -71,6 +74,15 @@ export class RegionalAlarms extends Construct {
     }
 
     for (const service of props.slaServices) this.slaBreach(service);
+
+    // HTTP functions answer their callers, and their failures are the API's 5xx (alarmed above).
+    for (const fn of props.functions.filter((candidate) => candidate.kind !== 'http')) {
+      this.alarm(`${fn.serviceName}Errors`, fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), {
+        threshold: 0,
+        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: `${fn.serviceName} (${fn.kind}) failed: see its log group`,
+      });
+    }
 
     for (const bucket of props.data.node.findAll().filter((node): node is Bucket => node instanceof Bucket)) {
       const replication = replicationOf(bucket);

@@ -2,7 +2,9 @@ import { App, type AppProps } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
 import { BaseStack } from './base-stack.ts';
 import { PROJECT_ROOT } from './constructs/dgov-function.ts';
-import { applyNag } from './nag.ts';
+import type { CapabilityInfra } from './capabilities/capability.ts';
+import { capabilityInfra } from './capabilities/index.ts';
+import { applyNag, recordCapabilities } from './nag.ts';
 import { assertOnePartition, regionRole, stackName, type RegionRole } from './regions.ts';
 import { stageConfig, type StageConfig } from './stage.ts';
 import { StatefulStack } from './stateful-stack.ts';
@@ -48,8 +50,9 @@ const FEATURE_FLAGS = {
  * Deploy order (declared as dependencies, so `cdk deploy --all` follows it): base primary, base
  * replica, stateful primary, stateful replica, then both stateless stacks.
  */
-export function buildApp(props: AppProps = {}): DgovApp {
+export function buildApp(props: AppProps = {}, capabilities: readonly CapabilityInfra[] = capabilityInfra()): DgovApp {
   const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
+  recordCapabilities(app, capabilities);
   const config = stageConfig(app);
   assertOnePartition(config);
   const roles = [config.primaryRegion, config.replicaRegion].map((region) => regionRole(config, region));
@@ -57,10 +60,10 @@ export function buildApp(props: AppProps = {}): DgovApp {
   const name = (layer: 'base' | 'stateful' | 'stateless', role: RegionRole) => stackName(config.stage, layer, role.home);
 
   const bases = roles.map(
-    (role) => new BaseStack(app, name('base', role), { env: env(role), config, role, description: `dgov keys, access logs and DR copies (${role.home})` }),
+    (role) => new BaseStack(app, name('base', role), { env: env(role), config, role, capabilities, description: `dgov keys, access logs and DR copies (${role.home})` }),
   );
   const statefuls = roles.map((role, i) => {
-    const stack = new StatefulStack(app, name('stateful', role), { env: env(role), config, base: bases[i]!, description: `dgov data: tables, buckets, queues (${role.home})` });
+    const stack = new StatefulStack(app, name('stateful', role), { env: env(role), config, base: bases[i]!, capabilities, description: `dgov data: tables, buckets, queues (${role.home})` });
     // Its buckets replicate into the other region's DR copies, which must exist first.
     for (const base of bases) stack.addStackDependency(base);
     return stack;
@@ -70,6 +73,7 @@ export function buildApp(props: AppProps = {}): DgovApp {
       env: env(role),
       config,
       version,
+      capabilities,
       data: statefuls[i]!,
       base: bases[i]!,
       description: `dgov code: functions, HTTP API, alarms (${role.home})`,

@@ -3,14 +3,16 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { type CapabilityInfra, pascalCase, replicatedBuckets } from './capabilities/capability.ts';
 import { multiRegionKey, type RegionalKey } from './keys.ts';
 import { crossRegionNames, type RegionRole } from './regions.ts';
-import { REPLICATED_BUCKETS, type ReplicatedBucketRole } from './replication.ts';
 import type { StageConfig } from './stage.ts';
 
 export interface BaseStackProps extends StackProps {
   config: StageConfig;
   role: RegionRole;
+  /** The suite's capabilities: their replicated buckets get DR copies here. */
+  capabilities: readonly CapabilityInfra[];
 }
 
 /**
@@ -29,7 +31,7 @@ export class BaseStack extends Stack {
   /** S3 server access logs of every bucket in this region, under `<role>/`. */
   readonly accessLogs: Bucket;
   /** The DR copy here of each of the other region's replicated buckets, by role. */
-  readonly drCopies: Record<ReplicatedBucketRole, Bucket>;
+  readonly drCopies: Record<string, Bucket>;
 
   constructor(scope: Construct, id: string, props: BaseStackProps) {
     super(scope, id, props);
@@ -77,9 +79,9 @@ export class BaseStack extends Stack {
     });
 
     this.drCopies = Object.fromEntries(
-      Object.entries(REPLICATED_BUCKETS).map(([bucketRole, spec]) => [
+      Object.entries(replicatedBuckets(props.capabilities)).map(([bucketRole, spec]) => [
         bucketRole,
-        new Bucket(this, spec.drCopyId, {
+        new Bucket(this, `${pascalCase(bucketRole)}DrCopy`, {
           bucketName: crossRegionNames.drBucket(this, config.stage, bucketRole, role.home),
           versioned: true,
           // Replicas keep the retention their source objects carry; the bucket must allow it.
@@ -95,6 +97,6 @@ export class BaseStack extends Stack {
           removalPolicy: RemovalPolicy.RETAIN,
         }),
       ]),
-    ) as Record<ReplicatedBucketRole, Bucket>;
+    );
   }
 }

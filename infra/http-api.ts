@@ -1,10 +1,12 @@
 import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { API_AUDIENCE, type RouteContract } from '../shared/route-contract.ts';
 import type { DgovFunction } from './constructs/dgov-function.ts';
 
+/** Routes anyone may call (cdk-nag's authorizer rule is acknowledged for exactly these). */
+const PUBLIC_ROUTES = new WeakSet<IConstruct>();
 
 /**
  * The public HTTP API: each contract becomes one route on its function, and the
@@ -17,25 +19,37 @@ export class DgovHttpApi extends Construct {
   /** The OpenID issuer the JWT authorizer trusts: the API itself, or https://<domain> when one is set. */
   readonly issuer: string;
 
-  constructor(scope: Construct, id: string, fallback: DgovFunction, domain?: string) {
+  constructor(scope: Construct, id: string, domain?: string) {
     super(scope, id);
-    this.api = new HttpApi(this, 'Api', {
-      description: 'dgov public HTTP API',
-      createDefaultStage: true,
-      defaultIntegration: new HttpLambdaIntegration('Fallback', fallback.fn),
-    });
+    this.api = new HttpApi(this, 'Api', { description: 'dgov public HTTP API', createDefaultStage: true });
     this.issuer = domain ? `https://${domain}` : this.api.apiEndpoint;
   }
 
+  /** Unknown paths and methods: the `$default` route, so 404/405 are problem+json in the cloud as locally. */
+  setDefaultRoute(fn: DgovFunction): void {
+    const route = new HttpRoute(this, 'DefaultRoute', {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration: new HttpLambdaIntegration('DefaultIntegration', fn.fn),
+    });
+    PUBLIC_ROUTES.add(route);
+  }
+
+  /** Whether a construct is (the resource of) a route open to anyone: a contract with `auth: 'none'`, or `$default`. */
+  static isPublicRoute(construct: IConstruct): boolean {
+    return PUBLIC_ROUTES.has(construct) || (construct.node.scope !== undefined && PUBLIC_ROUTES.has(construct.node.scope));
+  }
+
   addRoutes(fn: DgovFunction, routes: readonly RouteContract[]): void {
-    const integration = new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.fn);
+    const integration = new HttpLambdaIntegration(`${fn.serviceName}Integration`, fn.fn);
     for (const route of routes) {
-      new HttpRoute(this, `${route.operationId}Route`, {
+      const httpRoute = new HttpRoute(this, `${route.operationId}Route`, {
         httpApi: this.api,
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
         integration,
         ...(route.auth === 'jwt' ? { authorizer: this.jwtAuthorizer(), authorizationScopes: route.scopes } : {}),
       });
+      if (route.auth === 'none') PUBLIC_ROUTES.add(httpRoute);
     }
   }
 

@@ -88,3 +88,29 @@ function regional(scope: Construct, key: IKey, keyId: string, keyArn: string, re
   const home = Stack.of(scope).region;
   return { key, keyId, keyArn, resource, arnIn: (region) => (region === home ? keyArn : arnIn(scope, 'kms', region, `key/${keyId}`)) };
 }
+
+/** A key id for the signer port (KMS ARN or `file:` references) and, in the cloud, the key to grant. */
+export interface SigningKey {
+  keyId: string;
+  key?: IKey;
+}
+
+/**
+ * A multi-Region P-256 signing key (ES256; one JWKS or one digest chain across both regions),
+ * or the key files the embedded runtime made instead (`file:…`, from `npm start`).
+ */
+export function signingKey(
+  scope: Construct,
+  id: string,
+  props: { role: RegionRole; alias: string; description: string; files?: string },
+): SigningKey {
+  if (props.files) return { keyId: props.files };
+  const { key, keyArn } = multiRegionKey(scope, id, {
+    role: props.role,
+    alias: props.alias,
+    description: props.description,
+    keySpec: KeySpec.ECC_NIST_P256,
+    keyUsage: KeyUsage.SIGN_VERIFY,
+  });
+  return { keyId: keyArn, key };
+}

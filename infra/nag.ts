@@ -1,7 +1,13 @@
 import { Validations, type App, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks, type INagValidationContext, type NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { allRoutes } from '../functions/routes.ts';
+import type { InvocationKind } from '../shared/capability.ts';
+import type { CapabilityInfra, Suppression } from './capabilities/capability.ts';
+import { capabilityInfra } from './capabilities/index.ts';
+import { DgovFunction } from './constructs/dgov-function.ts';
+import { DgovHttpApi } from './http-api.ts';
+
+export type { Suppression } from './capabilities/capability.ts';
 
 /**
  * cdk-nag: the AWS Solutions and NIST 800-53 rev 5 packs, and every finding this app accepts,
@@ -13,27 +19,18 @@ import { allRoutes } from '../functions/routes.ts';
  * findings of it (a pattern on the bracketed part) and the constructs (a pattern on the path) it
  * covers; `acknowledgeFindings` runs the packs, acknowledges each finding a suppression covers
  * with that suppression's reason, and leaves every other finding to fail the synth.
+ * Findings of our functions are told apart by the function's invocation kind, not by its name;
+ * a capability's own findings come with it (infra/capabilities/<name>/).
  * `test/infra/nag.test.ts` checks that nothing is left and that every suppression is used.
  */
-export interface Suppression {
-  /** The rule, e.g. `AwsSolutions-IAM5` or `NIST.800.53.R5-LambdaDLQ`. */
-  rule: string;
-  /** For rules with per-finding ids: the bracketed part, e.g. /^Action::s3:GetObject\*$/. */
-  finding?: RegExp;
-  /** The construct paths (without the stack name) it applies to. */
-  path: RegExp;
-  reason: string;
-}
 
-/** Routes the contracts declare public (`auth: 'none'`, API.md), and `$default` (the 404/405 fallback). */
-const PUBLIC_ROUTES = new RegExp(`^Http/(Api/DefaultRoute|(${allRoutes.filter((route) => route.auth === 'none').map((route) => route.operationId).join('|')})Route)/Resource$`);
-/** Functions this project bundles (DgovFunction) and their execution roles' policies. */
-const OUR_FUNCTION = /^[A-Za-z]+\/Fn\/Resource$/;
-const OUR_FUNCTION_POLICY = /^[A-Za-z]+\/Fn\/ServiceRole\/DefaultPolicy\/Resource$/;
+/** Functions this project bundles (DgovFunction, below a capability's code construct) and their roles' policies. */
+const OUR_FUNCTION = /^([A-Za-z0-9]+\/)+Fn\/Resource$/;
+const OUR_FUNCTION_POLICY = /^([A-Za-z0-9]+\/)+Fn\/ServiceRole\/DefaultPolicy\/Resource$/;
 /** The provider function CDK adds for AwsCustomResource (the multi-Region key lookups, replica region only). */
 const KEY_LOOKUP_PROVIDER = /^AWS679f53fac002430cb0da5b7982bd2287\//;
 
-export const SUPPRESSIONS: readonly Suppression[] = [
+const PLATFORM_SUPPRESSIONS: readonly Suppression[] = [
   // --- Lambda ---------------------------------------------------------------------------------
   {
     rule: 'AwsSolutions-L1',
@@ -43,7 +40,7 @@ export const SUPPRESSIONS: readonly Suppression[] = [
   {
     rule: 'AwsSolutions-IAM4',
     finding: /^Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/,
-    path: /^([A-Za-z]+\/Fn|AWS679f53fac002430cb0da5b7982bd2287)\/ServiceRole\/Resource$/,
+    path: /^(([A-Za-z0-9]+\/)+Fn|AWS679f53fac002430cb0da5b7982bd2287)\/ServiceRole\/Resource$/,
     reason: 'AWSLambdaBasicExecutionRole only allows logs:CreateLogGroup, CreateLogStream and PutLogEvents; each function writes to its own retained, KMS-encrypted log group',
   },
   {
@@ -58,18 +55,21 @@ export const SUPPRESSIONS: readonly Suppression[] = [
   },
   {
     rule: 'NIST.800.53.R5-LambdaDLQ',
-    path: /^(Fallback|Health|OpenApi|Identity)\/Fn\/Resource$/,
+    path: OUR_FUNCTION,
+    kinds: ['http'],
     reason: 'Invoked synchronously by the HTTP API: a failure is the 5xx answer to the caller (alarmed on), there is no asynchronous event to dead-letter',
   },
   {
     rule: 'NIST.800.53.R5-LambdaDLQ',
-    path: /^AuditWriter\/Fn\/Resource$/,
-    reason: 'Invoked by an SQS event source mapping: failed records return to the audit queue and after 5 receives go to its dead-letter queue (14 days, depth alarm); a Lambda DLQ applies to asynchronous invokes only',
+    path: OUR_FUNCTION,
+    kinds: ['queue'],
+    reason: 'Invoked by an SQS event source mapping: failed records return to their queue and after 5 receives go to its dead-letter queue (14 days, depth alarm); a Lambda DLQ applies to asynchronous invokes only',
   },
   {
     rule: 'NIST.800.53.R5-LambdaDLQ',
-    path: /^AuditSeal\/Fn\/Resource$/,
-    reason: 'Invoked by its schedule: a failed run loses nothing, because the next run\'s digest lists every events object written since the previous digest, so the chain closes then; there is no event worth keeping in a DLQ',
+    path: OUR_FUNCTION,
+    kinds: ['schedule'],
+    reason: 'Invoked by its schedule: a scheduled event carries nothing but the time, so a failed run loses no data; the next run picks up the work (for the audit seal, its digest lists every object written since the previous one), and the function\'s Errors alarm reports the failure',
   },
   {
     rule: 'NIST.800.53.R5-LambdaDLQ',
@@ -79,7 +79,7 @@ export const SUPPRESSIONS: readonly Suppression[] = [
   // --- IAM ------------------------------------------------------------------------------------
   {
     rule: 'NIST.800.53.R5-IAMNoInlinePolicy',
-    path: /(^[A-Za-z]+\/Fn\/ServiceRole\/DefaultPolicy\/Resource$)|(ReplicationRole\/DefaultPolicy\/Resource$)|(PrimaryLookup\/CustomResourcePolicy\/Resource$)/,
+    path: /(^([A-Za-z0-9]+\/)+Fn\/ServiceRole\/DefaultPolicy\/Resource$)|(ReplicationRole\/DefaultPolicy\/Resource$)|(PrimaryLookup\/CustomResourcePolicy\/Resource$)/,
     reason: 'CDK grants write one policy per role, scoped to the resources that role is granted; it lives and dies with its role and is never shared, which is the least-privilege intent of AC-6 (a managed policy per role would add nothing but a second resource)',
   },
   {
@@ -93,19 +93,6 @@ export const SUPPRESSIONS: readonly Suppression[] = [
     finding: /^Action::kms:(GenerateDataKey|ReEncrypt)\*$/,
     path: OUR_FUNCTION_POLICY,
     reason: 'CDK table and bucket grants give encrypt/decrypt on the one customer-managed key of that table or bucket (resource-scoped); the wildcard covers the variants of the same operation (GenerateDataKeyWithoutPlaintext, ReEncryptFrom/To)',
-  },
-  {
-    rule: 'AwsSolutions-IAM5',
-    finding: /^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*$/,
-    path: /^(AuditWriter|AuditSeal)\/Fn\/ServiceRole\/DefaultPolicy\/Resource$/,
-    reason: 'CDK bucket grantReadWrite action groups, on the audit bucket only; the audit writer and seal read, write and list that one bucket (Object Lock prevents any deletion before retention ends)',
-  },
-  {
-    rule: 'AwsSolutions-IAM5',
-    // Before synthesis the bucket ARN is a token (<AuditBucketB01E0AE8.Arn>); in another stack it is then an import.
-    finding: /^Resource::(<AuditBucket[0-9A-F]{8}\.Arn>|dgov-[a-z]+-stateful-[a-z0-9-]+:ExportsOutputFnGetAttAuditBucket[0-9A-F]{8}Arn[0-9A-F]{8})\/\*$/,
-    path: /^(AuditWriter\/Fn\/ServiceRole|AuditSeal\/Fn\/ServiceRole|AuditBucketReplicationRole)\/DefaultPolicy\/Resource$/,
-    reason: 'Objects of the audit bucket: the writer and seal create objects under generated keys and the replication role copies every object, so the grant is on the bucket\'s own objects',
   },
   {
     rule: 'AwsSolutions-IAM5',
@@ -144,10 +131,28 @@ export const SUPPRESSIONS: readonly Suppression[] = [
   // --- API Gateway ----------------------------------------------------------------------------
   {
     rule: 'AwsSolutions-APIG4',
-    path: PUBLIC_ROUTES,
+    path: /^Http\/[A-Za-z0-9]+\/Resource$/,
+    where: (construct) => DgovHttpApi.isPublicRoute(construct),
     reason: 'Public by contract (route contract auth: none, API.md): health, the OpenAPI document, OpenID Connect discovery, JWKS and OAuth endpoints (which authenticate clients and users themselves), registration, and the $default 404/405 fallback',
   },
 ];
+
+/** Every finding an app of these capabilities accepts: the platform's, then each capability's. */
+export const suppressionsFor = (capabilities: readonly CapabilityInfra[]): readonly Suppression[] => [
+  ...PLATFORM_SUPPRESSIONS,
+  ...capabilities.flatMap((capability) => capability.suppressions ?? []),
+];
+
+/** The suite's suppressions (functions/capabilities.ts). */
+export const SUPPRESSIONS = suppressionsFor(capabilityInfra());
+
+/** The capabilities an app was built with (infra/app.ts records them), for its suppressions. */
+const appCapabilities = new WeakMap<IConstruct, readonly CapabilityInfra[]>();
+export const recordCapabilities = (app: App, capabilities: readonly CapabilityInfra[]): void => {
+  appCapabilities.set(app, capabilities);
+};
+const suppressionsOf = (scope: IConstruct): readonly Suppression[] =>
+  suppressionsFor(appCapabilities.get(scope.node.root) ?? capabilityInfra());
 
 /** Fresh pack instances (they keep the findings of their last run). */
 export const nagPacks = (): NagPack[] => [new AwsSolutionsChecks(), new NIST80053R5Checks()];
@@ -158,12 +163,17 @@ export interface Finding {
   rule: string;
   finding?: string;
   constructPath: string;
+  /** The invocation kind of the function the construct belongs to, if it belongs to one of ours. */
+  kind?: InvocationKind;
+  construct?: IConstruct;
   severity: string;
   description: string;
 }
 
 /** Every finding the packs report on the tree now (acknowledged ones are not reported). */
 export function findings(scope: IConstruct, packs: NagPack[] = nagPacks()): Finding[] {
+  const byPath = new Map(scope.node.findAll().map((node) => [node.node.path, node]));
+  const kindOf = (construct?: IConstruct) => construct && DgovFunction.enclosing(construct)?.kind;
   return packs.flatMap((pack) =>
     pack.validateScope(scope).violations.flatMap((violation) =>
       violation.violatingResources.map((resource) => {
@@ -173,6 +183,8 @@ export function findings(scope: IConstruct, packs: NagPack[] = nagPacks()): Find
           rule: match[1]!,
           finding: match[2],
           constructPath: resource.constructPath ?? '',
+          kind: kindOf(byPath.get(resource.constructPath ?? '')),
+          construct: byPath.get(resource.constructPath ?? ''),
           severity: String(violation.severity),
           description: violation.description,
         };
@@ -184,20 +196,23 @@ export function findings(scope: IConstruct, packs: NagPack[] = nagPacks()): Find
 /** The path below the stack: `dgov-prod-stateless-cn-north-1/Health/Fn/Resource` → `Health/Fn/Resource`. */
 export const pathInStack = (constructPath: string): string => constructPath.slice(constructPath.indexOf('/') + 1);
 
-export const suppressionFor = (finding: Finding): Suppression | undefined =>
-  SUPPRESSIONS.find(
+export const suppressionFor = (finding: Finding, suppressions = SUPPRESSIONS): Suppression | undefined =>
+  suppressions.find(
     (suppression) =>
       suppression.rule === finding.rule &&
       (suppression.finding === undefined ? finding.finding === undefined : finding.finding !== undefined && suppression.finding.test(finding.finding)) &&
-      suppression.path.test(pathInStack(finding.constructPath)),
+      suppression.path.test(pathInStack(finding.constructPath)) &&
+      (suppression.kinds === undefined || (finding.kind !== undefined && suppression.kinds.includes(finding.kind))) &&
+      (suppression.where === undefined || (finding.construct !== undefined && suppression.where(finding.construct))),
   );
 
 /** Acknowledges every finding a suppression covers; returns them with the suppression used. */
 export function acknowledgeFindings(scope: IConstruct): { finding: Finding; suppression: Suppression }[] {
   const byPath = new Map(scope.node.findAll().map((node) => [node.node.path, node]));
   const acknowledged: { finding: Finding; suppression: Suppression }[] = [];
+  const suppressions = suppressionsOf(scope);
   for (const finding of findings(scope)) {
-    const suppression = suppressionFor(finding);
+    const suppression = suppressionFor(finding, suppressions);
     const construct = byPath.get(finding.constructPath);
     if (!suppression || !construct) continue;
     Validations.of(construct).acknowledge({ id: finding.id, reason: suppression.reason });

@@ -3,7 +3,9 @@ import type { CfnStage, HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allFunctions } from '../functions/capabilities.ts';
 import { RegionalAlarms } from './alarms.ts';
+import type { DgovFunction } from './constructs/dgov-function.ts';
 import { LatencyRouting } from './dns.ts';
 import type { RegionRole } from './regions.ts';
 import type { StageConfig } from './stage.ts';
@@ -33,6 +35,8 @@ export interface OperationsProps {
   opsKey: IKey;
   /** The stateful stack whose queues, buckets and tables are watched. */
   data: Construct;
+  /** Every function of the region: those not invoked over HTTP get an errors alarm. */
+  functions: DgovFunction[];
 }
 
 /**
@@ -59,7 +63,15 @@ export class Operations extends Construct {
     stage.accessLogSettings = { destinationArn: this.accessLogs.logGroupArn, format: ACCESS_LOG_FORMAT };
     stage.defaultRouteSettings = { throttlingRateLimit: API_THROTTLE.rateLimit, throttlingBurstLimit: API_THROTTLE.burstLimit };
 
-    this.alarms = new RegionalAlarms(this, 'Alarms', { role, topicKey: props.opsKey, api, data: props.data, slaServices: ['hotline'], email: config.alarmEmail });
+    this.alarms = new RegionalAlarms(this, 'Alarms', {
+      role,
+      topicKey: props.opsKey,
+      api,
+      data: props.data,
+      functions: props.functions,
+      slaServices: allFunctions.filter((fn) => fn.publishesSlaBreaches).map((fn) => fn.service),
+      email: config.alarmEmail,
+    });
 
     if (config.domain && config.hostedZoneId && config.hostedZoneName) {
       this.dns = new LatencyRouting(this, 'Dns', {

@@ -1,36 +1,44 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
-import { TableEncryptionV2, TableV2, type ITableV2, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableEncryptionV2, TableV2, type ITableV2, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket, ReplicationTimeValue, type BucketProps, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { ENV, PEER_ENV, type EnvName } from '../shared/env-names.ts';
-import type { BaseStack } from './base-stack.ts';
-import type { DgovFunction } from './constructs/dgov-function.ts';
+import type { RegionalKey } from './keys.ts';
 import { arnIn, crossRegionNames, queueUrlIn, type RegionRole } from './regions.ts';
 import type { StageConfig } from './stage.ts';
 
 /**
- * Data in two regions (DESIGN.md, DR): global tables, buckets replicated with Replication Time
+ * Data in two regions (README, "Two regions"): global tables, buckets replicated with Replication Time
  * Control, queues the other region can fail over to, and the grants that let a function reach
  * the other region's copy of what it uses at home.
  */
 
-/** Every bucket that replicates to the other region, by role; the base stack makes a DR copy of each. */
-export const REPLICATED_BUCKETS = {
-  audit: { drCopyId: 'AuditDrCopy', objectLock: true },
-} as const satisfies Record<string, { drCopyId: string; objectLock: boolean }>;
-export type ReplicatedBucketRole = keyof typeof REPLICATED_BUCKETS;
+/** A bucket that replicates to the other region; the base stack there makes its DR copy. */
+export interface ReplicatedBucketSpec {
+  /** Whether its objects carry Object Lock retention, which the DR copy must then allow. */
+  objectLock: boolean;
+}
 
 /** PITR window of every table (the DynamoDB maximum). */
 export const PITR_DAYS = 35;
+
+/** What of the region's base stack the stateful resources need. */
+export interface RegionBase {
+  /** Multi-Region: encrypts the global tables' replicas here and the DR copies. */
+  dataKey: RegionalKey;
+  /** S3 server access logs of every bucket in this region. */
+  accessLogs: IBucket;
+}
 
 /** What a stateful stack knows about where it is. */
 export interface RegionContext {
   config: StageConfig;
   role: RegionRole;
-  base: BaseStack;
+  base: RegionBase;
 }
 
 /** The other region's copy of a resource, for failover. */
@@ -50,7 +58,15 @@ export const replicationOf = (bucket: IBucket): BucketReplication | undefined =>
 
 /** Global tables by the stack that declared (primary) or imported (replica) them, for alarms and tests. */
 const globalTables = new WeakMap<Construct, { tableName: string; table: ITableV2 }[]>();
-export const globalTablesOf = (scope: Construct) => globalTables.get(scope) ?? [];
+export const globalTablesOf = (stack: Construct) => globalTables.get(stack) ?? [];
+
+/** Single-table designs: pk/sk strings, items that expire by `expiresAt`. */
+export const SINGLE_TABLE: GlobalTableProps = {
+  partitionKey: { name: 'pk', type: AttributeType.STRING },
+  sortKey: { name: 'sk', type: AttributeType.STRING },
+  billing: Billing.onDemand(),
+  timeToLiveAttribute: 'expiresAt',
+};
 
 export type GlobalTableProps = Omit<
   TablePropsV2,
@@ -81,7 +97,8 @@ export function globalTable(scope: Construct, id: string, name: string, props: G
     table = TableV2.fromTableAttributes(scope, id, { tableName, encryptionKey: base.dataKey.key, grantIndexPermissions: true });
   }
   peers.set(table, { kind: 'table', region: role.peer, tableArn: arnIn(scope, 'dynamodb', role.peer, `table/${tableName}`), keyArn: base.dataKey.arnIn(role.peer) });
-  globalTables.set(scope, [...globalTablesOf(scope), { tableName, table }]);
+  const stack = Stack.of(scope);
+  globalTables.set(stack, [...globalTablesOf(stack), { tableName, table }]);
   return table;
 }
 
@@ -91,7 +108,7 @@ export function globalTable(scope: Construct, id: string, name: string, props: G
  * metrics, re-encrypted there with the data key; versioned and logging to the access-log bucket.
  * Delete markers are not replicated: deleting here never deletes the DR copy.
  */
-export function replicatedBucket(scope: Construct, id: string, bucketRole: ReplicatedBucketRole, props: BucketProps, context: RegionContext): Bucket {
+export function replicatedBucket(scope: Construct, id: string, bucketRole: string, props: BucketProps, context: RegionContext): Bucket {
   const { config, role, base } = context;
   const destinationBucketName = crossRegionNames.drBucket(scope, config.stage, bucketRole, role.peer);
   const destination = Bucket.fromBucketName(scope, `${id}DrCopy`, destinationBucketName);
@@ -151,23 +168,30 @@ export function withPeerQueue<Q extends IQueue>(queue: Q, queueName: string, con
  * region, grant the same access there and tell the function where it is, so its clients can
  * fail over. Describing (what /health does) stays at home.
  */
-export function grantPeerAccess(fn: DgovFunction, envName: string, resource: object, access: 'describe' | 'read' | 'readWrite' | 'send' | 'consume'): void {
+export function grantPeerAccess(
+  scope: Construct,
+  fn: LambdaFunction,
+  envName: string,
+  resource: object,
+  access: 'describe' | 'read' | 'readWrite' | 'send' | 'consume',
+): void {
   const peer = peers.get(resource);
   if (!peer || access === 'describe') return;
   if (peer.kind === 'table') {
-    const table = TableV2.fromTableAttributes(fn, `Peer${envName}`, {
+    const table = TableV2.fromTableAttributes(scope, `Peer${envName}`, {
       tableArn: peer.tableArn,
-      encryptionKey: Key.fromKeyArn(fn, `Peer${envName}Key`, peer.keyArn),
+      encryptionKey: Key.fromKeyArn(scope, `Peer${envName}Key`, peer.keyArn),
       grantIndexPermissions: true,
     });
-    if (access === 'read') table.grantReadData(fn.fn);
-    else table.grantReadWriteData(fn.fn);
-    fn.fn.addEnvironment(ENV.peerRegion, peer.region);
+    if (access === 'read') table.grantReadData(fn);
+    else table.grantReadWriteData(fn);
+    fn.addEnvironment(ENV.peerRegion, peer.region);
     return;
   }
   const peerEnv = PEER_ENV[envName as EnvName];
   if (access !== 'send' || !peerEnv) return; // consumers read their own region's queue
-  Queue.fromQueueAttributes(fn, `Peer${envName}`, { queueArn: peer.queueArn, queueUrl: peer.queueUrl }).grantSendMessages(fn.fn);
-  fn.fn.addEnvironment(ENV.peerRegion, peer.region);
-  fn.fn.addEnvironment(peerEnv, peer.queueUrl);
+  const queue = Queue.fromQueueAttributes(scope, `Peer${envName}`, { queueArn: peer.queueArn, queueUrl: peer.queueUrl });
+  queue.grantSendMessages(fn);
+  fn.addEnvironment(ENV.peerRegion, peer.region);
+  fn.addEnvironment(peerEnv, peer.queueUrl);
 }

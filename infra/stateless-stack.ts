@@ -1,92 +1,79 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { routesByFunction } from '../functions/routes.ts';
-import { ENV } from '../shared/env-names.ts';
+import type { FunctionManifest } from '../shared/capability.ts';
+import type { BaseStack } from './base-stack.ts';
+import { type CapabilityInfra, type CodeContext, pascalCase } from './capabilities/capability.ts';
 import { DgovFunction, type DgovFunctionProps } from './constructs/dgov-function.ts';
 import { DgovHttpApi } from './http-api.ts';
-import type { BaseStack } from './base-stack.ts';
 import { Operations } from './operations.ts';
 import { regionRole } from './regions.ts';
 import type { StageConfig } from './stage.ts';
-import { MAX_CONSUMER_TIMEOUT, type StatefulStack } from './stateful-stack.ts';
+import type { StatefulStack } from './stateful-stack.ts';
 
 export interface StatelessStackProps extends StackProps {
   config: StageConfig;
+  /** The suite's capabilities (infra/capabilities/index.ts). */
+  capabilities: readonly CapabilityInfra[];
   version: string;
   data: StatefulStack;
   /** This region's base stack: the operations key for log groups and alarms. */
   base: BaseStack;
 }
 
-/** Code: functions and the HTTP API. Safe to destroy and redeploy at any time. */
+/** Code: each capability's functions, the HTTP API and the alarms. Safe to destroy and redeploy at any time. */
 export class StatelessStack extends Stack {
+  /** Every function, by its service name. */
   readonly functions: Record<string, DgovFunction> = {};
   readonly http: DgovHttpApi;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { config, data } = props;
-    const fn = (id: string, serviceName: string, description: string, extra: Partial<DgovFunctionProps> = {}) =>
-      (this.functions[serviceName] = new DgovFunction(this, id, {
-        serviceName,
-        entry: `functions/${serviceName}/handler.ts`,
-        description,
-        stage: config.stage,
-        version: props.version,
-        logRetentionDays: config.logRetentionDays,
-        removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-        logEncryptionKey: props.base.opsKey,
-        ...extra,
-      }));
-
-    const fallback = fn('Fallback', 'fallback', 'Answers unknown routes with problem+json 404/405');
-    this.http = new DgovHttpApi(this, 'Http', fallback, config.domain);
-
-    const health = fn('Health', 'health', 'GET /health: the state of every dependency')
-      .useTable(ENV.controlTable, data.controlTable, 'describe')
-      .useQueue(ENV.auditQueueUrl, data.auditQueue, 'describe')
-      .useBucket(ENV.auditBucket, data.auditBucket, 'describe');
-    this.http.addRoutes(health, routesByFunction.health);
-
-    const openapi = fn('OpenApi', 'openapi', 'GET /openapi.json, generated from the route contracts');
-    this.http.addRoutes(openapi, routesByFunction.openapi);
-
-    const identity = fn('Identity', 'identity', 'OpenID Connect provider: one sign-on for the whole province', { memorySize: 1024 })
-      .useTable(ENV.identityTable, data.identityTable, 'readWrite')
-      .useTable(ENV.controlTable, data.controlTable, 'readWrite')
-      .useQueue(ENV.auditQueueUrl, data.auditQueue, 'send')
-      .useSigningKey(ENV.tokenKeys, data.tokenSigningKey)
-      .setEnv(ENV.issuer, this.http.issuer)
-      .setEnv(ENV.loginAttemptsPerMinute, String(config.loginAttemptsPerMinute));
-    this.http.addRoutes(identity, routesByFunction.identity);
-
-    const auditWriter = fn('AuditWriter', 'audit-writer', 'Stores audit events from the audit queue as gzip JSON Lines objects', {
-      entry: 'functions/audit/writer.ts',
-      timeout: MAX_CONSUMER_TIMEOUT,
-    })
-      .useTable(ENV.controlTable, data.controlTable, 'readWrite')
-      .useBucket(ENV.auditBucket, data.auditBucket, 'readWrite');
-    auditWriter.fn.addEventSource(
-      new SqsEventSource(data.auditQueue, { batchSize: 100, maxBatchingWindow: Duration.seconds(5), reportBatchItemFailures: true }),
-    );
-
-    const auditSeal = fn('AuditSeal', 'audit-seal', 'Closes an audit period: a signed digest chained to the previous one', {
-      entry: 'functions/audit/seal.ts',
-      timeout: Duration.seconds(30),
-    })
-      .useTable(ENV.controlTable, data.controlTable, 'readWrite')
-      .useBucket(ENV.auditBucket, data.auditBucket, 'readWrite')
-      .useSigningKey(ENV.auditKey, data.auditSigningKey);
-    new Rule(this, 'AuditSealSchedule', {
-      description: 'Closes the audit digest period',
-      schedule: Schedule.rate(Duration.minutes(config.auditPeriodMinutes)),
-      targets: [new LambdaFunction(auditSeal.fn)],
-    });
+    const { config } = props;
+    this.http = new DgovHttpApi(this, 'Http', config.domain);
+    const context: CodeContext = {
+      config,
+      http: this.http,
+      data: props.data.data,
+      addFunction: (where, manifest, extra) => this.addFunction(where, manifest, props, extra),
+    };
+    for (const capability of props.capabilities) capability.code(this, context);
 
     // Throttling and access logs on the API, alarms, latency DNS, outputs (infra/operations.ts).
-    new Operations(this, 'Operations', { config, role: regionRole(config, this.region), api: this.http.api, opsKey: props.base.opsKey, data });
+    new Operations(this, 'Operations', {
+      config,
+      role: regionRole(config, this.region),
+      api: this.http.api,
+      opsKey: props.base.opsKey,
+      data: props.data,
+      functions: Object.values(this.functions),
+    });
+  }
+
+  private addFunction(
+    scope: Construct,
+    manifest: FunctionManifest,
+    props: StatelessStackProps,
+    extra: Partial<DgovFunctionProps> = {},
+  ): DgovFunction {
+    if (this.functions[manifest.service]) throw new Error(`two functions named ${manifest.service}`);
+    // `audit-writer` in the Audit construct is Audit/Writer; `identity` in Identity is Identity/Handler.
+    const prefix = `${scope.node.id}`;
+    const id = pascalCase(manifest.service).replace(new RegExp(`^${prefix}`), '') || 'Handler';
+    const fn = new DgovFunction(scope, id, {
+      serviceName: manifest.service,
+      kind: manifest.kind,
+      entry: manifest.entry,
+      description: manifest.description,
+      stage: props.config.stage,
+      version: props.version,
+      logRetentionDays: props.config.logRetentionDays,
+      removalPolicy: props.config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      logEncryptionKey: props.base.opsKey,
+      ...extra,
+    });
+    this.functions[manifest.service] = fn;
+    if (manifest.routes) this.http.addRoutes(fn, manifest.routes);
+    if (manifest.servesDefaultRoute) this.http.setDefaultRoute(fn);
+    return fn;
   }
 }

@@ -57,11 +57,15 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-/** `dgov-dev-stateful/AuditBucket/Resource` → `auditBucket`: the role a resource plays. */
+/**
+ * `dgov-dev-stateful/Audit/Bucket/Resource` → `auditBucket`: the role a resource plays, from the
+ * construct ids below its stack (a capability's data construct, then the resource).
+ */
 export const roleOf = (path: string): string => {
   const segments = path.split('/');
-  const id = segments[1] ?? segments[0]!;
-  return id.charAt(0).toLowerCase() + id.slice(1);
+  const ids = segments.length > 1 ? segments.slice(1).filter((id) => id !== 'Resource') : segments;
+  const joined = ids.map((id) => id.charAt(0).toUpperCase() + id.slice(1)).join('');
+  return joined.charAt(0).toLowerCase() + joined.slice(1);
 };
 
 export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
@@ -285,7 +289,12 @@ function describeEnvironment(
     tables: named('AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable'),
     buckets: named('AWS::S3::Bucket'),
     queues: named('AWS::SQS::Queue'),
-    functions: Object.fromEntries([...hosts.values()].map((host) => [roleOf(host.spec.displayName), host.spec.functionName])),
+    functions: Object.fromEntries(
+      [...hosts.values()].map((host) => [
+        host.spec.environment.POWERTOOLS_SERVICE_NAME ?? roleOf(host.spec.displayName),
+        host.spec.functionName,
+      ]),
+    ),
     routes: routes.map((route) => route.routeKey),
     auditKey: [...hosts.values()].map((host) => host.spec.environment.DGOV_AUDIT_KEY).find(Boolean),
   };

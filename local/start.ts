@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { buildApp } from '../infra/app.ts';
 import { JavaMissingError } from './embedded-aws.ts';
 import { localAppContext } from './keys.ts';
-import { seedDemoClients } from './seed.ts';
+import { capabilityInfra } from '../infra/capabilities/index.ts';
 import { startRuntime } from './runtime.ts';
 import { synthStacks } from './synth.ts';
 import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
@@ -40,8 +40,11 @@ try {
       if (!values.quiet) console.log(`[${name}] ${line}`);
     },
   });
-  const demo = await seedDemoClients(runtime.environment, runtime.clients, dataDir);
-  say(`demo clients (ids and secrets): ${demo}`);
+  for (const capability of capabilityInfra()) {
+    const seed = await capability.localSeed?.();
+    const done = await seed?.(runtime.environment, runtime.clients, dataDir);
+    if (done) say(done);
+  }
   say('routes:');
   for (const route of runtime.environment.routes) say(`  ${route}`);
   say(`endpoints: ${JSON.stringify(runtime.endpoints)}`);

@@ -1,6 +1,7 @@
 /**
- * Environment variable names shared by infra/ (which sets them) and functions/ (which read them).
- * One list, so a rename cannot leave the two sides disagreeing.
+ * Environment variable names every capability may use, shared by infra/ (which sets them) and
+ * functions/ (which read them), so a rename cannot leave the two sides disagreeing. A
+ * capability's own names live in its folder (e.g. functions/identity/env.ts).
  */
 export const ENV = {
   stage: 'DGOV_STAGE',
@@ -10,12 +11,6 @@ export const ENV = {
   auditBucket: 'DGOV_AUDIT_BUCKET',
   /** Audit signing key: a KMS key id or ARN in the cloud, `file:/path.pem` for the embedded runtime. */
   auditKey: 'DGOV_AUDIT_KEY',
-  identityTable: 'DGOV_IDENTITY_TABLE',
-  /** Token signing keys, comma-separated (KMS ids/ARNs or file:…): the first signs, all are published. */
-  tokenKeys: 'DGOV_TOKEN_KEYS',
-  loginAttemptsPerMinute: 'DGOV_LOGIN_ATTEMPTS_PER_MINUTE',
-  /** The OpenID issuer: the API's public base URL. */
-  issuer: 'DGOV_ISSUER',
   /** The other region of the pair: clients fail over to it when the home region's DynamoDB or SQS is unreachable. */
   peerRegion: 'DGOV_PEER_REGION',
   /** The audit queue of the other region (same name there), where audit events go when the home queue is unreachable. */

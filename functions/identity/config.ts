@@ -1,11 +1,12 @@
 import * as z from 'zod/mini';
 import { ENV, required } from '../../shared/config.ts';
+import { IDENTITY_ENV } from './env.ts';
 
 export const configSchema = z.object({
-  [ENV.identityTable]: required(),
+  [IDENTITY_ENV.identityTable]: required(),
   [ENV.controlTable]: required(),
   [ENV.auditQueueUrl]: z.url(),
-  [ENV.tokenKeys]: required(),
-  [ENV.issuer]: z.url(),
-  [ENV.loginAttemptsPerMinute]: z.optional(z.string().check(z.regex(/^[1-9]\d*$/))),
+  [IDENTITY_ENV.tokenKeys]: required(),
+  [IDENTITY_ENV.issuer]: z.url(),
+  [IDENTITY_ENV.loginAttemptsPerMinute]: z.optional(z.string().check(z.regex(/^[1-9]\d*$/))),
 });

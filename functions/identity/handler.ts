@@ -8,6 +8,7 @@ import { NotFoundError, RateLimitedError } from '../../shared/errors.ts';
 import { httpHandler, json, type HttpRequest, type HttpResult, type RouteHandler } from '../../shared/http.ts';
 import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-contract.ts';
 import { configSchema } from './config.ts';
+import { IDENTITY_ENV } from './env.ts';
 import * as routes from './contract.ts';
 import {
   activeSession,
@@ -33,15 +34,15 @@ import { hashSecret, newSecret } from './passwords.ts';
 import { dynamoIdentityStore } from './store.ts';
 
 const config = loadConfig(configSchema);
-const issuer = config[ENV.issuer].replace(/\/$/, '');
-const signers = config[ENV.tokenKeys].split(',').map((reference) => signerFor(reference.trim()));
+const issuer = config[IDENTITY_ENV.issuer].replace(/\/$/, '');
+const signers = config[IDENTITY_ENV.tokenKeys].split(',').map((reference) => signerFor(reference.trim()));
 const deps: IdentityDeps = {
-  store: dynamoIdentityStore(documents, { identity: config[ENV.identityTable], control: config[ENV.controlTable] }),
+  store: dynamoIdentityStore(documents, { identity: config[IDENTITY_ENV.identityTable], control: config[ENV.controlTable] }),
   signer: signers[0]!,
   issuer,
   audience: API_AUDIENCE,
   audit: auditEmitter(sqsAuditSender(config[ENV.auditQueueUrl]), config.region),
-  loginAttemptsPerMinute: Number(config[ENV.loginAttemptsPerMinute] ?? 20),
+  loginAttemptsPerMinute: Number(config[IDENTITY_ENV.loginAttemptsPerMinute] ?? 20),
 };
 // Every key is published until it is removed from the list: a rotated-out key stays until its tokens expire.
 const publishedKeys = () => Promise.all(signers.map((signer) => signer.publicJwk().then((jwk) => ({ ...jwk, use: 'sig' }))));

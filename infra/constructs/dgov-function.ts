@@ -7,8 +7,9 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import type { InvocationKind } from '../../shared/capability.ts';
 import { ENV } from '../../shared/env-names.ts';
 import { grantPeerAccess } from '../replication.ts';
 
@@ -18,8 +19,10 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REQUIRE_SHIM = "import{createRequire as __dgovCreateRequire}from'node:module';const require=__dgovCreateRequire(import.meta.url);";
 
 export interface DgovFunctionProps {
-  /** Short id: the Powertools service name and the function folder under functions/. */
+  /** The Powertools service name (functions/capabilities.ts). */
   serviceName: string;
+  /** How it is invoked: decides its cdk-nag treatment and its alarms. */
+  kind: InvocationKind;
   /** Path from the project root, e.g. functions/health/handler.ts. */
   entry: string;
   /** Exported name of the handler; `handler` unless one module serves several functions. */
@@ -44,9 +47,13 @@ export interface DgovFunctionProps {
  */
 export class DgovFunction extends Construct {
   readonly fn: NodejsFunction;
+  readonly serviceName: string;
+  readonly kind: InvocationKind;
 
   constructor(scope: Construct, id: string, props: DgovFunctionProps) {
     super(scope, id);
+    this.serviceName = props.serviceName;
+    this.kind = props.kind;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: retention(props.logRetentionDays),
       encryptionKey: props.logEncryptionKey,
@@ -86,6 +93,11 @@ export class DgovFunction extends Construct {
     });
   }
 
+  /** The DgovFunction a construct belongs to (its function, role or policy), if any. */
+  static enclosing(construct: IConstruct): DgovFunction | undefined {
+    return construct.node.scopes.findLast((scope): scope is DgovFunction => scope instanceof DgovFunction);
+  }
+
   get timeout(): Duration {
     return this.fn.timeout ?? Duration.seconds(3);
   }
@@ -95,7 +107,7 @@ export class DgovFunction extends Construct {
     else if (access === 'read') table.grantReadData(this.fn);
     else table.grantReadWriteData(this.fn);
     this.fn.addEnvironment(envName, table.tableName);
-    grantPeerAccess(this, envName, table, access);
+    grantPeerAccess(this, this.fn, envName, table, access);
     return this;
   }
 
@@ -104,7 +116,7 @@ export class DgovFunction extends Construct {
     else if (access === 'send') queue.grantSendMessages(this.fn);
     else queue.grantConsumeMessages(this.fn);
     this.fn.addEnvironment(envName, queue.queueUrl);
-    grantPeerAccess(this, envName, queue, access);
+    grantPeerAccess(this, this.fn, envName, queue, access);
     return this;
   }
 

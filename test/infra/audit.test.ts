@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from './synth.ts';
+import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
 let cloud: Synthesized;
 let local: Synthesized;
@@ -28,7 +29,7 @@ describe('the audit bucket', () => {
   });
 
   it('is encrypted with a customer-managed KMS key that rotates', () => {
-    const key = logicalId(cloud.stateful.auditBucket.encryptionKey as never);
+    const key = logicalId(cloud.stateful.data.get(AuditData).bucket.encryptionKey as never);
     cloud.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAttArn(key) }, BucketKeyEnabled: true }] },
     });
@@ -39,7 +40,7 @@ describe('the audit bucket', () => {
 describe('the audit signing key', () => {
   it('is a KMS ECC_NIST_P256 signing key that only the seal function may use', () => {
     cloud.statefulTemplate.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
-    const signingKey = getAttArn(logicalId(cloud.stateful.auditSigningKey.key!));
+    const signingKey = getAttArn(logicalId(cloud.stateful.data.get(AuditData).signingKey.key!));
     for (const fn of ourFunctions(cloud.stateless$)) {
       const actions = rolePolicyStatements(cloud.stateless$, fn)
         .filter((statement) => JSON.stringify(statement.Resource).includes(JSON.stringify(signingKey).slice(1, -1)) || JSON.stringify(statement.Resource).includes('AuditSigningKey'))

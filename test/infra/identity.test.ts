@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityRoutes } from '../../functions/identity/contract.ts';
 import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from './synth.ts';
+import { IdentityData } from '../../infra/capabilities/identity/data.ts';
 
 let synth: Synthesized;
 beforeAll(() => {
@@ -14,15 +15,15 @@ describe('identity infrastructure', () => {
     synth.statefulTemplate.hasResource('AWS::DynamoDB::GlobalTable', {
       Properties: Match.objectLike({ TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
     });
-    expect(synth.stateful.identityTable).toBeDefined();
+    expect(synth.stateful.data.get(IdentityData).table).toBeDefined();
   });
 
   it('signs tokens with a KMS P-256 key that only the identity function may use', () => {
-    const key = JSON.stringify(getAttArn(logicalId(synth.stateful.tokenSigningKey.key!)));
+    const key = JSON.stringify(getAttArn(logicalId(synth.stateful.data.get(IdentityData).tokenSigningKey.key!)));
     synth.statefulTemplate.hasResourceProperties('AWS::KMS::Key', { Description: 'Signs access and ID tokens (ES256)', KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
     for (const fn of ourFunctions(synth.stateless$)) {
       const actions = rolePolicyStatements(synth.stateless$, fn)
-        .filter((statement) => JSON.stringify(statement.Resource).includes(logicalId(synth.stateful.tokenSigningKey.key!)) || JSON.stringify(statement.Resource).includes(key))
+        .filter((statement) => JSON.stringify(statement.Resource).includes(logicalId(synth.stateful.data.get(IdentityData).tokenSigningKey.key!)) || JSON.stringify(statement.Resource).includes(key))
         .flatMap((statement) => statement.Action);
       if (fn.service === 'identity') expect(actions.sort()).toEqual(['kms:GetPublicKey', 'kms:Sign']);
       else expect(actions, fn.service).toEqual([]);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logicalId, ourFunctions, resourcesOfType, synthesize, type Json, type Synthesized } from './synth.ts';
+import { ControlData } from '../../infra/capabilities/platform/data.ts';
+import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
 let synth: Synthesized;
 
@@ -27,7 +29,7 @@ describe('-c stage=prod', () => {
   });
 
   it('protects the control table from deletion and retains it, in both regions', () => {
-    const table = synth.stateful$.Resources[logicalId(synth.stateful.controlTable)]!;
+    const table = synth.stateful$.Resources[logicalId(synth.stateful.data.get(ControlData).table)]!;
     expect(table.DeletionPolicy).toBe('Retain');
     expect(table.UpdateReplacePolicy).toBe('Retain');
     const replicas = table.Properties?.Replicas as Json[];
@@ -36,7 +38,7 @@ describe('-c stage=prod', () => {
   });
 
   it('retains the audit bucket', () => {
-    expect(synth.stateful$.Resources[logicalId(synth.stateful.auditBucket)]!.DeletionPolicy).toBe('Retain');
+    expect(synth.stateful$.Resources[logicalId(synth.stateful.data.get(AuditData).bucket)]!.DeletionPolicy).toBe('Retain');
   });
 
   // Known bug: infra/stateful-stack.ts computes the stage's removalPolicy (line 29) but passes it
@@ -44,7 +46,7 @@ describe('-c stage=prod', () => {
   // stateful stack drops audit events still queued and every dead-lettered audit event.
   it('retains the audit queue and its dead letters in prod, in both regions (stateful-stack.ts gives queues no removalPolicy)', () => {
     for (const region of synth.regions) {
-      for (const queue of [region.stateful.auditQueue, region.stateful.auditDeadLetters]) {
+      for (const queue of [region.stateful.data.get(AuditData).queue, region.stateful.data.get(AuditData).deadLetters]) {
         const resource = region.stateful$.Resources[logicalId(queue)]!;
         expect(resource.DeletionPolicy, `${region.region} ${queue.node.id}`).toBe('Retain');
         expect(resource.UpdateReplacePolicy, `${region.region} ${queue.node.id}`).toBe('Retain');

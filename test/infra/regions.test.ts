@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logicalId, ourFunctions, synthesize, type Json, type Synthesized } from './synth.ts';
+import { ControlData } from '../../infra/capabilities/platform/data.ts';
 
 const PRIMARY = 'eu-west-1';
 const REPLICA = 'eu-central-1';
@@ -44,7 +45,7 @@ describe('prod with region overrides', () => {
   });
 
   it('creates the control table replica in the primary region and in the replica region', () => {
-    const table = synth.stateful$.Resources[logicalId(synth.stateful.controlTable)]!;
+    const table = synth.stateful$.Resources[logicalId(synth.stateful.data.get(ControlData).table)]!;
     expect((table.Properties?.Replicas as Json[]).map((replica) => replica.Region).sort()).toEqual([PRIMARY, REPLICA].sort());
   });
 

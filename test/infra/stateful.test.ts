@@ -2,8 +2,10 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossRegionNames } from '../../infra/regions.ts';
 import { globalTablesOf } from '../../infra/replication.ts';
-import { MAX_CONSUMER_TIMEOUT } from '../../infra/stateful-stack.ts';
+import { AUDIT_CONSUMER_TIMEOUT as MAX_CONSUMER_TIMEOUT } from '../../infra/capabilities/audit/data.ts';
 import { followImport, getAttArn, logicalId, ourFunctions, resourcesOfType, synthesize, type CfnTemplate, type Json, type Synthesized, type SynthesizedRegion } from './synth.ts';
+import { ControlData } from '../../infra/capabilities/platform/data.ts';
+import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
 let synth: Synthesized;
 
@@ -20,7 +22,7 @@ const resource = (id: string) => {
 };
 
 describe('control table', () => {
-  const table = () => resource(logicalId(synth.stateful.controlTable));
+  const table = () => resource(logicalId(synth.stateful.data.get(ControlData).table));
 
   it('is a global table keyed by pk (hash) and sk (range), both strings', () => {
     expect(table().Type).toBe('AWS::DynamoDB::GlobalTable');
@@ -53,12 +55,12 @@ describe('control table', () => {
 });
 
 describe('audit queue', () => {
-  const queue = () => resource(logicalId(synth.stateful.auditQueue));
-  const deadLetters = () => resource(logicalId(synth.stateful.auditDeadLetters));
+  const queue = () => resource(logicalId(synth.stateful.data.get(AuditData).queue));
+  const deadLetters = () => resource(logicalId(synth.stateful.data.get(AuditData).deadLetters));
 
   it('redrives to its dead-letter queue after 5 receives', () => {
     expect(queue().Properties?.RedrivePolicy).toEqual({
-      deadLetterTargetArn: getAttArn(logicalId(synth.stateful.auditDeadLetters)),
+      deadLetterTargetArn: getAttArn(logicalId(synth.stateful.data.get(AuditData).deadLetters)),
       maxReceiveCount: 5,
     });
   });
@@ -70,7 +72,7 @@ describe('audit queue', () => {
   });
 
   it('encrypts both queues with SQS-managed keys and refuses plain HTTP', () => {
-    for (const id of [logicalId(synth.stateful.auditQueue), logicalId(synth.stateful.auditDeadLetters)]) {
+    for (const id of [logicalId(synth.stateful.data.get(AuditData).queue), logicalId(synth.stateful.data.get(AuditData).deadLetters)]) {
       expect(resource(id).Properties?.SqsManagedSseEnabled, id).toBe(true);
       synth.statefulTemplate.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: id }],
@@ -84,7 +86,7 @@ describe('audit queue', () => {
   });
 
   it('hides a received message for at least 6× the longest timeout of any function consuming it', () => {
-    const queueArn = getAttArn(logicalId(synth.stateful.auditQueue));
+    const queueArn = getAttArn(logicalId(synth.stateful.data.get(AuditData).queue));
     const functions = ourFunctions(synth.stateless$);
     const consumerTimeouts = resourcesOfType(synth.stateless$, 'AWS::Lambda::EventSourceMapping')
       .map(([, mapping]) => mapping.Properties as Json)
@@ -102,7 +104,7 @@ describe('audit queue', () => {
 });
 
 describe('audit bucket', () => {
-  const bucket = () => resource(logicalId(synth.stateful.auditBucket));
+  const bucket = () => resource(logicalId(synth.stateful.data.get(AuditData).bucket));
 
   it('is versioned and encrypted', () => {
     expect(bucket().Properties?.VersioningConfiguration).toEqual({ Status: 'Enabled' });
@@ -122,7 +124,7 @@ describe('audit bucket', () => {
 
   it('denies requests over plain HTTP', () => {
     synth.statefulTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: logicalId(synth.stateful.auditBucket) },
+      Bucket: { Ref: logicalId(synth.stateful.data.get(AuditData).bucket) },
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -139,13 +141,13 @@ describe('audit bucket', () => {
 
 describe('dev stage data lifetime', () => {
   it('lets a dev stack delete its table and queues, without deletion protection, in both regions', () => {
-    const table = resource(logicalId(synth.stateful.controlTable));
+    const table = resource(logicalId(synth.stateful.data.get(ControlData).table));
     expect(synth.config.stage).toBe('dev');
     expect(table.DeletionPolicy).toBe('Delete');
     expect((table.Properties?.Replicas as Json[]).length).toBe(2);
     for (const replica of table.Properties?.Replicas as Json[]) expect(replica.DeletionProtectionEnabled).toBe(false);
     for (const region of synth.regions) {
-      for (const queue of [region.stateful.auditQueue, region.stateful.auditDeadLetters]) {
+      for (const queue of [region.stateful.data.get(AuditData).queue, region.stateful.data.get(AuditData).deadLetters]) {
         expect(region.stateful$.Resources[logicalId(queue)]!.DeletionPolicy, `${region.region} ${queue.node.id}`).toBe('Delete');
       }
     }
@@ -171,7 +173,7 @@ describe('no hard-coded physical names', () => {
   const crossRegionNamed = (region: SynthesizedRegion): Map<string, unknown> => {
     const named = new Map<string, unknown>();
     if (region.role.primary) for (const { tableName, table } of globalTablesOf(region.stateful)) named.set(logicalId(table), tableName);
-    named.set(logicalId(region.stateful.auditQueue), crossRegionNames.queue(synth.config.stage, 'audit'));
+    named.set(logicalId(region.stateful.data.get(AuditData).queue), crossRegionNames.queue(synth.config.stage, 'audit'));
     for (const [role, bucket] of Object.entries(region.base.drCopies)) {
       named.set(logicalId(bucket), region.base.resolve(crossRegionNames.drBucket(region.base, synth.config.stage, role, region.region)));
     }

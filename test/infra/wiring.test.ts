@@ -17,6 +17,8 @@ import {
   type PolicyStatement,
   type Synthesized,
 } from './synth.ts';
+import { ControlData } from '../../infra/capabilities/platform/data.ts';
+import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
 let synth: Synthesized;
 let functions: OurFunction[];
@@ -45,9 +47,9 @@ const allowedOn = (statements: PolicyStatement[], arn: unknown): string[] =>
 describe('grants match the environment', () => {
   it('lets health describe the control table, the audit queue and the audit bucket', () => {
     const statements = rolePolicyStatements(synth.stateless$, byService('health'));
-    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.controlTable)))).toContain('dynamodb:DescribeTable');
-    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.auditQueue)))).toContain('sqs:GetQueueAttributes');
-    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.auditBucket)))).toContain('s3:ListBucket');
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(ControlData).table)))).toContain('dynamodb:DescribeTable');
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(AuditData).queue)))).toContain('sqs:GetQueueAttributes');
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(AuditData).bucket)))).toContain('s3:ListBucket');
   });
 
   it('gives health nothing more: no writes, no wildcards, no resource "*" beyond X-Ray', () => {

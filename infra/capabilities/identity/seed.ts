@@ -1,10 +1,9 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, type NewClient } from '../functions/identity/clients.ts';
-import { dynamoIdentityStore } from '../functions/identity/store.ts';
-import type { LocalClients } from './aws-clients.ts';
-import type { ResolvedEnvironment } from './runtime.ts';
+import { createClient, type NewClient } from '../../../functions/identity/clients.ts';
+import { dynamoIdentityStore } from '../../../functions/identity/store.ts';
+import type { LocalSeed } from '../capability.ts';
 
 /** The demo clients `npm start` registers for local use (README, "Demo clients"). */
 export const DEMO_CLIENTS: NewClient[] = [
@@ -18,7 +17,7 @@ export const DEMO_CLIENTS: NewClient[] = [
  * Registers the demo clients once and keeps their secrets in .local/demo-clients.json, so a
  * restart neither changes them nor loses them. `--fresh` starts over with new secrets.
  */
-export async function seedDemoClients(env: ResolvedEnvironment, clients: LocalClients, dataDir: string): Promise<string> {
+export const seedDemoClients: LocalSeed = async (env, clients, dataDir) => {
   const file = join(dataDir, 'demo-clients.json');
   const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
   const store = dynamoIdentityStore(DynamoDBDocumentClient.from(clients.dynamodb), { identity: env.tables.identityTable!, control: env.tables.controlTable! });
@@ -27,5 +26,5 @@ export async function seedDemoClients(env: ResolvedEnvironment, clients: LocalCl
     known[demo.clientId] = { ...(await createClient(demo, store)), redirect_uris: demo.redirectUris, scopes: demo.scopes.join(' ') };
   }
   writeFileSync(file, `${JSON.stringify(known, null, 2)}\n`, { mode: 0o600 });
-  return file;
-}
+  return `demo clients (ids and secrets): ${file}`;
+};

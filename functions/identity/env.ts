@@ -1,0 +1,9 @@
+/** Environment variable names of the identity capability, set by infra/capabilities/identity/. */
+export const IDENTITY_ENV = {
+  identityTable: 'DGOV_IDENTITY_TABLE',
+  /** Token signing keys, comma-separated (KMS ids/ARNs or file:…): the first signs, all are published. */
+  tokenKeys: 'DGOV_TOKEN_KEYS',
+  loginAttemptsPerMinute: 'DGOV_LOGIN_ATTEMPTS_PER_MINUTE',
+  /** The OpenID issuer: the API's public base URL. */
+  issuer: 'DGOV_ISSUER',
+} as const;

@@ -1,0 +1,41 @@
+import type { CapabilityName } from '../../functions/capabilities.ts';
+import { auditManifest } from '../../functions/audit/manifest.ts';
+import { identityManifest } from '../../functions/identity/manifest.ts';
+import { platformManifest } from '../../functions/platform-manifest.ts';
+import { AuditCode } from './audit/code.ts';
+import { AuditData } from './audit/data.ts';
+import { AUDIT_SUPPRESSIONS } from './audit/nag.ts';
+import type { CapabilityInfra } from './capability.ts';
+import { IdentityCode } from './identity/code.ts';
+import { IdentityData } from './identity/data.ts';
+import { PlatformCode } from './platform/code.ts';
+import { ControlData } from './platform/data.ts';
+
+/**
+ * Each capability of functions/capabilities.ts with its cloud resources. The stacks loop over
+ * this and name no capability; the type makes leaving one out (or naming a stranger) a compile error.
+ */
+export const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } = {
+  platform: {
+    manifest: platformManifest,
+    data: (scope, context) => new ControlData(scope, 'Control', context),
+    code: (scope, context) => new PlatformCode(scope, 'Platform', context),
+  },
+  identity: {
+    manifest: identityManifest,
+    data: (scope, context) => new IdentityData(scope, 'Identity', context),
+    code: (scope, context) => new IdentityCode(scope, 'Identity', context),
+    localSeed: async () => (await import('./identity/seed.ts')).seedDemoClients,
+  },
+  audit: {
+    manifest: auditManifest,
+    replicatedBuckets: { audit: { objectLock: true } },
+    data: (scope, context) => new AuditData(scope, 'Audit', context),
+    code: (scope, context) => new AuditCode(scope, 'Audit', context),
+    suppressions: AUDIT_SUPPRESSIONS,
+  },
+};
+
+/** In the order of functions/capabilities.ts (data first, code after, in that order). */
+export const capabilityInfra = (): CapabilityInfra[] => Object.values(CAPABILITY_INFRA);
+
