@@ -7,10 +7,17 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { DgovFunction } from './constructs/dgov-function.ts';
 import { globalTablesOf, replicationOf } from './replication.ts';
 import type { RegionRole } from './regions.ts';
+
+/** `Orders/DeadLetters` → `OrdersDeadLetters`: unique in its stack, where node ids alone repeat across capabilities. */
+const nameInStack = (construct: IConstruct): string =>
+  construct.node.scopes
+    .slice(1)
+    .map((scope) => scope.node.id)
+    .join('');
 
 /** Thresholds, in one place (README, DR runbook). */
 export const ALARM_THRESHOLDS = {
@@ -34,8 +41,6 @@ export interface RegionalAlarmsProps {
   data: Construct;
   /** Every function: a queue consumer's or a schedule's failure has no caller to see it, so each gets an alarm. */
   functions: DgovFunction[];
-  /** Services that publish `slaBreached` (manifests with `publishesSlaBreaches`). */
-  slaServices: string[];
   /** Alarm e-mails go here (context `alarmEmail`); without it, subscribe to the topic yourself. */
   email?: string;
 }
@@ -66,14 +71,14 @@ export class RegionalAlarms extends Construct {
         .map((queue) => queue.deadLetterQueue!.queue),
     );
     for (const dlq of deadLetters) {
-      this.alarm(`${dlq.node.id}Depth`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), {
+      this.alarm(`${nameInStack(dlq)}Depth`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), {
         threshold: 0,
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        description: `${dlq.node.id} holds messages that failed 5 times: inspect, fix, redrive`,
+        description: `${nameInStack(dlq)} holds messages that failed 5 times: inspect, fix, redrive`,
       });
     }
 
-    for (const service of props.slaServices) this.slaBreach(service);
+    for (const fn of props.functions.filter((candidate) => candidate.publishesSlaBreaches)) this.slaBreach(fn.serviceName);
 
     // HTTP functions answer their callers, and their failures are the API's 5xx (alarmed above).
     for (const fn of props.functions.filter((candidate) => candidate.kind !== 'http')) {
@@ -88,14 +93,14 @@ export class RegionalAlarms extends Construct {
       const replication = replicationOf(bucket);
       if (!replication) continue;
       const dimensionsMap = { SourceBucket: bucket.bucketName, DestinationBucket: replication.destinationBucketName, RuleId: replication.ruleId };
-      this.alarm(`${bucket.node.id}ReplicationLatency`, new Metric({ namespace: 'AWS/S3', metricName: 'ReplicationLatency', dimensionsMap, statistic: 'Maximum', period: Duration.minutes(5) }), {
+      this.alarm(`${nameInStack(bucket)}ReplicationLatency`, new Metric({ namespace: 'AWS/S3', metricName: 'ReplicationLatency', dimensionsMap, statistic: 'Maximum', period: Duration.minutes(5) }), {
         threshold: ALARM_THRESHOLDS.s3ReplicationLatencySeconds,
-        description: `${bucket.node.id} replicates to ${replication.destinationRegion} slower than the 15-minute RTC threshold`,
+        description: `${nameInStack(bucket)} replicates to ${replication.destinationRegion} slower than the 15-minute RTC threshold`,
       });
-      this.alarm(`${bucket.node.id}ReplicationFailed`, new Metric({ namespace: 'AWS/S3', metricName: 'OperationsFailedReplication', dimensionsMap, statistic: 'Sum', period: Duration.minutes(5) }), {
+      this.alarm(`${nameInStack(bucket)}ReplicationFailed`, new Metric({ namespace: 'AWS/S3', metricName: 'OperationsFailedReplication', dimensionsMap, statistic: 'Sum', period: Duration.minutes(5) }), {
         threshold: 0,
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        description: `${bucket.node.id}: objects failed to replicate to ${replication.destinationRegion}`,
+        description: `${nameInStack(bucket)}: objects failed to replicate to ${replication.destinationRegion}`,
       });
     }
 
@@ -116,7 +121,7 @@ export class RegionalAlarms extends Construct {
 
   /**
    * The SLA hook: an alarm on `slaBreached` (namespace dgov, dimension service) published by
-   * `service`. The hotline publishes one per ticket whose SLA deadline passes unresolved.
+   * `service` (a function whose manifest says `publishesSlaBreaches`), one per deadline passed unresolved.
    */
   slaBreach(service: string): Alarm {
     return this.alarm(`${service}SlaBreach`, new Metric({ namespace: 'dgov', metricName: SLA_BREACH_METRIC, dimensionsMap: { service }, statistic: 'Sum', period: Duration.minutes(5) }), {

@@ -3,7 +3,6 @@ import type { CfnStage, HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { allFunctions } from '../functions/capabilities.ts';
 import { RegionalAlarms } from './alarms.ts';
 import type { DgovFunction } from './constructs/dgov-function.ts';
 import { LatencyRouting } from './dns.ts';
@@ -69,7 +68,6 @@ export class Operations extends Construct {
       api,
       data: props.data,
       functions: props.functions,
-      slaServices: allFunctions.filter((fn) => fn.publishesSlaBreaches).map((fn) => fn.service),
       email: config.alarmEmail,
     });
 

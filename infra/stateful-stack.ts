@@ -22,7 +22,7 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   /** Which region this is, and its base stack. */
   readonly regionContext: RegionContext;
-  /** Each capability's data construct, by its class: `data.get(AuditData).queue`. */
+  /** Each capability's data construct, by its class: `data.get(SomeData).table`. */
   readonly data = new DataRegistry();
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {

@@ -56,12 +56,13 @@ export class StatelessStack extends Stack {
     extra: Partial<DgovFunctionProps> = {},
   ): DgovFunction {
     if (this.functions[manifest.service]) throw new Error(`two functions named ${manifest.service}`);
-    // `audit-writer` in the Audit construct is Audit/Writer; `identity` in Identity is Identity/Handler.
+    // Service `orders-api` in construct `Orders` is `Orders/Api`; a service named like its construct is `<Construct>/Handler`.
     const prefix = `${scope.node.id}`;
     const id = pascalCase(manifest.service).replace(new RegExp(`^${prefix}`), '') || 'Handler';
     const fn = new DgovFunction(scope, id, {
       serviceName: manifest.service,
       kind: manifest.kind,
+      publishesSlaBreaches: manifest.publishesSlaBreaches,
       entry: manifest.entry,
       description: manifest.description,
       stage: props.config.stage,

@@ -23,6 +23,8 @@ export interface DgovFunctionProps {
   serviceName: string;
   /** How it is invoked: decides its cdk-nag treatment and its alarms. */
   kind: InvocationKind;
+  /** Publishes the `slaBreached` metric, which then gets an alarm. */
+  publishesSlaBreaches?: boolean;
   /** Path from the project root, e.g. functions/health/handler.ts. */
   entry: string;
   /** Exported name of the handler; `handler` unless one module serves several functions. */
@@ -49,11 +51,13 @@ export class DgovFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly serviceName: string;
   readonly kind: InvocationKind;
+  readonly publishesSlaBreaches: boolean;
 
   constructor(scope: Construct, id: string, props: DgovFunctionProps) {
     super(scope, id);
     this.serviceName = props.serviceName;
     this.kind = props.kind;
+    this.publishesSlaBreaches = props.publishesSlaBreaches ?? false;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: retention(props.logRetentionDays),
       encryptionKey: props.logEncryptionKey,

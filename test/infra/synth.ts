@@ -3,6 +3,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { rmSync } from 'node:fs';
 import { buildApp, type DgovApp, type RegionStacks } from '../../infra/app.ts';
+import type { CapabilityInfra } from '../../infra/capabilities/capability.ts';
 import { scratchDir } from '../support/dirs.ts';
 
 /**
@@ -53,9 +54,9 @@ export interface Synthesized extends Omit<DgovApp, 'regions'> {
 }
 
 /** Synthesizes the whole app once (bundling every function) into a scratch dir under .local/tmp. */
-export function synthesize(context: Json = {}): Synthesized {
+export function synthesize(context: Json = {}, capabilities?: readonly CapabilityInfra[]): Synthesized {
   const outdir = scratchDir('infra');
-  const built = buildApp({ outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...context } });
+  const built = buildApp({ outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...context } }, capabilities);
   const assembly = built.app.synth();
   const regions = built.regions.map((region) => {
     const [baseTemplate, statefulTemplate, statelessTemplate] = [region.base, region.stateful, region.stateless].map((stack) => Template.fromStack(stack)) as [Template, Template, Template];
