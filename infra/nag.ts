@@ -25,7 +25,7 @@ export interface Suppression {
   reason: string;
 }
 
-/** Routes the contracts declare public (`auth: 'none'`, API.md), and `$default` (the 404/405 fallback). */
+/** Routes the contracts declare public (`auth: 'none'`, docs/identity.md, docs/platform.md), and `$default` (the 404/405 fallback). */
 const PUBLIC_ROUTES = new RegExp(`^Http/(Api/DefaultRoute|(${allRoutes.filter((route) => route.auth === 'none').map((route) => route.operationId).join('|')})Route)/Resource$`);
 /** Functions this project bundles (DgovFunction) and their execution roles' policies. */
 const OUR_FUNCTION = /^[A-Za-z]+\/Fn\/Resource$/;
@@ -38,7 +38,7 @@ export const SUPPRESSIONS: readonly Suppression[] = [
   {
     rule: 'AwsSolutions-L1',
     path: OUR_FUNCTION,
-    reason: 'DESIGN.md pins nodejs22.x (the runtime npm start emulates and the bundles target, node22); moving to a newer runtime is a deliberate upgrade across infra, bundling and the local runtime, not a side effect of a cdk-nag release',
+    reason: 'nodejs22.x is pinned on purpose (the runtime npm start emulates and the bundles target, node22); moving to a newer runtime is a deliberate upgrade across infra, bundling and the local runtime, not a side effect of a cdk-nag release',
   },
   {
     rule: 'AwsSolutions-IAM4',
@@ -145,7 +145,7 @@ export const SUPPRESSIONS: readonly Suppression[] = [
   {
     rule: 'AwsSolutions-APIG4',
     path: PUBLIC_ROUTES,
-    reason: 'Public by contract (route contract auth: none, API.md): health, the OpenAPI document, OpenID Connect discovery, JWKS and OAuth endpoints (which authenticate clients and users themselves), registration, and the $default 404/405 fallback',
+    reason: 'Public by contract (route contract auth: none; docs/identity.md, docs/platform.md): health, the OpenAPI document, OpenID Connect discovery, JWKS and OAuth endpoints (which authenticate clients and users themselves), registration, and the $default 404/405 fallback',
   },
 ];
 
