@@ -35,7 +35,7 @@ const PLATFORM_SUPPRESSIONS: readonly Suppression[] = [
   {
     rule: 'AwsSolutions-L1',
     path: OUR_FUNCTION,
-    reason: 'DESIGN.md pins nodejs22.x (the runtime npm start emulates and the bundles target, node22); moving to a newer runtime is a deliberate upgrade across infra, bundling and the local runtime, not a side effect of a cdk-nag release',
+    reason: 'nodejs22.x is pinned on purpose (the runtime npm start emulates and the bundles target, node22); moving to a newer runtime is a deliberate upgrade across infra, bundling and the local runtime, not a side effect of a cdk-nag release',
   },
   {
     rule: 'AwsSolutions-IAM4',
@@ -133,7 +133,7 @@ const PLATFORM_SUPPRESSIONS: readonly Suppression[] = [
     rule: 'AwsSolutions-APIG4',
     path: /^Http\/[A-Za-z0-9]+\/Resource$/,
     where: (construct) => DgovHttpApi.isPublicRoute(construct),
-    reason: 'Public by contract (route contract auth: none, API.md): health, the OpenAPI document, OpenID Connect discovery, JWKS and OAuth endpoints (which authenticate clients and users themselves), registration, and the $default 404/405 fallback',
+    reason: 'Public by contract (route contract auth: none; docs/identity.md, docs/platform.md): health, the OpenAPI document, OpenID Connect discovery, JWKS and OAuth endpoints (which authenticate clients and users themselves), registration, and the $default 404/405 fallback',
   },
 ];
 

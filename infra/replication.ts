@@ -12,7 +12,7 @@ import { arnIn, crossRegionNames, queueUrlIn, type RegionRole } from './regions.
 import type { StageConfig } from './stage.ts';
 
 /**
- * Data in two regions (README, "Two regions"): global tables, buckets replicated with Replication Time
+ * Data in two regions (README, "Two regions: the DR runbook"): global tables, buckets replicated with Replication Time
  * Control, queues the other region can fail over to, and the grants that let a function reach
  * the other region's copy of what it uses at home.
  */

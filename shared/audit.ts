@@ -5,7 +5,7 @@ import { queues } from './aws/sqs.ts';
 import { DependencyUnavailableError } from './errors.ts';
 import { logger } from './observability.ts';
 
-/** The audit event of API.md, Audit; the writer parses queue messages with it. */
+/** The audit event of docs/audit.md; the writer parses queue messages with it. */
 export const auditEventSchema = z.object({
   eventId: z.string().check(z.minLength(1)),
   time: z.iso.datetime(),

@@ -5,7 +5,7 @@ import { ENV } from '../env-names.ts';
 import { clientOptions } from './client-options.ts';
 
 /**
- * Client-side failover between the two regions of a stage (DESIGN.md, DR: active-active).
+ * Client-side failover between the two regions of a stage (active-active; README, "Two regions: the DR runbook").
  *
  * Every request goes to the home region first. When it fails in a way that says the home
  * region's service is unreachable or overloaded — no connection, a reset or timed-out socket,

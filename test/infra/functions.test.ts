@@ -9,7 +9,7 @@ import { runtimeEnvSchema } from '../../shared/config.ts';
 import { ENV } from '../../shared/env-names.ts';
 import { deployedEnv, ourFunctions, resourcesOfType, synthesize, type OurFunction, type Synthesized } from './synth.ts';
 
-/** DESIGN.md, Performance: every bundle stays under 400 KB minified. */
+/** Every bundle stays under 400 KB minified, to keep cold starts short (README, Benchmarks: bundle budget). */
 const BUNDLE_BUDGET_BYTES = 400 * 1024;
 
 let synth: Synthesized;
