@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
+import { fileURLToPath } from 'node:url';
 import type { ResolvedEnvironment } from '../local/runtime.ts';
 
 export class CliError extends Error {
@@ -11,6 +11,9 @@ export class CliError extends Error {
     super(message);
   }
 }
+
+// Not infra's PROJECT_ROOT: importing it would load aws-cdk-lib on every command.
+const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export const localDir = () => process.env.DGOV_LOCAL_DIR ?? join(PROJECT_ROOT, '.local');
 
