@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,12 @@ export const localDir = () => process.env.DGOV_LOCAL_DIR ?? join(PROJECT_ROOT, '
 /** The environment `npm start` resolved and wrote; the default target of every command. */
 export function localEnvironment(): ResolvedEnvironment {
   const file = join(localDir(), 'env.json');
-  if (!existsSync(file)) throw new CliError(`no local environment at ${file}: start the suite with \`npm start\` first`);
+  if (!existsSync(file)) {
+    throw new CliError(`no local environment at ${file}: start the suite with \`npm start\` first`);
+  }
   return JSON.parse(readFileSync(file, 'utf8')) as ResolvedEnvironment;
 }
+
+/** An option that aims a command at a deployed stage instead; listed apart in --help. */
+export const deployed = (flags: string, description: string) =>
+  new Option(flags, description).helpGroup('Deployed stage (default: what `npm start` runs):');

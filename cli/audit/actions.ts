@@ -28,8 +28,8 @@ function time(value: string | undefined, name: string): Date | undefined {
 
 function trustedKey(file: string): PublicJwk {
   const text = readFileSync(file, 'utf8');
-  const key = text.trim().startsWith('{') ? createPublicKey({ key: JSON.parse(text), format: 'jwk' }) : createPublicKey(text);
-  return publicJwkOf(key);
+  const jwk = text.trim().startsWith('{');
+  return publicJwkOf(jwk ? createPublicKey({ key: JSON.parse(text), format: 'jwk' }) : createPublicKey(text));
 }
 
 const formatEvent = (event: AuditEvent) =>
@@ -66,14 +66,19 @@ export async function seal(options: TargetOptions, json: boolean): Promise<numbe
   }
   const { s3, documents, bucket, table, region, auditKey } = target;
   const names = { s3, documents, bucket, table, region };
-  const { key, digest } = await withSealLock(names, () => sealPeriod(region, new Date(), sealPorts(names, signerFor(auditKey))));
+  const sealed = () => sealPeriod(region, new Date(), sealPorts(names, signerFor(auditKey)));
+  const { key, digest } = await withSealLock(names, sealed);
   const { sequence, periodStart, periodEnd } = digest;
-  if (json) console.log(JSON.stringify({ key, sequence, objects: digest.objects.length, periodStart, periodEnd }));
-  else console.log(`sealed ${region} #${sequence}: ${digest.objects.length} object(s) from ${periodStart} to ${periodEnd} → ${key}`);
+  const objects = digest.objects.length;
+  if (json) console.log(JSON.stringify({ key, sequence, objects, periodStart, periodEnd }));
+  else console.log(`sealed ${region} #${sequence}: ${objects} object(s) from ${periodStart} to ${periodEnd} → ${key}`);
   return 0;
 }
 
-export async function verify(options: TargetOptions & Window & { trustedKey?: string; grace?: string }, json: boolean): Promise<number> {
+export async function verify(
+  options: TargetOptions & Window & { trustedKey?: string; grace?: string },
+  json: boolean,
+): Promise<number> {
   const target = auditTarget(options);
   const graceSeconds = options.grace === undefined ? 300 : Number(options.grace);
   if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new CliError('--grace takes a number of seconds');
@@ -88,11 +93,10 @@ export async function verify(options: TargetOptions & Window & { trustedKey?: st
   });
   if (json) console.log(JSON.stringify({ ...report, seconds: (Date.now() - started) / 1000 }, null, 2));
   else {
-    for (const region of report.regions) {
-      const { digests, objects, events, kid } = region;
-      console.log(`${region.region}: ${digests} digest(s), ${objects} object(s), ${events} event(s), key ${kid ?? '?'}`);
+    for (const { region, digests, objects, events, kid } of report.regions) {
+      console.log(`${region}: ${digests} digest(s), ${objects} object(s), ${events} event(s), key ${kid ?? '?'}`);
     }
-    for (const finding of report.findings) console.log(`${finding.kind.toUpperCase()}  ${finding.key}  ${finding.detail}`);
+    for (const { kind, key, detail } of report.findings) console.log(`${kind.toUpperCase()}  ${key}  ${detail}`);
     if (report.pending.length) {
       console.log(`${report.pending.length} object(s) written since the last digest; the next seal covers them`);
     }

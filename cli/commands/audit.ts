@@ -1,19 +1,18 @@
 import { Option, type Command } from 'commander';
 import { query, report, seal, verify } from '../audit/actions.ts';
+import { deployed } from '../target.ts';
 
 const NOTES = `
 Times are RFC 3339 (2026-11-29T08:00:00Z). Actions and resources take a trailing * as a prefix match.
 Targets what \`npm start\` runs; a deployed stage with --bucket B --region R [--table T --audit-key KMS-ARN].`;
 
-const DEPLOYED = 'Deployed stage (default: what `npm start` runs):';
-
 /** Which trail every audit command reads: the local one, or a deployed stage's. */
 function withTarget(command: Command): Command {
   return command
-    .addOption(new Option('--bucket <bucket>', 'its audit bucket (AWS credentials from the usual chain)').helpGroup(DEPLOYED))
-    .addOption(new Option('--region <region>', 'its region (default AWS_REGION)').helpGroup(DEPLOYED))
-    .addOption(new Option('--table <table>', 'its control table (to seal)').helpGroup(DEPLOYED))
-    .addOption(new Option('--audit-key <arn>', 'its audit signing key, a KMS key ARN (to seal)').helpGroup(DEPLOYED));
+    .addOption(deployed('--bucket <bucket>', 'its audit bucket (AWS credentials from the usual chain)'))
+    .addOption(deployed('--region <region>', 'its region (default AWS_REGION)'))
+    .addOption(deployed('--table <table>', 'its control table (to seal)'))
+    .addOption(deployed('--audit-key <arn>', 'its audit signing key, a KMS key ARN (to seal)'));
 }
 
 const window = (command: Command) =>
@@ -22,7 +21,10 @@ const window = (command: Command) =>
 const json = (command: Command) => command.optsWithGlobals().json === true;
 
 export function register(dgov: Command): void {
-  const audit = dgov.command('audit').description('query, seal, verify and report on the audit trail').addHelpText('after', NOTES);
+  const audit = dgov
+    .command('audit')
+    .description('query, seal, verify and report on the audit trail')
+    .addHelpText('after', NOTES);
 
   withTarget(window(audit.command('query').description('stream matching events, each once (JSON Lines with --json)')))
     .option('--actor <id>', 'the actor id or client_id')
@@ -32,9 +34,10 @@ export function register(dgov: Command): void {
       process.exitCode = await query(options, json(command));
     });
 
-  withTarget(audit.command('seal').description('close the current digest period now')).action(async (options, command: Command) => {
-    process.exitCode = await seal(options, json(command));
-  });
+  withTarget(audit.command('seal').description('close the current digest period now'))
+    .action(async (options, command: Command) => {
+      process.exitCode = await seal(options, json(command));
+    });
 
   withTarget(window(audit.command('verify').description('check every hash, link and signature; exit 1 if not intact')))
     .option('--trusted-key <file>', 'a public key (PEM or JWK) the chain must be signed with')
@@ -43,7 +46,7 @@ export function register(dgov: Command): void {
       process.exitCode = await verify(options, json(command));
     });
 
-  withTarget(window(audit.command('report').description('write a self-contained HTML page with charts and the verification')))
+  withTarget(window(audit.command('report').description('write a self-contained HTML page: charts and verification')))
     .requiredOption('--out <file>', 'the HTML file to write')
     .action(async (options) => {
       process.exitCode = await report(options);

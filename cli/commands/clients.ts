@@ -5,7 +5,7 @@ import { createClient } from '../../functions/identity/clients.ts';
 import { dynamoIdentityStore } from '../../functions/identity/store.ts';
 import { DomainError, ValidationError } from '../../shared/errors.ts';
 import { localClients } from '../../local/aws-clients.ts';
-import { CliError, localEnvironment } from '../target.ts';
+import { CliError, deployed, localEnvironment } from '../target.ts';
 
 interface CreateOptions {
   id: string;
@@ -18,7 +18,7 @@ interface CreateOptions {
   region?: string;
 }
 
-const DEPLOYED = 'Deployed stage (default: what `npm start` runs):';
+const KINDS = ['confidential', 'public'];
 
 export function register(dgov: Command): void {
   const clients = dgov.command('clients').description('register OAuth clients (department systems, channels, apps)');
@@ -26,14 +26,14 @@ export function register(dgov: Command): void {
     .command('create')
     .description('register a client; prints its secret and API key once (only their hashes are stored)')
     .requiredOption('--id <id>', 'the client_id')
-    .addOption(new Option('--kind <kind>', 'the kind of client').choices(['confidential', 'public']).makeOptionMandatory())
+    .addOption(new Option('--kind <kind>', 'the kind of client').choices(KINDS).makeOptionMandatory())
     .option('--scopes <scopes>', 'space-separated scopes, e.g. "openid licences:issue"')
     .option('--department <id>', 'the department a confidential client acts for')
     .option('--redirect-uri <url...>', 'where the authorization code flow may return (repeatable)')
-    .addOption(new Option('--identity-table <table>', 'the identity table').helpGroup(DEPLOYED))
-    .addOption(new Option('--control-table <table>', 'the control table').helpGroup(DEPLOYED))
-    .addOption(new Option('--region <region>', 'its region (default AWS_REGION)').helpGroup(DEPLOYED))
-    .action(async (options: CreateOptions, command: Command) => create(options, command.optsWithGlobals().json === true));
+    .addOption(deployed('--identity-table <table>', 'the identity table'))
+    .addOption(deployed('--control-table <table>', 'the control table'))
+    .addOption(deployed('--region <region>', 'its region (default AWS_REGION)'))
+    .action((options: CreateOptions, command: Command) => create(options, command.optsWithGlobals().json === true));
 }
 
 async function create(options: CreateOptions, json: boolean): Promise<void> {
@@ -49,7 +49,9 @@ async function create(options: CreateOptions, json: boolean): Promise<void> {
   } else {
     const env = localEnvironment();
     documents = DynamoDBDocumentClient.from(localClients(env.endpoints, env.region).dynamodb);
-    if (!env.tables.identityTable || !env.tables.controlTable) throw new CliError('the local environment has no identity table');
+    if (!env.tables.identityTable || !env.tables.controlTable) {
+      throw new CliError('the local environment has no identity table');
+    }
     tables = { identity: env.tables.identityTable, control: env.tables.controlTable };
   }
   try {
@@ -66,7 +68,9 @@ async function create(options: CreateOptions, json: boolean): Promise<void> {
     if (json) console.log(JSON.stringify(created));
     else {
       console.log(`client_id     ${created.client_id}`);
-      if (created.client_secret) console.log(`client_secret ${created.client_secret}   (shown once; only its hash is stored)`);
+      if (created.client_secret) {
+        console.log(`client_secret ${created.client_secret}   (shown once; only its hash is stored)`);
+      }
       if (created.api_key) console.log(`api_key       ${created.api_key}   (shown once)`);
     }
   } catch (error) {
