@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sealPeriod, writeBatch, type SealedObject } from '../functions/audit/domain.ts';
 import { s3TrailReader, sealPorts, withSealLock, writerPorts, type AuditStoreNames } from '../functions/audit/store.ts';
-import { verifyTrail, type VerifyReport } from '../functions/audit/trail.ts';
+import { verifyTrail, type VerifyReport } from '../cli/audit/verify.ts';
 import type { AuditEvent } from '../shared/audit.ts';
 import { fileSigner } from '../shared/crypto/signer.ts';
 import { localClients } from '../local/aws-clients.ts';

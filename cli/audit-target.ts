@@ -13,11 +13,18 @@ export interface AuditTarget {
   auditKey?: string;
 }
 
+export interface TargetOptions {
+  bucket?: string;
+  table?: string;
+  region?: string;
+  auditKey?: string;
+}
+
 /**
  * What `npm start` runs, unless --bucket names a deployed audit bucket (then the AWS
  * credential chain and --region are used; --table and --audit-key are needed only to seal).
  */
-export function auditTarget(flags: { bucket?: string; table?: string; region?: string; 'audit-key'?: string }): AuditTarget {
+export function auditTarget(flags: TargetOptions): AuditTarget {
   if (flags.bucket) {
     const region = flags.region ?? process.env.AWS_REGION;
     if (!region) throw new CliError('--region (or AWS_REGION) is needed with --bucket');
@@ -27,7 +34,7 @@ export function auditTarget(flags: { bucket?: string; table?: string; region?: s
       bucket: flags.bucket,
       table: flags.table,
       region,
-      auditKey: flags['audit-key'],
+      auditKey: flags.auditKey,
     };
   }
   const env = localEnvironment();
@@ -40,6 +47,6 @@ export function auditTarget(flags: { bucket?: string; table?: string; region?: s
     bucket,
     table: env.tables.controlTable,
     region: env.region,
-    auditKey: flags['audit-key'] ?? env.auditKey,
+    auditKey: flags.auditKey ?? env.auditKey,
   };
 }

@@ -1,33 +1,36 @@
+import { Command, CommanderError } from 'commander';
 import * as audit from './commands/audit.ts';
 import * as clients from './commands/clients.ts';
 import * as env from './commands/env.ts';
 import { CliError } from './target.ts';
 
-interface Command {
-  summary: string;
-  run(args: string[], flags: { json: boolean }): Promise<number>;
+const EPILOGUE = `
+Exit codes:
+  0  done
+  1  the audit trail is not intact (dgov audit verify)
+  2  a usage error, or the command failed (e.g. nothing answers at the target)
+
+Targets what \`npm start\` runs (.local/env.json; DGOV_LOCAL_DIR overrides).`;
+
+/** The whole command tree; subcommands inherit the settings made before they are added. */
+function program(): Command {
+  const dgov = new Command('dgov')
+    .description('operate and audit the dgov platform')
+    .option('--json', 'machine-readable output (JSON; JSON Lines for audit query)')
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    .addHelpText('after', EPILOGUE);
+  for (const command of [audit, clients, env]) command.register(dgov);
+  nameErrors(dgov, 'dgov');
+  return dgov;
 }
 
-const commands: Record<string, Command> = { audit, clients, env };
-
-function usage(): string {
-  const lines = Object.entries(commands).map(([name, command]) => `  dgov ${name.padEnd(10)} ${command.summary}`);
-  return ['usage: dgov <command> [--json]', '', ...lines, '', 'Targets what `npm start` runs (.local/env.json; DGOV_LOCAL_DIR overrides).'].join('\n');
-}
-
-async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const [name, ...args] = argv.filter((arg) => arg !== '--json');
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
-    console.log(usage());
-    return name ? 0 : 2;
-  }
-  const command = commands[name];
-  if (!command) {
-    console.error(`dgov: unknown command "${name}"\n\n${usage()}`);
-    return 2;
-  }
-  return command.run(args, { json });
+/** `dgov audit: unknown command 'x'` and where to look, rather than commander's bare `error: …`. */
+function nameErrors(command: Command, path: string): void {
+  command
+    .configureOutput({ outputError: (text, write) => write(`${path}: ${text.replace(/^error: /, '')}`) })
+    .showHelpAfterError(`(see ${path} --help)`);
+  for (const sub of command.commands) nameErrors(sub, `${path} ${sub.name()}`);
 }
 
 // `dgov audit query | head` closes the pipe early; that is not an error.
@@ -37,13 +40,17 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  await program().parseAsync(process.argv.slice(2), { from: 'user' });
 } catch (error) {
-  if (error instanceof CliError) {
+  if (error instanceof CommanderError) {
+    // Commander has printed the help or the message; its exit code for usage errors is 1, ours is 2.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof CliError) {
     console.error(`dgov: ${error.message}`);
     process.exitCode = error.exitCode;
   } else if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
-    console.error(`dgov: nothing answers at ${(error as { address?: string; port?: number }).address}:${(error as { port?: number }).port}; is \`npm start\` running?`);
+    const { address, port } = error as { address?: string; port?: number };
+    console.error(`dgov: nothing answers at ${address}:${port}; is \`npm start\` running?`);
     process.exitCode = 2;
   } else {
     // Exit 1 means "the trail is not intact"; anything that went wrong is 2.

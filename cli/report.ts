@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../shared/audit.ts';
-import type { VerifyReport } from '../functions/audit/trail.ts';
+import type { VerifyReport } from './audit/verify.ts';
 
 export interface TrailSummary {
   total: number;

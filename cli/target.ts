@@ -1,6 +1,7 @@
+import { Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
+import { fileURLToPath } from 'node:url';
 import type { ResolvedEnvironment } from '../local/runtime.ts';
 
 export class CliError extends Error {
@@ -12,11 +13,20 @@ export class CliError extends Error {
   }
 }
 
+// Not infra's PROJECT_ROOT: importing it would load aws-cdk-lib on every command.
+const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
 export const localDir = () => process.env.DGOV_LOCAL_DIR ?? join(PROJECT_ROOT, '.local');
 
 /** The environment `npm start` resolved and wrote; the default target of every command. */
 export function localEnvironment(): ResolvedEnvironment {
   const file = join(localDir(), 'env.json');
-  if (!existsSync(file)) throw new CliError(`no local environment at ${file}: start the suite with \`npm start\` first`);
+  if (!existsSync(file)) {
+    throw new CliError(`no local environment at ${file}: start the suite with \`npm start\` first`);
+  }
   return JSON.parse(readFileSync(file, 'utf8')) as ResolvedEnvironment;
 }
+
+/** An option that aims a command at a deployed stage instead; listed apart in --help. */
+export const deployed = (flags: string, description: string) =>
+  new Option(flags, description).helpGroup('Deployed stage (default: what `npm start` runs):');

@@ -1,76 +1,82 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseArgs } from 'node:util';
+import { Option, type Command } from 'commander';
 import { createClient } from '../../functions/identity/clients.ts';
 import { dynamoIdentityStore } from '../../functions/identity/store.ts';
 import { DomainError, ValidationError } from '../../shared/errors.ts';
 import { localClients } from '../../local/aws-clients.ts';
-import { CliError, localEnvironment } from '../target.ts';
+import { CliError, deployed, localEnvironment } from '../target.ts';
 
-export const summary = 'register OAuth clients (department systems, channels, apps)';
+interface CreateOptions {
+  id: string;
+  kind: 'confidential' | 'public';
+  scopes?: string;
+  department?: string;
+  redirectUri?: string[];
+  identityTable?: string;
+  controlTable?: string;
+  region?: string;
+}
 
-const USAGE = `usage:
-  dgov clients create --id ID --kind confidential|public --scopes "openid licences:issue …"
-                      [--department ID] [--redirect-uri URL …] [--json]
-Against a deployed stage add --identity-table T --control-table T --region R.`;
+const KINDS = ['confidential', 'public'];
 
-export async function run(args: string[], flags: { json: boolean }): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'create') throw new CliError(USAGE);
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: rest,
-      strict: true,
-      options: {
-        id: { type: 'string' },
-        kind: { type: 'string' },
-        scopes: { type: 'string' },
-        department: { type: 'string' },
-        'redirect-uri': { type: 'string', multiple: true },
-        'identity-table': { type: 'string' },
-        'control-table': { type: 'string' },
-        region: { type: 'string' },
-      },
-    }).values;
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (!values.id || (values.kind !== 'confidential' && values.kind !== 'public')) throw new CliError(`--id and --kind confidential|public are required\n${USAGE}`);
+export function register(dgov: Command): void {
+  const clients = dgov.command('clients').description('register OAuth clients (department systems, channels, apps)');
+  clients
+    .command('create')
+    .description('register a client; prints its secret and API key once (only their hashes are stored)')
+    .requiredOption('--id <id>', 'the client_id')
+    .addOption(new Option('--kind <kind>', 'the kind of client').choices(KINDS).makeOptionMandatory())
+    .option('--scopes <scopes>', 'space-separated scopes, e.g. "openid licences:issue"')
+    .option('--department <id>', 'the department a confidential client acts for')
+    .option('--redirect-uri <url...>', 'where the authorization code flow may return (repeatable)')
+    .addOption(deployed('--identity-table <table>', 'the identity table'))
+    .addOption(deployed('--control-table <table>', 'the control table'))
+    .addOption(deployed('--region <region>', 'its region (default AWS_REGION)'))
+    .action((options: CreateOptions, command: Command) => create(options, command.optsWithGlobals().json === true));
+}
 
+async function create(options: CreateOptions, json: boolean): Promise<void> {
   let documents: DynamoDBDocumentClient;
   let tables: { identity: string; control: string };
-  if (values['identity-table']) {
-    const region = (values.region as string | undefined) ?? process.env.AWS_REGION;
-    if (!region || !values['control-table']) throw new CliError('--control-table and --region (or AWS_REGION) are needed with --identity-table');
+  if (options.identityTable) {
+    const region = options.region ?? process.env.AWS_REGION;
+    if (!region || !options.controlTable) {
+      throw new CliError('--control-table and --region (or AWS_REGION) are needed with --identity-table');
+    }
     documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }));
-    tables = { identity: values['identity-table'] as string, control: values['control-table'] as string };
+    tables = { identity: options.identityTable, control: options.controlTable };
   } else {
     const env = localEnvironment();
     documents = DynamoDBDocumentClient.from(localClients(env.endpoints, env.region).dynamodb);
-    if (!env.tables.identityTable || !env.tables.controlTable) throw new CliError('the local environment has no identity table');
+    if (!env.tables.identityTable || !env.tables.controlTable) {
+      throw new CliError('the local environment has no identity table');
+    }
     tables = { identity: env.tables.identityTable, control: env.tables.controlTable };
   }
   try {
     const created = await createClient(
       {
-        clientId: values.id as string,
-        kind: values.kind,
-        scopes: String(values.scopes ?? '').split(/\s+/).filter(Boolean),
-        redirectUris: (values['redirect-uri'] as string[] | undefined) ?? [],
-        department: values.department as string | undefined,
+        clientId: options.id,
+        kind: options.kind,
+        scopes: (options.scopes ?? '').split(/\s+/).filter(Boolean),
+        redirectUris: options.redirectUri ?? [],
+        department: options.department,
       },
       dynamoIdentityStore(documents, tables),
     );
-    if (flags.json) console.log(JSON.stringify(created));
+    if (json) console.log(JSON.stringify(created));
     else {
       console.log(`client_id     ${created.client_id}`);
-      if (created.client_secret) console.log(`client_secret ${created.client_secret}   (shown once; only its hash is stored)`);
+      if (created.client_secret) {
+        console.log(`client_secret ${created.client_secret}   (shown once; only its hash is stored)`);
+      }
       if (created.api_key) console.log(`api_key       ${created.api_key}   (shown once)`);
     }
-    return 0;
   } catch (error) {
-    if (error instanceof ValidationError) throw new CliError(`${error.detail}: ${error.errors.map((e) => `--${e.path} ${e.message}`).join('; ')}`);
+    if (error instanceof ValidationError) {
+      throw new CliError(`${error.detail}: ${error.errors.map((e) => `--${e.path} ${e.message}`).join('; ')}`);
+    }
     if (error instanceof DomainError) throw new CliError(error.detail);
     throw error;
   }

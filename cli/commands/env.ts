@@ -1,18 +1,25 @@
+import type { Command } from 'commander';
 import { localEnvironment } from '../target.ts';
 
-export const summary = 'print the resolved environment (API URL, endpoints, physical names)';
+export function register(dgov: Command): void {
+  dgov
+    .command('env')
+    .description('print the resolved environment (API URL, endpoints, physical names)')
+    .action((_options, command: Command) => print(command.optsWithGlobals().json === true));
+}
 
-export async function run(_args: string[], flags: { json: boolean }): Promise<number> {
+function print(json: boolean): void {
   const env = localEnvironment();
-  if (flags.json) {
+  if (json) {
     console.log(JSON.stringify(env, null, 2));
-    return 0;
+    return;
   }
   console.log(`API       ${env.apiUrl}`);
   console.log(`region    ${env.region}`);
   for (const [service, endpoint] of Object.entries(env.endpoints)) console.log(`${service.padEnd(9)} ${endpoint}`);
   for (const group of ['tables', 'buckets', 'queues'] as const) {
-    for (const [role, name] of Object.entries(env[group])) console.log(`${group.slice(0, -1).padEnd(9)} ${role.padEnd(20)} ${name}`);
+    for (const [role, name] of Object.entries(env[group])) {
+      console.log(`${group.slice(0, -1).padEnd(9)} ${role.padEnd(20)} ${name}`);
+    }
   }
-  return 0;
 }

@@ -10,7 +10,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Signer } from '../../shared/crypto/signer.ts';
 import type { ChainHead, SealedObject, SealPorts, WriterPorts } from './domain.ts';
-import type { TrailReader } from './trail.ts';
 
 export interface AuditStoreNames {
   s3: S3Client;
@@ -150,6 +149,12 @@ export async function withSealLock<T>(names: AuditStoreNames, run: () => Promise
   } finally {
     await names.documents.send(new DeleteCommand({ TableName: names.table, Key: key }));
   }
+}
+
+/** Read-only view of the audit bucket: all an auditor needs, no operator database. */
+export interface TrailReader {
+  list(prefix: string): Promise<{ key: string; lastModified: Date; size: number }[]>;
+  read(key: string): Promise<Buffer | undefined>;
 }
 
 export function s3TrailReader(s3: S3Client, bucket: string): TrailReader {

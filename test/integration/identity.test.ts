@@ -8,7 +8,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createClient } from '../../functions/identity/clients.ts';
 import { dynamoIdentityStore } from '../../functions/identity/store.ts';
-import { queryEvents } from '../../functions/audit/trail.ts';
+import { queryEvents } from '../../cli/audit/query.ts';
 import { s3TrailReader } from '../../functions/audit/store.ts';
 import { buildApp } from '../../infra/app.ts';
 import { localAppContext } from '../../local/keys.ts';

@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../infra/constructs/dgov-function.ts';
-import { LOCAL_CREDENTIALS } from '../../local/aws-clients.ts';
-import type { ResolvedEnvironment } from '../../local/runtime.ts';
-import type { AuditEvent } from '../../shared/audit.ts';
-import { chromiumPath, renderDom } from '../support/chromium.ts';
-import { scratchDir } from '../support/dirs.ts';
-import { target } from '../support/target.ts';
+import { PROJECT_ROOT } from '../../../infra/constructs/dgov-function.ts';
+import { LOCAL_CREDENTIALS } from '../../../local/aws-clients.ts';
+import type { ResolvedEnvironment } from '../../../local/runtime.ts';
+import type { AuditEvent } from '../../../shared/audit.ts';
+import { chromiumPath, renderDom } from '../../support/chromium.ts';
+import { scratchDir } from '../../support/dirs.ts';
+import { target } from '../../support/target.ts';
 
 const embedded = target.name === 'embedded' && Boolean(target.apiUrl);
 
