@@ -24,7 +24,8 @@ const twoRegions = (regions: string[]) => (props: AppProps) => {
   return app;
 };
 
-describe('synthStacks: what npm start runs', () => {
+// Synthesizing loads aws-cdk-lib (seconds on a loaded 2-core machine): beyond the unit default of 5 s.
+describe('synthStacks: what npm start runs', { timeout: 60_000 }, () => {
   it('keeps only the primary region\'s stacks of a two-region app, so each route and table exists once locally', () => {
     const stacks = synthStacks(twoRegions(['cn-northwest-1', 'cn-north-1']), outdir());
     expect(stacks.map((stack) => [stack.stackName, stack.region])).toEqual([['app-cn-north-1', 'cn-north-1']]);
