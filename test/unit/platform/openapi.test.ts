@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { openApiDocument } from '../../functions/openapi/domain.ts';
-import { allRoutes } from '../../functions/routes.ts';
-import { defineRoute } from '../../shared/route-contract.ts';
+import { openApiDocument } from '../../../functions/openapi/domain.ts';
+import { allRoutes } from '../../../functions/routes.ts';
+import { defineRoute } from '../../../shared/route-contract.ts';
 
 type Operation = {
   operationId: string;

@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identityRoutes } from '../../functions/identity/contract.ts';
-import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from './synth.ts';
-import { IdentityData } from '../../infra/capabilities/identity/data.ts';
+import { identityRoutes } from '../../../functions/identity/contract.ts';
+import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from '../synth.ts';
+import { IdentityData } from '../../../infra/capabilities/identity/data.ts';
 
 let synth: Synthesized;
 beforeAll(() => {

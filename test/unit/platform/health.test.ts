@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { healthSchema } from '../../functions/health/contract.ts';
-import { checkHealth, type Probe, type Probes } from '../../functions/health/domain.ts';
+import { healthSchema } from '../../../functions/health/contract.ts';
+import { checkHealth, type Probe, type Probes } from '../../../functions/health/domain.ts';
 
 const INFO = { region: 'cn-north-1', version: '1.2.3' };
 const up: Probe = async () => undefined;

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from './synth.ts';
-import { AuditData } from '../../infra/capabilities/audit/data.ts';
+import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from '../synth.ts';
+import { AuditData } from '../../../infra/capabilities/audit/data.ts';
 
 let cloud: Synthesized;
 let local: Synthesized;

@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { allowedMethods } from '../../functions/fallback/domain.ts';
-import { fallback } from '../../functions/fallback/handler.ts';
-import { allRoutes } from '../../functions/routes.ts';
-import { MethodNotAllowedError, NotFoundError } from '../../shared/errors.ts';
-import type { HttpRequest } from '../../shared/http.ts';
-import { defineRoute, type HttpMethod, type RouteContract } from '../../shared/route-contract.ts';
+import { allowedMethods } from '../../../functions/fallback/domain.ts';
+import { fallback } from '../../../functions/fallback/handler.ts';
+import { allRoutes } from '../../../functions/routes.ts';
+import { MethodNotAllowedError, NotFoundError } from '../../../shared/errors.ts';
+import type { HttpRequest } from '../../../shared/http.ts';
+import { defineRoute, type HttpMethod, type RouteContract } from '../../../shared/route-contract.ts';
 
 const route = (method: HttpMethod, path: string): RouteContract =>
   defineRoute({ method, path, operationId: `${method} ${path}`, summary: '', tags: [], auth: 'none', responses: {} });
