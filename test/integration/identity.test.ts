@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createClient } from '../../functions/identity/clients.ts';
+import { createClient } from '../../cli/identity/clients.ts';
 import { dynamoIdentityStore } from '../../functions/identity/store.ts';
 import { queryEvents } from '../../functions/audit/trail.ts';
 import { s3TrailReader } from '../../functions/audit/store.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClient } from '../../functions/identity/clients.ts';
+import { createClient } from '../../cli/identity/clients.ts';
 import {
   ACCESS_TOKEN_SECONDS,
   LOCK_SECONDS,

@@ -1,6 +1,6 @@
+import type { Client, IdentityStore } from '../../functions/identity/model.ts';
+import { hashSecret, newSecret } from '../../functions/identity/passwords.ts';
 import { ConflictError, ValidationError } from '../../shared/errors.ts';
-import type { Client, IdentityStore } from './model.ts';
-import { hashSecret, newSecret } from './passwords.ts';
 
 export interface NewClient {
   clientId: string;
