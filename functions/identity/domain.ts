@@ -3,7 +3,8 @@ import type { EmitAudit } from '../../shared/audit.ts';
 import { signJwt } from '../../shared/auth/jwt.ts';
 import type { Signer } from '../../shared/crypto/signer.ts';
 import { ConflictError, RateLimitedError, ValidationError } from '../../shared/errors.ts';
-import type { Account, AuthorizationCode, Client, IdentityStore, SsoSession } from './model.ts';
+import type { Account, AuthorizationCode, Client, SsoSession } from './model.ts';
+import type { IdentityStore } from './ports.ts';
 import { decoyHash, hashPassword, hashSecret, newSecret, verifyPassword } from './passwords.ts';
 
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
@@ -87,13 +88,14 @@ export async function authenticate(username: string, password: string, context: 
   // account (no timing difference to probe), and guessing identifiers is throttled too.
   const lockKey = account?.accountId ?? `unknown-${hashSecret(username.trim().toUpperCase())}`;
   const resource = account ? `account/${account.accountId}` : 'account/unknown';
-  const state = await deps.store.failures(lockKey);
-  if (state.lockedUntil && state.lockedUntil > now) {
+  const lockedUntil = await deps.store.lockedUntil(lockKey);
+  if (lockedUntil && lockedUntil > now) {
     await deps.audit({ actor, action: 'identity.login', resource, outcome: 'denied', requestId: context.requestId, sourceIp: context.sourceIp });
     throw new LoginFailedError('locked');
   }
   if (!account || !passwordOk) {
-    await deps.store.recordFailure(lockKey, now, LOGIN_WINDOW_SECONDS, LOCK_AFTER_FAILURES, LOCK_SECONDS);
+    const policy = { windowSeconds: LOGIN_WINDOW_SECONDS, lockAfter: LOCK_AFTER_FAILURES, lockSeconds: LOCK_SECONDS };
+    await deps.store.recordFailure(lockKey, now, policy);
     await deps.audit({ actor, action: 'identity.login', resource, outcome: 'denied', requestId: context.requestId, sourceIp: context.sourceIp });
     throw new LoginFailedError('bad-credentials');
   }

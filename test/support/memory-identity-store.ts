@@ -1,7 +1,15 @@
-import type { Account, AuthorizationCode, Client, IdentityStore, RefreshToken, SsoSession, TokenFamily } from '../../functions/identity/model.ts';
+import type {
+  Account,
+  AuthorizationCode,
+  Client,
+  RefreshToken,
+  SsoSession,
+  TokenFamily,
+} from '../../functions/identity/model.ts';
+import type { IdentityStore, LockoutPolicy } from '../../functions/identity/ports.ts';
 
 /**
- * An in-memory IdentityStore with the semantics of the DynamoDB adapter (functions/identity/store.ts):
+ * Every identity port in memory, with the semantics of the DynamoDB adapter (functions/identity/store.ts):
  * conditional creates answer 'exists', consuming a code or refresh token marks it used and answers
  * replayed/reused the second time, revoking a family marks it revoked and returns it, the deny-list
  * remembers a jti. Records are copied in and out, as a table would, so callers cannot mutate them in place.
@@ -43,38 +51,38 @@ export class MemoryIdentityStore implements IdentityStore {
     return 'created';
   }
 
-  async failures(accountId: string): Promise<{ count: number; windowStart: number; lockedUntil?: number }> {
-    return copy(this.failureState.get(accountId) ?? { count: 0, windowStart: 0 });
+  async lockedUntil(key: string): Promise<number | undefined> {
+    return this.failureState.get(key)?.lockedUntil;
   }
 
   /** Counts failures in a window that opens at the first failure; lockAfter failures in it lock the account. */
-  async recordFailure(accountId: string, now: number, windowSeconds: number, lockAfter: number, lockSeconds: number): Promise<{ lockedUntil?: number }> {
-    const state = this.failureState.get(accountId) ?? { count: 0, windowStart: now };
-    if (state.count === 0 || now - state.windowStart >= windowSeconds) {
+  async recordFailure(key: string, now: number, policy: LockoutPolicy): Promise<{ lockedUntil?: number }> {
+    const state = this.failureState.get(key) ?? { count: 0, windowStart: now };
+    if (state.count === 0 || now - state.windowStart >= policy.windowSeconds) {
       state.count = 0;
       state.windowStart = now;
     }
     state.count += 1;
-    if (state.count >= lockAfter) {
-      state.lockedUntil = now + lockSeconds;
+    if (state.count >= policy.lockAfter) {
+      state.lockedUntil = now + policy.lockSeconds;
       state.count = 0;
-      this.failureState.set(accountId, state);
+      this.failureState.set(key, state);
       return { lockedUntil: state.lockedUntil };
     }
-    this.failureState.set(accountId, state);
+    this.failureState.set(key, state);
     return {};
   }
 
   /** Forgets the failure count; a lock stays until it runs out (as in the DynamoDB adapter). */
-  async clearFailures(accountId: string): Promise<void> {
-    const state = this.failureState.get(accountId);
+  async clearFailures(key: string): Promise<void> {
+    const state = this.failureState.get(key);
     if (!state) return;
     state.count = 0;
     state.windowStart = 0;
   }
 
   async hit(key: string, now: number, windowSeconds: number): Promise<number> {
-    const bucket = `${key}#${Math.floor(now / windowSeconds)}`;
+    const bucket = `${key}#${windowOf(now, windowSeconds)}`;
     const count = (this.hits.get(bucket) ?? 0) + 1;
     this.hits.set(bucket, count);
     return count;
@@ -161,5 +169,6 @@ export class MemoryIdentityStore implements IdentityStore {
   }
 }
 
+const windowOf = (now: number, seconds: number) => Math.floor(now / seconds);
 const copy = <T>(value: T): T => structuredClone(value);
 const maybeCopy = <T>(value: T | undefined): T | undefined => (value === undefined ? undefined : copy(value));
