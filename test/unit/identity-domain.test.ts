@@ -299,9 +299,19 @@ describe('identity domain', () => {
       expect((await authenticate(ID_NUMBER, PASSWORD, context(), w.deps)).accountId).toBe(accountId);
     });
 
-    it('does not lock for 5 failures spread over more than the window', { timeout: SLOW }, async () => {
+    // Failures are counted in fixed windows: those of the previous window count too, so 5 failures
+    // up to two window lengths apart may lock, and failures older than that are forgotten.
+    it('locks for 5 failures when the 5th comes a window length after the first 4', { timeout: SLOW }, async () => {
       for (let i = 0; i < 4; i += 1) await failure(authenticate(ID_NUMBER, `wrong-${i}`, context(), w.deps));
-      w.advance(LOGIN_WINDOW_SECONDS + 1);
+      w.advance(LOGIN_WINDOW_SECONDS);
+      const fifth = await failure(authenticate(ID_NUMBER, 'wrong-4', context(), w.deps));
+      expect(fifth).toMatchObject({ reason: 'bad-credentials' });
+      expect(await failure(authenticate(ID_NUMBER, PASSWORD, context(), w.deps))).toMatchObject({ reason: 'locked' });
+    });
+
+    it('does not lock for 5 failures spread over more than two window lengths', { timeout: SLOW }, async () => {
+      for (let i = 0; i < 4; i += 1) await failure(authenticate(ID_NUMBER, `wrong-${i}`, context(), w.deps));
+      w.advance(2 * LOGIN_WINDOW_SECONDS + 1);
       await failure(authenticate(ID_NUMBER, 'wrong-4', context(), w.deps));
       expect((await authenticate(ID_NUMBER, PASSWORD, context(), w.deps)).accountId).toBe(accountId);
     });
