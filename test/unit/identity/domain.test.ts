@@ -3,47 +3,47 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClient } from '../../cli/identity/clients.ts';
-import type { Client } from '../../functions/identity/model.ts';
-import { hashSecret } from '../../functions/identity/passwords.ts';
-import { identityPorts } from '../../functions/identity/ports.ts';
+import { createClient } from '../../../cli/identity/clients.ts';
+import type { Client } from '../../../functions/identity/model.ts';
+import { hashSecret } from '../../../functions/identity/passwords.ts';
+import { identityPorts } from '../../../functions/identity/ports.ts';
 import {
   REGISTRATIONS_PER_MINUTE,
   registerAccount,
   type NewAccount,
-} from '../../functions/identity/use-cases/accounts.ts';
+} from '../../../functions/identity/use-cases/accounts.ts';
 import {
   issueCode,
   UntrustedRedirectError,
   validateAuthorization,
-} from '../../functions/identity/use-cases/authorize.ts';
-import { authenticateClient } from '../../functions/identity/use-cases/client-authentication.ts';
-import { clientCredentialsGrant } from '../../functions/identity/use-cases/client-credentials.ts';
-import { exchangeCode } from '../../functions/identity/use-cases/code-exchange.ts';
-import type { IdentityDeps } from '../../functions/identity/use-cases/deps.ts';
-import { introspectToken } from '../../functions/identity/use-cases/introspection.ts';
+} from '../../../functions/identity/use-cases/authorize.ts';
+import { authenticateClient } from '../../../functions/identity/use-cases/client-authentication.ts';
+import { clientCredentialsGrant } from '../../../functions/identity/use-cases/client-credentials.ts';
+import { exchangeCode } from '../../../functions/identity/use-cases/code-exchange.ts';
+import type { IdentityDeps } from '../../../functions/identity/use-cases/deps.ts';
+import { introspectToken } from '../../../functions/identity/use-cases/introspection.ts';
 import {
   authenticate,
   LOCK_SECONDS,
   LOGIN_WINDOW_SECONDS,
   LoginFailedError,
-} from '../../functions/identity/use-cases/login.ts';
-import { OAuthError } from '../../functions/identity/use-cases/oauth-error.ts';
-import { refreshGrant } from '../../functions/identity/use-cases/refresh.ts';
-import { revokeFamily } from '../../functions/identity/use-cases/revocation.ts';
-import { startSession } from '../../functions/identity/use-cases/sessions.ts';
+} from '../../../functions/identity/use-cases/login.ts';
+import { OAuthError } from '../../../functions/identity/use-cases/oauth-error.ts';
+import { refreshGrant } from '../../../functions/identity/use-cases/refresh.ts';
+import { revokeFamily } from '../../../functions/identity/use-cases/revocation.ts';
+import { startSession } from '../../../functions/identity/use-cases/sessions.ts';
 import {
   ACCESS_TOKEN_SECONDS,
   REFRESH_TOKEN_SECONDS,
   type TokenResponse,
-} from '../../functions/identity/use-cases/token-minting.ts';
-import type { AuditEvent, AuditInput } from '../../shared/audit.ts';
-import { decodeJwt } from '../../shared/auth/jwt.ts';
-import { accessTokenVerifier } from '../../shared/auth/verifier.ts';
-import { fileSigner } from '../../shared/crypto/signer.ts';
-import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError } from '../../shared/errors.ts';
-import { ensureSigningKey } from '../../local/keys.ts';
-import { MemoryIdentityStore } from '../support/memory-identity-store.ts';
+} from '../../../functions/identity/use-cases/token-minting.ts';
+import type { AuditEvent, AuditInput } from '../../../shared/audit.ts';
+import { decodeJwt } from '../../../shared/auth/jwt.ts';
+import { accessTokenVerifier } from '../../../shared/auth/verifier.ts';
+import { fileSigner } from '../../../shared/crypto/signer.ts';
+import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError } from '../../../shared/errors.ts';
+import { ensureSigningKey } from '../../../local/keys.ts';
+import { MemoryIdentityStore } from '../../support/memory-identity-store.ts';
 
 // Every test hashes at least one password with scrypt (N=2^15): allow for a slow machine.
 const SLOW = 60_000;
