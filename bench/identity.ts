@@ -3,6 +3,7 @@ import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { AuditInput } from '../shared/audit.ts';
 import { signJwt } from '../shared/auth/jwt.ts';
 import { accessTokenVerifier } from '../shared/auth/verifier.ts';
 import { fileSigner } from '../shared/crypto/signer.ts';
@@ -10,9 +11,11 @@ import { ensureSigningKey } from '../local/keys.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
 import { idNumberCheckDigit } from '../shared/identifiers.ts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { authenticate, registerAccount, type IdentityDeps } from '../functions/identity/domain.ts';
-import { dynamoIdentityStore } from '../functions/identity/store.ts';
 import { hashSecret } from '../functions/identity/passwords.ts';
+import { identityPorts } from '../functions/identity/ports.ts';
+import { dynamoIdentityStore } from '../functions/identity/store.ts';
+import { registerAccount } from '../functions/identity/use-cases/accounts.ts';
+import { authenticate } from '../functions/identity/use-cases/login.ts';
 import { scratchDir } from '../test/support/dirs.ts';
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
@@ -50,10 +53,11 @@ export async function identityBench(runtime: LocalRuntime): Promise<[string, str
 
     // Login timing: a wrong password and an unknown account must cost the same scrypt work.
     const store = dynamoIdentityStore(DynamoDBDocumentClient.from(runtime.clients.dynamodb), { identity: runtime.environment.tables.identityTable!, control: runtime.environment.tables.controlTable! });
-    const deps: IdentityDeps = { store, signer, issuer: claims.iss, audience: 'dgov-api', audit: async (input) => ({ ...input, eventId: 'e', time: '', region: '' }), loginAttemptsPerMinute: 1_000_000 };
+    const audit = async (input: AuditInput) => ({ ...input, eventId: 'e', time: '', region: '' });
+    const deps = { ...identityPorts(store), audit, loginAttemptsPerMinute: 1_000_000 };
     const first17 = '37010219900115900';
     const idNumber = first17 + idNumberCheckDigit(first17);
-    await registerAccount({ type: 'citizen', idNumber, name: '测试', phone: '13800000000', password: 'Bench-Password-123' }, deps, 'bench').catch(() => undefined);
+    await registerAccount({ type: 'citizen', idNumber, name: '测试', phone: '13800000000', password: 'Bench-Password-123' }, deps, { requestId: 'bench' }).catch(() => undefined);
     const accountId = (await store.accountByIdentifier(idNumber))!.accountId;
     const unknownId = `${first17.slice(0, 14)}999X`;
     const attempt = async (username: string) => {

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Option, type Command } from 'commander';
-import { createClient } from '../../functions/identity/clients.ts';
+import { createClient } from '../identity/clients.ts';
 import { dynamoIdentityStore } from '../../functions/identity/store.ts';
 import { DomainError, ValidationError } from '../../shared/errors.ts';
 import { localClients } from '../../local/aws-clients.ts';

@@ -4,49 +4,52 @@ import { accessTokenVerifier, bearerToken } from '../../shared/auth/verifier.ts'
 import { documents } from '../../shared/aws/dynamodb.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
-import { NotFoundError, RateLimitedError } from '../../shared/errors.ts';
+import { NotFoundError } from '../../shared/errors.ts';
 import { httpHandler, json, type HttpRequest, type HttpResult, type RouteHandler } from '../../shared/http.ts';
 import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-contract.ts';
 import { configSchema } from './config.ts';
 import { IDENTITY_ENV } from './env.ts';
 import * as routes from './contract.ts';
-import {
-  activeSession,
-  authenticate,
-  authenticateClient,
-  clientCredentialsGrant,
-  exchangeCode,
-  issueCode,
-  LoginFailedError,
-  logout,
-  OAuthError,
-  refreshGrant,
-  registerAccount,
-  revokeToken,
-  startSession,
-  UntrustedRedirectError,
-  validateAuthorization,
-  type ClientCredentials,
-  type IdentityDeps,
-} from './domain.ts';
 import { contentSecurityPolicy, errorPage, loginPage, PAGE_HEADERS, signedOutPage } from './pages.ts';
 import { hashSecret, newSecret } from './passwords.ts';
+import { identityPorts } from './ports.ts';
 import { dynamoIdentityStore } from './store.ts';
+import { registerAccount } from './use-cases/accounts.ts';
+import { errorRedirectOf, issueCode, UntrustedRedirectError, validateAuthorization } from './use-cases/authorize.ts';
+import { authenticateClient, type ClientCredentials } from './use-cases/client-authentication.ts';
+import type { IdentityDeps } from './use-cases/deps.ts';
+import { introspectToken } from './use-cases/introspection.ts';
+import { authenticate, LoginFailedError } from './use-cases/login.ts';
+import { OAuthError } from './use-cases/oauth-error.ts';
+import { logout, postLogoutRedirect, revokeToken } from './use-cases/revocation.ts';
+import { activeSession, SSO_SESSION_SECONDS, startSession } from './use-cases/sessions.ts';
+import { grantTokens } from './use-cases/tokens.ts';
+import { userInfo } from './use-cases/userinfo.ts';
 
 const config = loadConfig(configSchema);
 const issuer = config[IDENTITY_ENV.issuer].replace(/\/$/, '');
 const signers = config[IDENTITY_ENV.tokenKeys].split(',').map((reference) => signerFor(reference.trim()));
+const tables = { identity: config[IDENTITY_ENV.identityTable], control: config[ENV.controlTable] };
+const store = dynamoIdentityStore(documents, tables);
+// Every key is published until it is removed from the list: a rotated-out key stays until its tokens expire.
+const publishedKeys = () =>
+  Promise.all(signers.map((signer) => signer.publicJwk().then((jwk) => ({ ...jwk, use: 'sig' }))));
+const verifyAccess = accessTokenVerifier({
+  issuer,
+  audience: API_AUDIENCE,
+  keys: publishedKeys,
+  isRevoked: (jti) => store.isDenied(jti),
+});
 const deps: IdentityDeps = {
-  store: dynamoIdentityStore(documents, { identity: config[IDENTITY_ENV.identityTable], control: config[ENV.controlTable] }),
+  ...identityPorts(store),
   signer: signers[0]!,
   issuer,
   audience: API_AUDIENCE,
   audit: auditEmitter(sqsAuditSender(config[ENV.auditQueueUrl]), config.region),
   loginAttemptsPerMinute: Number(config[IDENTITY_ENV.loginAttemptsPerMinute] ?? 20),
+  // Revocation and introspection ask about any string: an invalid token is an answer, not an error.
+  activeAccessToken: (token) => verifyAccess(token).catch(() => undefined),
 };
-// Every key is published until it is removed from the list: a rotated-out key stays until its tokens expire.
-const publishedKeys = () => Promise.all(signers.map((signer) => signer.publicJwk().then((jwk) => ({ ...jwk, use: 'sig' }))));
-const verifyAccess = accessTokenVerifier({ issuer, audience: API_AUDIENCE, keys: publishedKeys, isRevoked: (jti) => deps.store.isDenied(jti) });
 
 const SSO_COOKIE = 'dgov_sso';
 const CSRF_COOKIE = 'dgov_login_csrf';
@@ -54,13 +57,28 @@ const secureCookies = !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(issuer)
 const cookie = (name: string, value: string, maxAge: number) =>
   `${name}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secureCookies ? '; Secure' : ''}`;
 const readCookie = (request: HttpRequest<unknown, unknown, unknown>, name: string) =>
-  (request.raw.cookies ?? request.headers.cookie?.split(';') ?? []).map((item) => item.trim().split('=')).find(([key]) => key === name)?.[1];
+  (request.raw.cookies ?? request.headers.cookie?.split(';') ?? [])
+    .map((item) => item.trim().split('='))
+    .find(([key]) => key === name)?.[1];
 
 const OAUTH_HEADERS = { 'cache-control': 'no-store', pragma: 'no-cache' };
-const oauthError = (error: OAuthError): HttpResult =>
-  json(error.status, { error: error.error, error_description: error.description }, { ...OAUTH_HEADERS, ...(error.status === 401 ? { 'www-authenticate': 'Basic realm="dgov"' } : {}) });
-const html = (statusCode: number, body: string, extra: Record<string, string> = {}, cookies?: string[]): HttpResult => ({ statusCode, headers: { ...PAGE_HEADERS, ...extra }, body, ...(cookies ? { cookies } : {}) });
-const redirect = (location: string, cookies?: string[]): HttpResult => ({ statusCode: 302, headers: { location, 'cache-control': 'no-store' }, body: '', ...(cookies ? { cookies } : {}) });
+const oauthError = (error: OAuthError): HttpResult => {
+  const challenge: Record<string, string> = error.status === 401 ? { 'www-authenticate': 'Basic realm="dgov"' } : {};
+  const body = { error: error.error, error_description: error.description };
+  return json(error.status, body, { ...OAUTH_HEADERS, ...challenge });
+};
+const html = (statusCode: number, body: string, extra: Record<string, string> = {}, cookies?: string[]) => ({
+  statusCode,
+  headers: { ...PAGE_HEADERS, ...extra },
+  body,
+  ...(cookies ? { cookies } : {}),
+});
+const redirect = (location: string, cookies?: string[]): HttpResult => ({
+  statusCode: 302,
+  headers: { location, 'cache-control': 'no-store' },
+  body: '',
+  ...(cookies ? { cookies } : {}),
+});
 const withParams = (uri: string, params: Record<string, string | undefined>) => {
   const url = new URL(uri);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
@@ -73,13 +91,18 @@ function clientCredentials(request: HttpRequest<Record<string, string>, unknown,
   if (basic) {
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    return { clientId: decodeURIComponent(decoded.slice(0, colon)), clientSecret: decodeURIComponent(decoded.slice(colon + 1)) };
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, colon)),
+      clientSecret: decodeURIComponent(decoded.slice(colon + 1)),
+    };
   }
   return { clientId: request.body.client_id, clientSecret: request.body.client_secret };
 }
 
+type OAuthRoute = typeof routes.tokenRoute | typeof routes.revokeRoute | typeof routes.introspectRoute;
+/** The OAuth endpoints answer their errors as RFC 6749 JSON, not as problem details. */
 const oauth =
-  <C extends typeof routes.tokenRoute | typeof routes.revokeRoute | typeof routes.introspectRoute>(run: RouteHandler<C>): RouteHandler<C> =>
+  <C extends OAuthRoute>(run: RouteHandler<C>): RouteHandler<C> =>
   async (request, context) => {
     try {
       return await run(request, context);
@@ -111,24 +134,32 @@ export const discovery: RouteHandler<typeof routes.discoveryRoute> = async () =>
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'account_type'],
   }, { 'cache-control': 'public, max-age=300' });
 
-export const jwks: RouteHandler<typeof routes.jwksRoute> = async () => json(200, { keys: await publishedKeys() }, { 'cache-control': 'public, max-age=300' });
+export const jwks: RouteHandler<typeof routes.jwksRoute> = async () =>
+  json(200, { keys: await publishedKeys() }, { 'cache-control': 'public, max-age=300' });
 
 export const createAccount: RouteHandler<typeof routes.createAccountRoute> = async (request) => {
-  const attempts = await deps.store.hit(`register#${request.sourceIp ?? 'unknown'}`, Math.floor(Date.now() / 1000), 60);
-  if (attempts > 10) throw new RateLimitedError('too many registrations from this address; wait a minute', 60);
-  const accountId = await registerAccount(request.body, deps, request.requestId);
+  const { requestId, sourceIp } = request;
+  const accountId = await registerAccount(request.body, deps, { requestId, sourceIp });
   return json(201, { accountId });
 };
 
-async function authorizeOrLogin(params: Record<string, string>, request: HttpRequest<unknown, unknown, unknown>, loginError?: string, status = 200): Promise<HttpResult> {
+/** With an SSO session, a code for the client; without one (or after a failed login), the login page. */
+async function authorizeOrLogin(
+  params: Record<string, string>,
+  request: HttpRequest<unknown, unknown, unknown>,
+  loginError?: string,
+  status = 200,
+): Promise<HttpResult> {
   let authorization;
   try {
     authorization = await validateAuthorization(params, deps);
   } catch (error) {
     if (error instanceof UntrustedRedirectError) return html(400, errorPage(error.message));
-    const redirectTo = (error as { redirect?: { redirectUri: string; state?: string } }).redirect;
-    if (error instanceof OAuthError && redirectTo) return redirect(withParams(redirectTo.redirectUri, { error: error.error, error_description: error.description, state: redirectTo.state }));
-    throw error;
+    const redirectTo = errorRedirectOf(error);
+    if (!redirectTo) throw error;
+    const { error: code, description } = error as OAuthError;
+    const { redirectUri, state } = redirectTo;
+    return redirect(withParams(redirectUri, { error: code, error_description: description, state }));
   }
   const session = await activeSession(readCookie(request, SSO_COOKIE), deps);
   if (session && !loginError) {
@@ -136,89 +167,66 @@ async function authorizeOrLogin(params: Record<string, string>, request: HttpReq
     return redirect(withParams(authorization.redirectUri, { code, state: authorization.state, iss: issuer }));
   }
   const csrf = newSecret(18);
-  return html(status, loginPage(params, authorization.client.clientId, csrf, loginError), { 'content-security-policy': contentSecurityPolicy(authorization.redirectUri) }, [
-    cookie(CSRF_COOKIE, hashSecret(csrf), 900),
-  ]);
+  const page = loginPage(params, authorization.client.clientId, csrf, loginError);
+  const policy = { 'content-security-policy': contentSecurityPolicy(authorization.redirectUri) };
+  return html(status, page, policy, [cookie(CSRF_COOKIE, hashSecret(csrf), 900)]);
 }
 
-export const authorize: RouteHandler<typeof routes.authorizeRoute> = async (request) => authorizeOrLogin(request.query, request);
+export const authorize: RouteHandler<typeof routes.authorizeRoute> = async (request) =>
+  authorizeOrLogin(request.query, request);
+
+const FORM_EXPIRED = 'The sign-in form expired. Please try again.';
+const LOGIN_FAILED =
+  'The ID number (or credit code) or the password is not right, or the account is locked for a while.';
 
 export const login: RouteHandler<typeof routes.loginRoute> = async (request) => {
   const { username = '', password = '', csrf = '', ...params } = request.body;
   // Double-submit anti-forgery: the form's token must hash to the cookie set with the form.
-  if (!csrf || readCookie(request, CSRF_COOKIE) !== hashSecret(csrf)) return authorizeOrLogin(params, request, 'The sign-in form expired. Please try again.', 400);
+  if (!csrf || readCookie(request, CSRF_COOKIE) !== hashSecret(csrf)) {
+    return authorizeOrLogin(params, request, FORM_EXPIRED, 400);
+  }
   let account;
   try {
-    account = await authenticate(username, password, { sourceIp: request.sourceIp ?? 'unknown', requestId: request.requestId }, deps);
+    const context = { sourceIp: request.sourceIp ?? 'unknown', requestId: request.requestId };
+    account = await authenticate(username, password, context, deps);
   } catch (error) {
-    if (error instanceof LoginFailedError) return authorizeOrLogin(params, request, 'The ID number (or credit code) or the password is not right, or the account is locked for a while.', 401);
+    if (error instanceof LoginFailedError) return authorizeOrLogin(params, request, LOGIN_FAILED, 401);
     throw error;
   }
   const { cookie: value } = await startSession(account, deps);
-  const ssoCookie = cookie(SSO_COOKIE, value, 8 * 3600);
-  const result = await authorizeOrLogin(params, { ...request, raw: { ...request.raw, cookies: [`${SSO_COOKIE}=${value}`] } });
+  const ssoCookie = cookie(SSO_COOKIE, value, SSO_SESSION_SECONDS);
+  // The new session is not in the request's cookies yet: hand it over as if it were.
+  const signedIn = { ...request, raw: { ...request.raw, cookies: [`${SSO_COOKIE}=${value}`] } };
+  const result = await authorizeOrLogin(params, signedIn);
   return { ...result, cookies: [...(result.cookies ?? []), ssoCookie] };
 };
 
 export const token: RouteHandler<typeof routes.tokenRoute> = oauth(async (request) => {
-  const form = request.body;
   const client = await authenticateClient(clientCredentials(request), deps);
-  switch (form.grant_type) {
-    case 'authorization_code':
-      return json(200, await exchangeCode(form, client, deps, request.requestId), OAUTH_HEADERS);
-    case 'client_credentials':
-      return json(200, await clientCredentialsGrant(form, client, deps, request.requestId), OAUTH_HEADERS);
-    case 'refresh_token':
-      return json(200, await refreshGrant(form, client, deps, request.requestId), OAUTH_HEADERS);
-    case undefined:
-      throw new OAuthError('invalid_request', 'grant_type is required');
-    default:
-      throw new OAuthError('unsupported_grant_type', `grant_type ${form.grant_type} is not supported`);
-  }
+  return json(200, await grantTokens(request.body, client, deps, request.requestId), OAUTH_HEADERS);
 });
-
-const activeAccess = async (value: string) => {
-  try {
-    return await verifyAccess(value);
-  } catch {
-    return undefined;
-  }
-};
 
 export const revoke: RouteHandler<typeof routes.revokeRoute> = oauth(async (request) => {
   const client = await authenticateClient(clientCredentials(request), deps);
-  await revokeToken(request.body, client, deps, request.requestId, activeAccess);
+  await revokeToken(request.body, client, deps, request.requestId);
   return { statusCode: 200, headers: OAUTH_HEADERS, body: '' };
 });
 
 export const introspect: RouteHandler<typeof routes.introspectRoute> = oauth(async (request) => {
   await authenticateClient(clientCredentials(request), deps, true);
-  const value = request.body.token;
-  if (!value) throw new OAuthError('invalid_request', 'token is required');
-  const access = request.body.token_type_hint === 'refresh_token' ? undefined : await activeAccess(value);
-  if (access) {
-    const { iss, sub, aud, exp, iat, jti, scope, client_id, department } = access;
-    return json(200, { active: true, token_type: 'Bearer', iss, sub, aud, exp, iat, jti, scope, client_id, ...(department ? { department } : {}) }, OAUTH_HEADERS);
-  }
-  const refresh = await deps.store.refresh(hashSecret(value));
-  const family = refresh && (await deps.store.family(refresh.familyId));
-  const active = Boolean(refresh && !refresh.used && family && !family.revoked && refresh.expiresAt > Math.floor(Date.now() / 1000));
-  return json(200, active ? { active, token_type: 'refresh_token', sub: refresh!.sub, client_id: refresh!.clientId, scope: refresh!.scope, exp: refresh!.expiresAt, iss: issuer } : { active: false }, OAUTH_HEADERS);
+  return json(200, await introspectToken(request.body, deps), OAUTH_HEADERS);
 });
 
 export const userinfo: RouteHandler<typeof routes.userinfoRoute> = async (request) => {
   const claims = await verifyAccess(bearerToken(request.headers.authorization));
-  const account = await deps.store.account(claims.sub);
-  if (!account) return json(200, { sub: claims.sub, client_id: claims.client_id });
-  return json(200, { sub: account.accountId, account_type: account.type, ...(claims.scope.split(' ').includes('profile') ? { name: account.name } : {}) });
+  return json(200, await userInfo(claims, deps));
 };
 
 const endSession: RouteHandler<typeof routes.logoutRoute> = async (request) => {
   await logout(readCookie(request, SSO_COOKIE), deps, request.requestId);
   const expired = [`${SSO_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secureCookies ? '; Secure' : ''}`];
-  const next = request.query.post_logout_redirect_uri;
-  const client = request.query.client_id ? await deps.store.client(request.query.client_id) : undefined;
-  if (next && client?.redirectUris.includes(next)) return redirect(withParams(next, { state: request.query.state }), expired);
+  const next = await postLogoutRedirect(request.query, deps);
+  if (next) return redirect(withParams(next, { state: request.query.state }), expired);
   return html(200, signedOutPage(), {}, expired);
 };
 

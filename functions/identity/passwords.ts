@@ -40,3 +40,7 @@ export const decoyHash = hashPassword(randomBytes(24).toString('base64url'));
 /** Codes, refresh tokens, sessions and client secrets are random and long: SHA-256 suffices. */
 export const hashSecret = (value: string): string => createHash('sha256').update(value).digest('base64url');
 export const newSecret = (bytes = 32): string => randomBytes(bytes).toString('base64url');
+
+/** Compares two secrets (or their hashes) in time that does not depend on where they differ. */
+export const sameSecret = (a: string, b: string): boolean =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));

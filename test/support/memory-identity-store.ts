@@ -1,16 +1,26 @@
-import type { Account, AuthorizationCode, Client, IdentityStore, RefreshToken, SsoSession, TokenFamily } from '../../functions/identity/model.ts';
+import type {
+  Account,
+  AuthorizationCode,
+  Client,
+  RefreshToken,
+  SsoSession,
+  TokenFamily,
+} from '../../functions/identity/model.ts';
+import type { IdentityStore, LockoutPolicy } from '../../functions/identity/ports.ts';
 
 /**
- * An in-memory IdentityStore with the semantics of the DynamoDB adapter (functions/identity/store.ts):
- * conditional creates answer 'exists', consuming a code or refresh token marks it used and answers
- * replayed/reused the second time, revoking a family marks it revoked and returns it, the deny-list
- * remembers a jti. Records are copied in and out, as a table would, so callers cannot mutate them in place.
+ * Every identity port in memory, with the semantics of the DynamoDB adapter (functions/identity/store.ts),
+ * which test/contract/identity/store-contract.ts checks against both. Records are copied in and out,
+ * as a table would, so callers cannot change them in place. Nothing expires by itself: as with
+ * DynamoDB's TTL, which deletes late, callers compare expiry times with their own clock.
  */
 export class MemoryIdentityStore implements IdentityStore {
   private readonly accountsById = new Map<string, Account>();
   private readonly accountsByIdentifier = new Map<string, Account>();
   private readonly clients = new Map<string, Client>();
-  private readonly failureState = new Map<string, { count: number; windowStart: number; lockedUntil?: number }>();
+  /** Failed logins per `<key>#<fixed window>`, as the adapter's `failures#<key>#<window>` items. */
+  private readonly failureCounts = new Map<string, number>();
+  private readonly locks = new Map<string, number>();
   private readonly hits = new Map<string, number>();
   private readonly sessions = new Map<string, SsoSession>();
   private readonly codes = new Map<string, AuthorizationCode>();
@@ -43,38 +53,31 @@ export class MemoryIdentityStore implements IdentityStore {
     return 'created';
   }
 
-  async failures(accountId: string): Promise<{ count: number; windowStart: number; lockedUntil?: number }> {
-    return copy(this.failureState.get(accountId) ?? { count: 0, windowStart: 0 });
+  async lockedUntil(key: string): Promise<number | undefined> {
+    return this.locks.get(key);
   }
 
-  /** Counts failures in a window that opens at the first failure; lockAfter failures in it lock the account. */
-  async recordFailure(accountId: string, now: number, windowSeconds: number, lockAfter: number, lockSeconds: number): Promise<{ lockedUntil?: number }> {
-    const state = this.failureState.get(accountId) ?? { count: 0, windowStart: now };
-    if (state.count === 0 || now - state.windowStart >= windowSeconds) {
-      state.count = 0;
-      state.windowStart = now;
-    }
-    state.count += 1;
-    if (state.count >= lockAfter) {
-      state.lockedUntil = now + lockSeconds;
-      state.count = 0;
-      this.failureState.set(accountId, state);
-      return { lockedUntil: state.lockedUntil };
-    }
-    this.failureState.set(accountId, state);
-    return {};
+  /** Two fixed windows, as in the adapter: the current window's failures plus the previous one's. */
+  async recordFailure(key: string, now: number, policy: LockoutPolicy): Promise<{ lockedUntil?: number }> {
+    const current = windowOf(now, policy.windowSeconds);
+    const counted = (this.failureCounts.get(`${key}#${current}`) ?? 0) + 1;
+    this.failureCounts.set(`${key}#${current}`, counted);
+    const previous = this.failureCounts.get(`${key}#${current - 1}`) ?? 0;
+    if (counted + previous < policy.lockAfter) return {};
+    const lockedUntil = now + policy.lockSeconds;
+    this.locks.set(key, lockedUntil);
+    await this.clearFailures(key, now, policy.windowSeconds);
+    return { lockedUntil };
   }
 
-  /** Forgets the failure count; a lock stays until it runs out (as in the DynamoDB adapter). */
-  async clearFailures(accountId: string): Promise<void> {
-    const state = this.failureState.get(accountId);
-    if (!state) return;
-    state.count = 0;
-    state.windowStart = 0;
+  async clearFailures(key: string, now: number, windowSeconds: number): Promise<void> {
+    const current = windowOf(now, windowSeconds);
+    this.failureCounts.delete(`${key}#${current}`);
+    this.failureCounts.delete(`${key}#${current - 1}`);
   }
 
   async hit(key: string, now: number, windowSeconds: number): Promise<number> {
-    const bucket = `${key}#${Math.floor(now / windowSeconds)}`;
+    const bucket = `${key}#${windowOf(now, windowSeconds)}`;
     const count = (this.hits.get(bucket) ?? 0) + 1;
     this.hits.set(bucket, count);
     return count;
@@ -161,5 +164,6 @@ export class MemoryIdentityStore implements IdentityStore {
   }
 }
 
+const windowOf = (now: number, seconds: number) => Math.floor(now / seconds);
 const copy = <T>(value: T): T => structuredClone(value);
 const maybeCopy = <T>(value: T | undefined): T | undefined => (value === undefined ? undefined : copy(value));

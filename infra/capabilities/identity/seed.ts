@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, type NewClient } from '../../../functions/identity/clients.ts';
+import { createClient, type NewClient } from '../../../cli/identity/clients.ts';
 import { dynamoIdentityStore } from '../../../functions/identity/store.ts';
 import type { LocalSeed } from '../capability.ts';
 

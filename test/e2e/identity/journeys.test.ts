@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { idNumberCheckDigit } from '../../shared/identifiers.ts';
-import { call, target } from '../support/target.ts';
+import { idNumberCheckDigit } from '../../../shared/identifiers.ts';
+import { call, target } from '../../support/target.ts';
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 

@@ -1,6 +1,7 @@
+import type { Client } from '../../functions/identity/model.ts';
+import { hashSecret, newSecret } from '../../functions/identity/passwords.ts';
+import type { ClientStore } from '../../functions/identity/ports.ts';
 import { ConflictError, ValidationError } from '../../shared/errors.ts';
-import type { Client, IdentityStore } from './model.ts';
-import { hashSecret, newSecret } from './passwords.ts';
 
 export interface NewClient {
   clientId: string;
@@ -20,7 +21,7 @@ const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 const SCOPE = /^[a-z0-9:._-]+$/;
 
 /** Registers a client; secrets and API keys are returned once and stored only as hashes. */
-export async function createClient(input: NewClient, store: IdentityStore, now = new Date()): Promise<CreatedClient> {
+export async function createClient(input: NewClient, store: ClientStore, now = new Date()): Promise<CreatedClient> {
   const errors: { path: string; message: string }[] = [];
   if (!CLIENT_ID.test(input.clientId)) errors.push({ path: 'id', message: 'lowercase letters, digits, . _ -; 2 to 64 characters' });
   if (input.scopes.some((scope) => !SCOPE.test(scope))) errors.push({ path: 'scopes', message: 'space-separated scope names' });

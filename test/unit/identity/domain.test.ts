@@ -3,36 +3,47 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClient } from '../../functions/identity/clients.ts';
+import { createClient } from '../../../cli/identity/clients.ts';
+import type { Client } from '../../../functions/identity/model.ts';
+import { hashSecret } from '../../../functions/identity/passwords.ts';
+import { identityPorts } from '../../../functions/identity/ports.ts';
 import {
-  ACCESS_TOKEN_SECONDS,
+  REGISTRATIONS_PER_MINUTE,
+  registerAccount,
+  type NewAccount,
+} from '../../../functions/identity/use-cases/accounts.ts';
+import {
+  issueCode,
+  UntrustedRedirectError,
+  validateAuthorization,
+} from '../../../functions/identity/use-cases/authorize.ts';
+import { authenticateClient } from '../../../functions/identity/use-cases/client-authentication.ts';
+import { clientCredentialsGrant } from '../../../functions/identity/use-cases/client-credentials.ts';
+import { exchangeCode } from '../../../functions/identity/use-cases/code-exchange.ts';
+import type { IdentityDeps } from '../../../functions/identity/use-cases/deps.ts';
+import { introspectToken } from '../../../functions/identity/use-cases/introspection.ts';
+import {
+  authenticate,
   LOCK_SECONDS,
   LOGIN_WINDOW_SECONDS,
   LoginFailedError,
-  OAuthError,
-  UntrustedRedirectError,
-  authenticate,
-  authenticateClient,
-  clientCredentialsGrant,
-  exchangeCode,
-  issueCode,
-  refreshGrant,
-  registerAccount,
-  startSession,
-  validateAuthorization,
-  type IdentityDeps,
-  type NewAccount,
+} from '../../../functions/identity/use-cases/login.ts';
+import { OAuthError } from '../../../functions/identity/use-cases/oauth-error.ts';
+import { refreshGrant } from '../../../functions/identity/use-cases/refresh.ts';
+import { revokeFamily } from '../../../functions/identity/use-cases/revocation.ts';
+import { startSession } from '../../../functions/identity/use-cases/sessions.ts';
+import {
+  ACCESS_TOKEN_SECONDS,
+  REFRESH_TOKEN_SECONDS,
   type TokenResponse,
-} from '../../functions/identity/domain.ts';
-import type { Client } from '../../functions/identity/model.ts';
-import { hashSecret } from '../../functions/identity/passwords.ts';
-import type { AuditEvent, AuditInput } from '../../shared/audit.ts';
-import { decodeJwt } from '../../shared/auth/jwt.ts';
-import { accessTokenVerifier } from '../../shared/auth/verifier.ts';
-import { fileSigner } from '../../shared/crypto/signer.ts';
-import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError } from '../../shared/errors.ts';
-import { ensureSigningKey } from '../../local/keys.ts';
-import { MemoryIdentityStore } from '../support/memory-identity-store.ts';
+} from '../../../functions/identity/use-cases/token-minting.ts';
+import type { AuditEvent, AuditInput } from '../../../shared/audit.ts';
+import { decodeJwt } from '../../../shared/auth/jwt.ts';
+import { accessTokenVerifier } from '../../../shared/auth/verifier.ts';
+import { fileSigner } from '../../../shared/crypto/signer.ts';
+import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError } from '../../../shared/errors.ts';
+import { ensureSigningKey } from '../../../local/keys.ts';
+import { MemoryIdentityStore } from '../../support/memory-identity-store.ts';
 
 // Every test hashes at least one password with scrypt (N=2^15): allow for a slow machine.
 const SLOW = 60_000;
@@ -70,8 +81,16 @@ async function world(): Promise<World> {
   const store = new MemoryIdentityStore();
   const events: AuditInput[] = [];
   let clock = START;
+  const verifyAccess = accessTokenVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keys: async () => [await signer.publicJwk()],
+    isRevoked: (jti) => store.isDenied(jti),
+    now: () => clock,
+  });
   const deps: IdentityDeps = {
-    store,
+    ...identityPorts(store),
+    activeAccessToken: (token) => verifyAccess(token).catch(() => undefined),
     signer,
     issuer: ISSUER,
     audience: AUDIENCE,
@@ -144,7 +163,7 @@ const authorizeQuery = (challenge: string, overrides: Record<string, string | un
 
 /** Registers a citizen, logs in, opens an SSO session and gets a code for the portal. */
 async function codeFor(w: World, scope = 'openid profile licences:read') {
-  const accountId = (await w.store.accountByIdentifier(ID_NUMBER))?.accountId ?? (await registerAccount(citizen(), w.deps, 'req-register'));
+  const accountId = (await w.store.accountByIdentifier(ID_NUMBER))?.accountId ?? (await registerAccount(citizen(), w.deps, { requestId: 'req-register' }));
   const account = await authenticate(ID_NUMBER, PASSWORD, context(), w.deps);
   const { session } = await startSession(account, w.deps);
   const { verifier, challenge } = pkce();
@@ -174,7 +193,7 @@ describe('identity domain', () => {
 
   describe('registerAccount', () => {
     it('creates a citizen account findable by its identifier, with a hashed password, and audits it', { timeout: SLOW }, async () => {
-      const accountId = await registerAccount(citizen(), w.deps, 'req-1');
+      const accountId = await registerAccount(citizen(), w.deps, { requestId: 'req-1' });
       const account = await w.store.accountByIdentifier(ID_NUMBER);
       expect(account).toMatchObject({ accountId, type: 'citizen', identifier: ID_NUMBER, phone: '13812345678', createdAt: new Date(START * 1000).toISOString() });
       expect(account!.passwordHash.startsWith('scrypt$32768$8$1$')).toBe(true);
@@ -183,9 +202,9 @@ describe('identity domain', () => {
     });
 
     it('stores the identifier upper-cased and answers 409 ConflictError for a duplicate, whatever its case', { timeout: SLOW }, async () => {
-      await registerAccount(citizen(), w.deps, 'req-1');
+      await registerAccount(citizen(), w.deps, { requestId: 'req-1' });
       for (const idNumber of [ID_NUMBER, ID_NUMBER.toLowerCase()]) {
-        const error = await failure(registerAccount(citizen({ idNumber, password: 'Another-Password-99' }), w.deps, 'req-2'));
+        const error = await failure(registerAccount(citizen({ idNumber, password: 'Another-Password-99' }), w.deps, { requestId: 'req-2' }));
         expect(error).toBeInstanceOf(ConflictError);
         expect((error as ConflictError).status).toBe(409);
       }
@@ -199,7 +218,7 @@ describe('identity domain', () => {
         [citizen({ idNumber: ID_NUMBER.toLowerCase(), password: `${ID_NUMBER}!!` }), 'identifier given in lower case'],
         [enterprise, 'enterprise credit code inside'],
       ] as const) {
-        const error = await failure(registerAccount(input, w.deps, 'req-1'));
+        const error = await failure(registerAccount(input, w.deps, { requestId: 'req-1' }));
         expect(error, label).toBeInstanceOf(ValidationError);
         expect((error as ValidationError).status).toBe(400);
         expect((error as ValidationError).errors).toEqual([expect.objectContaining({ path: 'body.password' })]);
@@ -209,15 +228,35 @@ describe('identity domain', () => {
     });
 
     it('creates an enterprise account under its credit code', { timeout: SLOW }, async () => {
-      const accountId = await registerAccount({ type: 'enterprise', creditCode: CREDIT_CODE.toLowerCase(), name: '某某有限公司', operatorIdNumber: ID_NUMBER, password: PASSWORD }, w.deps, 'req-1');
+      const accountId = await registerAccount({ type: 'enterprise', creditCode: CREDIT_CODE.toLowerCase(), name: '某某有限公司', operatorIdNumber: ID_NUMBER, password: PASSWORD }, w.deps, { requestId: 'req-1' });
       expect(await w.store.accountByIdentifier(CREDIT_CODE)).toMatchObject({ accountId, type: 'enterprise', operatorIdNumber: ID_NUMBER });
+    });
+    const limit = `${REGISTRATIONS_PER_MINUTE} registrations a minute`;
+    it(`answers RateLimitedError (429, retry-after 60) after ${limit} from one source address`, async () => {
+      const flood = { requestId: 'req-flood', sourceIp: SOURCE_IP };
+      // Refused registrations count too: the limit is checked before anything else.
+      const refused = () => registerAccount(citizen({ password: ID_NUMBER }), w.deps, flood);
+      for (let i = 0; i < REGISTRATIONS_PER_MINUTE; i += 1) {
+        expect(await failure(refused()), `registration ${i + 1}`).toBeInstanceOf(ValidationError);
+      }
+      const limited = await failure(refused());
+      expect(limited).toBeInstanceOf(RateLimitedError);
+      expect((limited as RateLimitedError).status).toBe(429);
+      expect((limited as RateLimitedError).headers['retry-after']).toBe('60');
+      // Another address is not limited; the next minute the first one may register again.
+      const otherAddress = { requestId: 'req-other', sourceIp: '198.51.100.9' };
+      const fromOtherAddress = registerAccount(citizen({ password: ID_NUMBER }), w.deps, otherAddress);
+      expect(await failure(fromOtherAddress)).toBeInstanceOf(ValidationError);
+      w.advance(60);
+      expect(await failure(refused())).toBeInstanceOf(ValidationError);
+      expect(w.events).toEqual([]);
     });
   });
 
   describe('authenticate', () => {
     let accountId: string;
     beforeEach(async () => {
-      accountId = await registerAccount(citizen(), w.deps, 'req-register');
+      accountId = await registerAccount(citizen(), w.deps, { requestId: 'req-register' });
       w.events.length = 0;
     });
 
@@ -260,9 +299,19 @@ describe('identity domain', () => {
       expect((await authenticate(ID_NUMBER, PASSWORD, context(), w.deps)).accountId).toBe(accountId);
     });
 
-    it('does not lock for 5 failures spread over more than the window', { timeout: SLOW }, async () => {
+    // Failures are counted in fixed windows: those of the previous window count too, so 5 failures
+    // up to two window lengths apart may lock, and failures older than that are forgotten.
+    it('locks for 5 failures when the 5th comes a window length after the first 4', { timeout: SLOW }, async () => {
       for (let i = 0; i < 4; i += 1) await failure(authenticate(ID_NUMBER, `wrong-${i}`, context(), w.deps));
-      w.advance(LOGIN_WINDOW_SECONDS + 1);
+      w.advance(LOGIN_WINDOW_SECONDS);
+      const fifth = await failure(authenticate(ID_NUMBER, 'wrong-4', context(), w.deps));
+      expect(fifth).toMatchObject({ reason: 'bad-credentials' });
+      expect(await failure(authenticate(ID_NUMBER, PASSWORD, context(), w.deps))).toMatchObject({ reason: 'locked' });
+    });
+
+    it('does not lock for 5 failures spread over more than two window lengths', { timeout: SLOW }, async () => {
+      for (let i = 0; i < 4; i += 1) await failure(authenticate(ID_NUMBER, `wrong-${i}`, context(), w.deps));
+      w.advance(2 * LOGIN_WINDOW_SECONDS + 1);
       await failure(authenticate(ID_NUMBER, 'wrong-4', context(), w.deps));
       expect((await authenticate(ID_NUMBER, PASSWORD, context(), w.deps)).accountId).toBe(accountId);
     });
@@ -505,6 +554,63 @@ describe('identity domain', () => {
     });
   });
 
+  describe('introspectToken', () => {
+    it('answers invalid_request when no token is given', async () => {
+      await expectOAuthError(introspectToken({}, w.deps), 'invalid_request');
+    });
+
+    it('describes an active access token by its claims', { timeout: SLOW }, async () => {
+      const { tokens, accountId } = await tokensFor(w);
+      const { jti } = claimsOf(tokens.access_token) as { jti: string };
+      expect(await introspectToken({ token: tokens.access_token }, w.deps)).toEqual({
+        active: true,
+        token_type: 'Bearer',
+        iss: ISSUER,
+        sub: accountId,
+        aud: AUDIENCE,
+        exp: START + ACCESS_TOKEN_SECONDS,
+        iat: START,
+        jti,
+        scope: 'openid profile licences:read',
+        client_id: PORTAL,
+      });
+      const department = await clientCredentialsGrant({}, w.dept, w.deps, 'req');
+      const described = await introspectToken({ token: department.access_token }, w.deps);
+      expect(described).toMatchObject({ active: true, department: 'dept-health' });
+    });
+
+    it('describes an active refresh token, unless the hint says access_token', { timeout: SLOW }, async () => {
+      const { tokens, accountId } = await tokensFor(w);
+      expect(await introspectToken({ token: tokens.refresh_token }, w.deps)).toEqual({
+        active: true,
+        token_type: 'refresh_token',
+        sub: accountId,
+        client_id: PORTAL,
+        scope: tokens.scope,
+        exp: START + REFRESH_TOKEN_SECONDS,
+        iss: ISSUER,
+      });
+      const hinted = { token: tokens.access_token, token_type_hint: 'refresh_token' };
+      expect(await introspectToken(hinted, w.deps)).toEqual({ active: false });
+    });
+
+    it('answers only { active: false } for unknown, used, revoked and expired tokens', { timeout: SLOW }, async () => {
+      const inactive = async (token: string | undefined) =>
+        expect(await introspectToken({ token }, w.deps)).toEqual({ active: false });
+      await inactive('no-such-token');
+      const { tokens } = await tokensFor(w);
+      const rotated = await refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req');
+      await inactive(tokens.refresh_token);
+      await revokeFamily(await familyOf(w, rotated), w.deps, 'req-revoke');
+      await inactive(rotated.refresh_token);
+      await inactive(rotated.access_token);
+      const later = await tokensFor(w);
+      w.advance(REFRESH_TOKEN_SECONDS);
+      await inactive(later.tokens.refresh_token);
+      await inactive(later.tokens.access_token);
+    });
+  });
+
   describe('authenticateClient', () => {
     it('accepts a confidential client with its secret', async () => {
       expect((await authenticateClient({ clientId: DEPT, clientSecret: w.deptSecret }, w.deps)).clientId).toBe(DEPT);
@@ -532,7 +638,7 @@ describe('identity domain', () => {
 
   describe('audit trail of a whole journey', () => {
     it('records login success and denial, token issue, refresh and reuse detection in order', { timeout: SLOW }, async () => {
-      await registerAccount(citizen(), w.deps, 'req-register');
+      await registerAccount(citizen(), w.deps, { requestId: 'req-register' });
       await failure(authenticate(ID_NUMBER, 'wrong-password', context(), w.deps));
       const { tokens } = await tokensFor(w);
       await refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-refresh');

@@ -1,6 +1,6 @@
 import { createHash, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decoyHash, hashPassword, hashSecret, newSecret, verifyPassword } from '../../functions/identity/passwords.ts';
+import { decoyHash, hashPassword, hashSecret, newSecret, verifyPassword } from '../../../functions/identity/passwords.ts';
 
 // scrypt at N=2^15 costs tens of milliseconds per call; these tests allow for a slow machine.
 const SLOW = 30_000;

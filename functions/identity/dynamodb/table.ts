@@ -1,0 +1,94 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DependencyUnavailableError } from '../../../shared/errors.ts';
+
+export const conditionFailed = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
+
+/** Answers of a table that was reached: faults of the request, not an outage, so they pass as they are. */
+const ANSWERS_OF_A_REACHABLE_TABLE = [
+  'ResourceNotFoundException',
+  'ValidationException',
+  'TransactionCanceledException',
+];
+
+/** An unreachable table is a 503, never a 500 and never a half-answer. */
+export const guard = async <T>(run: () => Promise<T>): Promise<T> => {
+  try {
+    return await run();
+  } catch (error) {
+    if (conditionFailed(error)) throw error;
+    if (ANSWERS_OF_A_REACHABLE_TABLE.includes((error as Error).name)) throw error;
+    throw new DependencyUnavailableError('dynamodb');
+  }
+};
+
+/** Runs a conditional write; `onConditionFailed` answers instead when its condition does not hold. */
+export const unlessConditionFails = async <T, F>(
+  write: () => Promise<T>,
+  onConditionFailed: () => F,
+): Promise<T | F> => {
+  try {
+    return await guard(write);
+  } catch (error) {
+    if (conditionFailed(error)) return onConditionFailed();
+    throw error;
+  }
+};
+
+/** Fixed windows of `seconds`, numbered since the epoch. */
+export const windowOf = (now: number, seconds: number) => Math.floor(now / seconds);
+
+export type IdentityTable = ReturnType<typeof identityTable>;
+
+/** The identity table: single-table design, pk/sk strings, items expire by `expiresAt`. */
+export function identityTable(documents: DynamoDBDocumentClient, name: string) {
+  const get = async <V>(pk: string, sk: string, consistent = false) =>
+    guard(async () => {
+      const read = new GetCommand({ TableName: name, Key: { pk, sk }, ConsistentRead: consistent });
+      const answer = await documents.send(read);
+      return answer.Item as (V & { pk: string }) | undefined;
+    });
+  const put = async (item: Record<string, unknown>) => {
+    await guard(() => documents.send(new PutCommand({ TableName: name, Item: item })));
+  };
+  /** Adds one to a counter item that expires two windows on; answers the new count. */
+  const increment = async (pk: string, sk: string, now: number, windowSeconds: number) => {
+    const answer = await guard(() =>
+      documents.send(
+        new UpdateCommand({
+          TableName: name,
+          Key: { pk, sk },
+          UpdateExpression: 'ADD #count :one SET expiresAt = :expires',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':one': 1, ':expires': now + 2 * windowSeconds },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return Number(answer.Attributes?.count ?? 1);
+  };
+  /** Flips `used` from false to true atomically; `again` when it was already true (a replay). */
+  const consumeOnce = async <V>(pk: string, sk: string): Promise<{ item: V; again: boolean } | undefined> => {
+    const flipped = await unlessConditionFails(
+      () =>
+        documents.send(
+          new UpdateCommand({
+            TableName: name,
+            Key: { pk, sk },
+            UpdateExpression: 'SET used = :true',
+            ConditionExpression: 'attribute_exists(pk) AND used = :false',
+            ExpressionAttributeValues: { ':true': true, ':false': false },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      () => undefined,
+    );
+    if (flipped) return { item: flipped.Attributes as V, again: false };
+    const item = await get<V>(pk, sk, true);
+    return item ? { item, again: true } : undefined;
+  };
+  return { documents, name, get, put, increment, consumeOnce };
+}

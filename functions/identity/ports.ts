@@ -1,0 +1,121 @@
+import type { Account, AuthorizationCode, Client, RefreshToken, SsoSession, TokenFamily } from './model.ts';
+
+/**
+ * The data ports of the identity use cases, one per kind of record. store.ts implements them all
+ * on DynamoDB; test/support/memory-identity-store.ts in memory, checked by the same contract tests.
+ */
+
+export interface AccountStore {
+  /** 'exists' when the identifier or the account id is taken; then nothing is written. */
+  createAccount(account: Account): Promise<'created' | 'exists'>;
+  accountByIdentifier(identifier: string): Promise<Account | undefined>;
+  account(accountId: string): Promise<Account | undefined>;
+}
+
+export interface ClientStore {
+  client(clientId: string): Promise<Client | undefined>;
+  /** 'exists' when the client id is taken; the stored client is then left as it was. */
+  putClient(client: Client): Promise<'created' | 'exists'>;
+}
+
+export interface LockoutPolicy {
+  windowSeconds: number;
+  lockAfter: number;
+  lockSeconds: number;
+}
+
+/**
+ * Failed logins per key, counted in fixed windows: a failure counts while it is in the current or
+ * the previous window, so every run of `lockAfter` failures that fits in one window length locks.
+ */
+export interface LoginAttemptStore {
+  /** When the key's lock ends (possibly in the past), if it was ever locked and the record lives. */
+  lockedUntil(key: string): Promise<number | undefined>;
+  /** Counts a failure; on the `lockAfter`-th it locks the key and starts the count over. */
+  recordFailure(key: string, now: number, policy: LockoutPolicy): Promise<{ lockedUntil?: number }>;
+  /** Forgets the failures of the current and the previous window; a lock stays until it runs out. */
+  clearFailures(key: string, now: number, windowSeconds: number): Promise<void>;
+}
+
+export interface RateCounter {
+  /** Counts a hit in a fixed window and returns the count so far. */
+  hit(key: string, now: number, windowSeconds: number): Promise<number>;
+}
+
+export interface SessionStore {
+  putSession(session: SsoSession): Promise<void>;
+  session(sessionHash: string): Promise<SsoSession | undefined>;
+  /** Does nothing when the session ended meanwhile. */
+  addFamilyToSession(sessionHash: string, familyId: string): Promise<void>;
+  deleteSession(sessionHash: string): Promise<void>;
+}
+
+export interface CodeStore {
+  putCode(code: AuthorizationCode): Promise<void>;
+  /** Marks the code used; 'replayed' (with the record) when it was used before. */
+  consumeCode(codeHash: string): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined>;
+  /**
+   * Remembers the tokens a code produced, to revoke them if the code is replayed. Only for a stored
+   * code: on DynamoDB an unknown code would get a stub record, which a later consumeCode reports.
+   */
+  linkCodeTokens(codeHash: string, familyId: string, accessJti: string): Promise<void>;
+}
+
+export interface RefreshTokenStore {
+  putRefresh(token: RefreshToken): Promise<void>;
+  refresh(tokenHash: string): Promise<RefreshToken | undefined>;
+  /** Marks the token used; 'reused' (with the record) when it was used before. */
+  consumeRefresh(tokenHash: string): Promise<{ token: RefreshToken; reused: boolean } | undefined>;
+}
+
+export interface TokenFamilyStore {
+  putFamily(family: TokenFamily): Promise<void>;
+  family(familyId: string): Promise<TokenFamily | undefined>;
+  /** Rejects for an unknown family. */
+  addAccessToFamily(familyId: string, jti: string, exp: number): Promise<void>;
+  /** Marks the family revoked and returns it; undefined for an unknown family. */
+  revokeFamily(familyId: string): Promise<TokenFamily | undefined>;
+}
+
+/** Revoked access token ids, until the token would have expired anyway. */
+export interface DenyList {
+  deny(jti: string, exp: number): Promise<void>;
+  isDenied(jti: string): Promise<boolean>;
+}
+
+/** Every port at once: what one adapter object (DynamoDB or in memory) implements. */
+export type IdentityStore = AccountStore &
+  ClientStore &
+  LoginAttemptStore &
+  RateCounter &
+  SessionStore &
+  CodeStore &
+  RefreshTokenStore &
+  TokenFamilyStore &
+  DenyList;
+
+/** The ports by name, as the use cases take them. */
+export interface IdentityPorts {
+  accounts: AccountStore;
+  clients: ClientStore;
+  loginAttempts: LoginAttemptStore;
+  rateCounter: RateCounter;
+  sessions: SessionStore;
+  codes: CodeStore;
+  refreshTokens: RefreshTokenStore;
+  families: TokenFamilyStore;
+  denyList: DenyList;
+}
+
+/** Names each port of a store that implements them all. */
+export const identityPorts = (store: IdentityStore): IdentityPorts => ({
+  accounts: store,
+  clients: store,
+  loginAttempts: store,
+  rateCounter: store,
+  sessions: store,
+  codes: store,
+  refreshTokens: store,
+  families: store,
+  denyList: store,
+});

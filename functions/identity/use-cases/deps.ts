@@ -1,0 +1,24 @@
+import type { EmitAudit } from '../../../shared/audit.ts';
+import type { AccessClaims } from '../../../shared/auth/verifier.ts';
+import type { Signer } from '../../../shared/crypto/signer.ts';
+import type { IdentityPorts } from '../ports.ts';
+
+/**
+ * Everything the identity use cases take. Each use case names the few parts it needs
+ * (`Pick<IdentityDeps, …>`), so a test or a caller provides only those.
+ */
+export interface IdentityDeps extends IdentityPorts {
+  signer: Signer;
+  issuer: string;
+  audience: string;
+  audit: EmitAudit;
+  /** Login attempts one source may make per minute before 429. */
+  loginAttemptsPerMinute: number;
+  /** The claims of a valid, unrevoked access token of this issuer; undefined for any other string. */
+  activeAccessToken: (token: string) => Promise<AccessClaims | undefined>;
+  /** Seconds since the epoch; tests pass a clock of their own. */
+  now?: () => number;
+}
+
+export const nowSeconds = (deps: Pick<IdentityDeps, 'now'>): number =>
+  deps.now ? deps.now() : Math.floor(Date.now() / 1000);

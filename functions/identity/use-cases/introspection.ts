@@ -1,0 +1,46 @@
+import type { AccessClaims } from '../../../shared/auth/verifier.ts';
+import { hashSecret } from '../passwords.ts';
+import { nowSeconds, type IdentityDeps } from './deps.ts';
+import { OAuthError } from './oauth-error.ts';
+
+export type IntrospectionDeps = Pick<
+  IdentityDeps,
+  'activeAccessToken' | 'refreshTokens' | 'families' | 'issuer' | 'now'
+>;
+
+/**
+ * RFC 7662: what an authenticated client may learn about a token. Anything not active (unknown,
+ * expired, revoked, used) answers `{ active: false }` and nothing more.
+ */
+export async function introspectToken(
+  form: Record<string, string | undefined>,
+  deps: IntrospectionDeps,
+): Promise<Record<string, unknown>> {
+  const value = form.token;
+  if (!value) throw new OAuthError('invalid_request', 'token is required');
+  const access = form.token_type_hint === 'refresh_token' ? undefined : await deps.activeAccessToken(value);
+  if (access) return describeAccessToken(access);
+  return describeRefreshToken(value, deps);
+}
+
+function describeAccessToken({ iss, sub, aud, exp, iat, jti, scope, client_id, department }: AccessClaims) {
+  const claims = { iss, sub, aud, exp, iat, jti, scope, client_id, ...(department ? { department } : {}) };
+  return { active: true, token_type: 'Bearer', ...claims };
+}
+
+async function describeRefreshToken(value: string, deps: IntrospectionDeps) {
+  const refresh = await deps.refreshTokens.refresh(hashSecret(value));
+  const family = refresh && (await deps.families.family(refresh.familyId));
+  if (!refresh || refresh.used || !family || family.revoked || refresh.expiresAt <= nowSeconds(deps)) {
+    return { active: false };
+  }
+  return {
+    active: true,
+    token_type: 'refresh_token',
+    sub: refresh.sub,
+    client_id: refresh.clientId,
+    scope: refresh.scope,
+    exp: refresh.expiresAt,
+    iss: deps.issuer,
+  };
+}

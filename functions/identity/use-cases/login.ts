@@ -1,0 +1,79 @@
+import type { AuditOutcome } from '../../../shared/audit.ts';
+import { RateLimitedError } from '../../../shared/errors.ts';
+import type { Account } from '../model.ts';
+import { decoyHash, hashSecret, verifyPassword } from '../passwords.ts';
+import type { LockoutPolicy } from '../ports.ts';
+import { nowSeconds, type IdentityDeps } from './deps.ts';
+
+export const LOGIN_WINDOW_SECONDS = 15 * 60;
+export const LOCK_AFTER_FAILURES = 5;
+export const LOCK_SECONDS = 15 * 60;
+const LOCKOUT: LockoutPolicy = {
+  windowSeconds: LOGIN_WINDOW_SECONDS,
+  lockAfter: LOCK_AFTER_FAILURES,
+  lockSeconds: LOCK_SECONDS,
+};
+
+/** Wrong password, unknown account and locked account look alike to the caller. */
+export class LoginFailedError extends Error {
+  constructor(readonly reason: 'bad-credentials' | 'locked') {
+    super('the identifier or the password is not right, or the account is locked for a while');
+  }
+}
+
+export type LoginDeps = Pick<
+  IdentityDeps,
+  'accounts' | 'loginAttempts' | 'rateCounter' | 'audit' | 'loginAttemptsPerMinute' | 'now'
+>;
+type LoginContext = { sourceIp: string; requestId: string };
+
+/** Checks a login name and password, with a per-source rate limit and a per-account lockout. */
+export async function authenticate(
+  username: string,
+  password: string,
+  context: LoginContext,
+  deps: LoginDeps,
+): Promise<Account> {
+  const now = nowSeconds(deps);
+  await limitLoginAttempts(context.sourceIp, now, deps);
+  const identifier = username.trim().toUpperCase();
+  const account = await deps.accounts.accountByIdentifier(identifier);
+  // Same scrypt work whether or not the account exists.
+  const passwordOk = await verifyPassword(password, account?.passwordHash ?? (await decoyHash));
+  const lockKey = lockKeyOf(account, identifier);
+  const lockedUntil = await deps.loginAttempts.lockedUntil(lockKey);
+  if (lockedUntil && lockedUntil > now) {
+    await auditLogin(account, 'denied', context, deps);
+    throw new LoginFailedError('locked');
+  }
+  if (!account || !passwordOk) {
+    await deps.loginAttempts.recordFailure(lockKey, now, LOCKOUT);
+    await auditLogin(account, 'denied', context, deps);
+    throw new LoginFailedError('bad-credentials');
+  }
+  await deps.loginAttempts.clearFailures(account.accountId, now, LOGIN_WINDOW_SECONDS);
+  await auditLogin(account, 'success', context, deps);
+  return account;
+}
+
+async function limitLoginAttempts(sourceIp: string, now: number, deps: LoginDeps) {
+  const attempts = await deps.rateCounter.hit(`login#${sourceIp}`, now, 60);
+  if (attempts > deps.loginAttemptsPerMinute) {
+    throw new RateLimitedError('too many login attempts from this address; wait a minute', 60 - (now % 60));
+  }
+}
+
+// Unknown identifiers get a lock counter of their own: the same reads and writes as a real
+// account (no timing difference to probe), and guessing identifiers is throttled too.
+const lockKeyOf = (account: Account | undefined, identifier: string) =>
+  account?.accountId ?? `unknown-${hashSecret(identifier)}`;
+
+const auditLogin = (account: Account | undefined, outcome: AuditOutcome, context: LoginContext, deps: LoginDeps) =>
+  deps.audit({
+    actor: { kind: account?.type ?? 'anonymous', id: account?.accountId ?? 'unknown' },
+    action: 'identity.login',
+    resource: account ? `account/${account.accountId}` : 'account/unknown',
+    outcome,
+    requestId: context.requestId,
+    sourceIp: context.sourceIp,
+  });

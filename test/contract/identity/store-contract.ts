@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type {
+  Account,
+  AuthorizationCode,
+  Client,
+  RefreshToken,
+  SsoSession,
+  TokenFamily,
+} from '../../../functions/identity/model.ts';
+import type { IdentityStore, LockoutPolicy } from '../../../functions/identity/ports.ts';
+
+/**
+ * The behaviour the identity use cases rely on, port by port. The same cases run against the
+ * in-memory fake (test/unit/identity) and the DynamoDB adapter (test/integration/identity), so a
+ * domain test on the fake checks what production does.
+ *
+ * `makeStore` gives each test a store of its own, with nothing in it.
+ */
+export function identityStoreContract(name: string, makeStore: () => Promise<IdentityStore>): void {
+  describe(`${name} keeps the identity store contract`, () => {
+    let store: IdentityStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    describe('AccountStore', () => {
+      it('finds a created account by its identifier and by its id', async () => {
+        const created = account();
+        expect(await store.createAccount(created)).toBe('created');
+        expect(await store.accountByIdentifier(created.identifier)).toMatchObject(created);
+        expect(await store.account(created.accountId)).toMatchObject(created);
+      });
+
+      it('answers undefined for an unknown identifier or id', async () => {
+        expect(await store.accountByIdentifier('NO-SUCH-IDENTIFIER')).toBeUndefined();
+        expect(await store.account('acc-unknown')).toBeUndefined();
+      });
+
+      it("answers 'exists' for a taken identifier and keeps the first account", async () => {
+        const first = account();
+        await store.createAccount(first);
+        const second = account({ identifier: first.identifier, name: 'second' });
+        expect(await store.createAccount(second)).toBe('exists');
+        const kept = await store.accountByIdentifier(first.identifier);
+        expect(kept).toMatchObject({ accountId: first.accountId, name: first.name });
+        expect(await store.account(second.accountId)).toBeUndefined();
+      });
+
+      it("answers 'exists' for a taken account id and writes nothing under the new identifier", async () => {
+        const first = account();
+        await store.createAccount(first);
+        const second = account({ accountId: first.accountId });
+        expect(await store.createAccount(second)).toBe('exists');
+        expect(await store.accountByIdentifier(second.identifier)).toBeUndefined();
+        expect(await store.account(first.accountId)).toMatchObject({ identifier: first.identifier });
+      });
+
+      it('hands out copies: changing an answer changes nothing stored', async () => {
+        const created = account();
+        await store.createAccount(created);
+        const found = (await store.account(created.accountId))!;
+        found.name = 'changed';
+        expect((await store.account(created.accountId))!.name).toBe(created.name);
+      });
+    });
+
+    describe('ClientStore', () => {
+      it("stores a new client once: 'created', then 'exists' with the first one kept", async () => {
+        const first = client();
+        expect(await store.putClient(first)).toBe('created');
+        expect(await store.putClient({ ...first, scopes: ['other'] })).toBe('exists');
+        expect(await store.client(first.clientId)).toMatchObject(first);
+      });
+
+      it('answers undefined for an unknown client', async () => {
+        expect(await store.client('no-such-client')).toBeUndefined();
+      });
+    });
+
+    describe('LoginAttemptStore', () => {
+      const policy: LockoutPolicy = { windowSeconds: WINDOW, lockAfter: 5, lockSeconds: 600 };
+      const fail = (key: string, at: number, times = 1) => repeat(times, () => store.recordFailure(key, at, policy));
+
+      it('knows no lock for a key without failures', async () => {
+        expect(await store.lockedUntil('someone')).toBeUndefined();
+      });
+
+      it('locks on the 5th failure within one window, until lockSeconds later', async () => {
+        const answers = await fail('someone', T0 + 10, 4);
+        expect(answers).toEqual([{}, {}, {}, {}]);
+        expect(await store.lockedUntil('someone')).toBeUndefined();
+        expect(await store.recordFailure('someone', T0 + 20, policy)).toEqual({ lockedUntil: T0 + 620 });
+        expect(await store.lockedUntil('someone')).toBe(T0 + 620);
+      });
+
+      it('counts the failures of the previous window too, even nearly two window lengths apart', async () => {
+        await fail('someone', T0, 4);
+        const nearlyTwoWindowsLater = T0 + 2 * WINDOW - 1;
+        expect(await store.recordFailure('someone', nearlyTwoWindowsLater, policy)).toEqual({
+          lockedUntil: nearlyTwoWindowsLater + 600,
+        });
+      });
+
+      it('forgets failures two windows old', async () => {
+        await fail('someone', T0 + WINDOW - 1, 4);
+        expect(await store.recordFailure('someone', T0 + 2 * WINDOW, policy)).toEqual({});
+        expect(await store.lockedUntil('someone')).toBeUndefined();
+      });
+
+      it('starts the count over once it locks', async () => {
+        await fail('someone', T0, 5);
+        expect(await fail('someone', T0 + 1, 4)).toEqual([{}, {}, {}, {}]);
+        expect(await store.recordFailure('someone', T0 + 2, policy)).toEqual({ lockedUntil: T0 + 602 });
+      });
+
+      it('clears the failures of the current and the previous window, but not a lock', async () => {
+        await fail('someone', T0 + WINDOW - 1, 2);
+        await fail('someone', T0 + WINDOW, 2);
+        await store.clearFailures('someone', T0 + WINDOW + 1, WINDOW);
+        expect(await fail('someone', T0 + WINDOW + 2, 4)).toEqual([{}, {}, {}, {}]);
+
+        await fail('locked', T0, 5);
+        await store.clearFailures('locked', T0 + 1, WINDOW);
+        expect(await store.lockedUntil('locked')).toBe(T0 + 600);
+      });
+
+      it('counts each key on its own', async () => {
+        await fail('one', T0, 4);
+        expect(await store.recordFailure('other', T0, policy)).toEqual({});
+        expect(await store.lockedUntil('one')).toBeUndefined();
+      });
+    });
+
+    describe('RateCounter', () => {
+      it('counts hits per key in fixed windows', async () => {
+        expect(await repeat(3, () => store.hit('login#203.0.113.7', T0 + 5, 60))).toEqual([1, 2, 3]);
+        expect(await store.hit('login#198.51.100.9', T0 + 5, 60)).toBe(1);
+        expect(await store.hit('login#203.0.113.7', T0 + 59, 60)).toBe(4);
+        expect(await store.hit('login#203.0.113.7', T0 + 60, 60)).toBe(1);
+      });
+    });
+
+    describe('SessionStore', () => {
+      it('keeps a session, appends families in order, and forgets it when deleted', async () => {
+        const created = session();
+        await store.putSession(created);
+        expect(await store.session(created.sessionHash)).toMatchObject(created);
+        await store.addFamilyToSession(created.sessionHash, 'family-1');
+        await store.addFamilyToSession(created.sessionHash, 'family-2');
+        expect((await store.session(created.sessionHash))!.families).toEqual(['family-1', 'family-2']);
+        await store.deleteSession(created.sessionHash);
+        expect(await store.session(created.sessionHash)).toBeUndefined();
+      });
+
+      it('ignores a family added to an unknown session, and the deletion of one', async () => {
+        await store.addFamilyToSession('no-such-session', 'family-1');
+        await store.deleteSession('no-such-session');
+        expect(await store.session('no-such-session')).toBeUndefined();
+      });
+    });
+
+    describe('CodeStore', () => {
+      it('consumes a code once; later it answers replayed, with the tokens the code produced', async () => {
+        const issued = code();
+        await store.putCode(issued);
+        const usedCode = expect.objectContaining({ ...issued, used: true });
+        expect(await store.consumeCode(issued.codeHash)).toEqual({ code: usedCode, replayed: false });
+        await store.linkCodeTokens(issued.codeHash, 'family-1', 'jti-1');
+        const again = await store.consumeCode(issued.codeHash);
+        expect(again).toEqual({ code: usedCode, replayed: true });
+        expect(again!.code).toMatchObject({ familyId: 'family-1', accessJti: 'jti-1' });
+      });
+
+      it('answers undefined for an unknown code', async () => {
+        expect(await store.consumeCode('no-such-code')).toBeUndefined();
+      });
+    });
+
+    describe('RefreshTokenStore', () => {
+      it('consumes a refresh token once; later it answers reused, and the token shows as used', async () => {
+        const token = refreshToken();
+        await store.putRefresh(token);
+        expect(await store.refresh(token.tokenHash)).toMatchObject(token);
+        const usedToken = expect.objectContaining({ ...token, used: true });
+        expect(await store.consumeRefresh(token.tokenHash)).toEqual({ token: usedToken, reused: false });
+        expect(await store.consumeRefresh(token.tokenHash)).toEqual({ token: usedToken, reused: true });
+        expect(await store.refresh(token.tokenHash)).toMatchObject({ used: true });
+      });
+
+      it('answers undefined for an unknown refresh token', async () => {
+        expect(await store.refresh('no-such-token')).toBeUndefined();
+        expect(await store.consumeRefresh('no-such-token')).toBeUndefined();
+      });
+    });
+
+    describe('TokenFamilyStore', () => {
+      it('appends access tokens to a family, and revoking returns the revoked family', async () => {
+        const family = tokenFamily();
+        await store.putFamily(family);
+        await store.addAccessToFamily(family.familyId, 'jti-2', T0 + 900);
+        const accessJtis = [...family.accessJtis, { jti: 'jti-2', exp: T0 + 900 }];
+        expect(await store.family(family.familyId)).toMatchObject({ ...family, accessJtis });
+        expect(await store.revokeFamily(family.familyId)).toMatchObject({ ...family, accessJtis, revoked: true });
+        expect(await store.family(family.familyId)).toMatchObject({ revoked: true });
+      });
+
+      it('answers undefined for an unknown family, and refuses to add a token to one', async () => {
+        expect(await store.family('no-such-family')).toBeUndefined();
+        expect(await store.revokeFamily('no-such-family')).toBeUndefined();
+        await expect(store.addAccessToFamily('no-such-family', 'jti', T0 + 900)).rejects.toThrow();
+        expect(await store.family('no-such-family')).toBeUndefined();
+      });
+    });
+
+    describe('DenyList', () => {
+      it('denies exactly the token ids it was given', async () => {
+        await store.deny('jti-denied', T0 + 900);
+        expect(await store.isDenied('jti-denied')).toBe(true);
+        expect(await store.isDenied('jti-other')).toBe(false);
+      });
+    });
+  });
+}
+
+/** Login windows of 15 minutes, as the login use case counts them. */
+const WINDOW = 900;
+/** The start of a window a day ahead: clear of any table's TTL, and aligned so tests can aim at window edges. */
+const T0 = (Math.floor(Date.now() / 1000 / WINDOW) + 96) * WINDOW;
+
+const repeat = async <T>(times: number, run: () => Promise<T>): Promise<T[]> => {
+  const answers: T[] = [];
+  for (let i = 0; i < times; i += 1) answers.push(await run());
+  return answers;
+};
+
+const account = (overrides: Partial<Account> = {}): Account => ({
+  accountId: `acc-${randomUUID()}`,
+  type: 'citizen',
+  identifier: `ID-${randomUUID()}`,
+  name: '张三',
+  phone: '13812345678',
+  passwordHash: 'scrypt$32768$8$1$salt$hash',
+  createdAt: new Date(T0 * 1000).toISOString(),
+  ...overrides,
+});
+
+const client = (): Client => ({
+  clientId: `client-${randomUUID()}`,
+  kind: 'public',
+  scopes: ['openid', 'profile'],
+  redirectUris: ['https://portal.example.gov.cn/callback'],
+  createdAt: new Date(T0 * 1000).toISOString(),
+});
+
+const session = (): SsoSession => ({
+  sessionHash: `session-${randomUUID()}`,
+  accountId: 'acc-1',
+  authTime: T0,
+  expiresAt: T0 + 8 * 3600,
+  families: [],
+});
+
+const code = (): AuthorizationCode => ({
+  codeHash: `code-${randomUUID()}`,
+  clientId: 'portal',
+  redirectUri: 'https://portal.example.gov.cn/callback',
+  codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  scope: 'openid profile',
+  accountId: 'acc-1',
+  authTime: T0,
+  nonce: 'nonce-1',
+  sessionHash: 'session-1',
+  expiresAt: T0 + 60,
+  used: false,
+});
+
+const refreshToken = (): RefreshToken => ({
+  tokenHash: `refresh-${randomUUID()}`,
+  familyId: 'family-1',
+  clientId: 'portal',
+  sub: 'acc-1',
+  scope: 'openid profile',
+  expiresAt: T0 + 30 * 24 * 3600,
+  used: false,
+});
+
+const tokenFamily = (): TokenFamily => ({
+  familyId: `family-${randomUUID()}`,
+  clientId: 'portal',
+  sub: 'acc-1',
+  revoked: false,
+  accessJtis: [{ jti: 'jti-1', exp: T0 + 900 }],
+  expiresAt: T0 + 30 * 24 * 3600,
+});
