@@ -15,8 +15,8 @@ import { fileSigner } from '../shared/crypto/signer.ts';
 import { localClients } from '../local/aws-clients.ts';
 import { startEmbeddedAws } from '../local/embedded-aws.ts';
 import { ensureSigningKey } from '../local/keys.ts';
-import { freePort } from '../test/support/ports.ts';
-import { scratchDir } from '../test/support/dirs.ts';
+import { freePort } from '../local/ports.ts';
+import { scratchDir } from '../local/scratch.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -16,7 +16,7 @@ import { identityPorts } from '../functions/identity/ports.ts';
 import { dynamoIdentityStore } from '../functions/identity/store.ts';
 import { registerAccount } from '../functions/identity/use-cases/accounts.ts';
 import { authenticate } from '../functions/identity/use-cases/login.ts';
-import { scratchDir } from '../test/support/dirs.ts';
+import { scratchDir } from '../local/scratch.ts';
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 

@@ -10,8 +10,8 @@ import { LambdaHost } from '../local/lambda-host.ts';
 import { startRuntime } from '../local/runtime.ts';
 import { localAppContext } from '../local/keys.ts';
 import { synthStacks } from '../local/synth.ts';
-import { freePort } from '../test/support/ports.ts';
-import { scratchDir } from '../test/support/dirs.ts';
+import { freePort } from '../local/ports.ts';
+import { scratchDir } from '../local/scratch.ts';
 import { auditBench } from './audit.ts';
 import { identityBench } from './identity.ts';
 

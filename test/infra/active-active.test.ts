@@ -13,7 +13,7 @@ import { globalTablesOf } from '../../infra/replication.ts';
 const REPLICATED_BUCKETS = replicatedBuckets(capabilityInfra());
 import { AUDIT_CONSUMER_TIMEOUT as MAX_CONSUMER_TIMEOUT } from '../../infra/capabilities/audit/data.ts';
 import { routeKey } from '../../shared/route-contract.ts';
-import { scratchDir } from '../support/dirs.ts';
+import { scratchDir } from '../../local/scratch.ts';
 import {
   asArray,
   followImports,

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type DgovApp } from '../../infra/app.ts';
 import { acknowledgeFindings, findings, pathInStack, SUPPRESSIONS, type Finding, type Suppression } from '../../infra/nag.ts';
-import { scratchDir } from '../support/dirs.ts';
+import { scratchDir } from '../../local/scratch.ts';
 
 /**
  * cdk-nag, AWS Solutions and NIST 800-53 rev 5, over all six stacks (three layers, two regions):

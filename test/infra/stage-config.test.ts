@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
 import { stageConfig } from '../../infra/stage.ts';
-import { scratchDir } from '../support/dirs.ts';
+import { scratchDir } from '../../local/scratch.ts';
 
 const configFor = (context: Record<string, unknown>) => stageConfig(new App({ context }));
 

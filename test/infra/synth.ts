@@ -4,7 +4,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { rmSync } from 'node:fs';
 import { buildApp, type DgovApp, type RegionStacks } from '../../infra/app.ts';
 import type { CapabilityInfra } from '../../infra/capabilities/capability.ts';
-import { scratchDir } from '../support/dirs.ts';
+import { scratchDir } from '../../local/scratch.ts';
 
 /**
  * Helpers for the infra suite: synthesize the real app in-process, then read its templates

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbLocal } from '../../local/embedded-aws.ts';
 import { LOCAL_CREDENTIALS } from '../../local/aws-clients.ts';
 import { failoverDocumentClient, type FailoverEvent } from '../../shared/aws/failover.ts';
-import { scratchDir } from '../support/dirs.ts';
-import { freePort } from '../support/ports.ts';
+import { scratchDir } from '../../local/scratch.ts';
+import { freePort } from '../../local/ports.ts';
 
 /**
  * Client failover between two regions, for real: two DynamoDB Local instances stand for the

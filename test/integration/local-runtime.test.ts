@@ -8,8 +8,8 @@ import { startRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { synthStacks } from '../../local/synth.ts';
 import { buildRuntimeFixture, FIXTURE_AUDIENCE } from '../fixtures/runtime-app.ts';
 import { TestIssuer } from '../support/jwks-issuer.ts';
-import { scratchDir } from '../support/dirs.ts';
-import { freePort } from '../support/ports.ts';
+import { scratchDir } from '../../local/scratch.ts';
+import { freePort } from '../../local/ports.ts';
 import { ProbeReader } from '../support/probe.ts';
 
 /** What Lambda itself puts in every function's environment, and the local endpoints. */

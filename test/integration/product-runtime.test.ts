@@ -8,8 +8,8 @@ import { buildApp } from '../../infra/app.ts';
 import { startRuntime, type LocalRuntime, type RuntimeOptions } from '../../local/runtime.ts';
 import { localAppContext } from '../../local/keys.ts';
 import { synthStacks } from '../../local/synth.ts';
-import { scratchDir } from '../support/dirs.ts';
-import { freePort } from '../support/ports.ts';
+import { scratchDir } from '../../local/scratch.ts';
+import { freePort } from '../../local/ports.ts';
 
 // The product app on its own embedded AWS (not the shared one), because these tests stop it.
 const dir = scratchDir('product');

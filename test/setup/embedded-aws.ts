@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedAws, type AwsEndpoints } from '../../local/embedded-aws.ts';
-import { freePort } from '../support/ports.ts';
+import { freePort } from '../../local/ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -3,8 +3,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { PROJECT_ROOT } from '../../infra/constructs/dgov-function.ts';
-import { scratchDir } from '../support/dirs.ts';
-import { freePort } from '../support/ports.ts';
+import { scratchDir } from '../../local/scratch.ts';
+import { freePort } from '../../local/ports.ts';
 
 export interface E2eTarget {
   name: 'embedded' | 'localstack' | 'aws';

@@ -2,7 +2,7 @@ import { App, CfnResource, Stack, type AppProps } from 'aws-cdk-lib';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { synthStacks } from '../../local/synth.ts';
-import { scratchDir } from '../support/dirs.ts';
+import { scratchDir } from '../../local/scratch.ts';
 
 const dirs: string[] = [];
 afterAll(() => {

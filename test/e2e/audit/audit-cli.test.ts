@@ -10,7 +10,7 @@ import { LOCAL_CREDENTIALS } from '../../../local/aws-clients.ts';
 import type { ResolvedEnvironment } from '../../../local/runtime.ts';
 import type { AuditEvent } from '../../../shared/audit.ts';
 import { chromiumPath, renderDom } from '../../support/chromium.ts';
-import { scratchDir } from '../../support/dirs.ts';
+import { scratchDir } from '../../../local/scratch.ts';
 import { target } from '../../support/target.ts';
 
 const embedded = target.name === 'embedded' && Boolean(target.apiUrl);

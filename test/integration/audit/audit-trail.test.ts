@@ -13,7 +13,7 @@ import type { AuditEvent } from '../../../shared/audit.ts';
 import { fileSigner, publicJwkOf } from '../../../shared/crypto/signer.ts';
 import { ensureSigningKey } from '../../../local/keys.ts';
 import { testClients } from '../../support/aws.ts';
-import { scratchDir } from '../../support/dirs.ts';
+import { scratchDir } from '../../../local/scratch.ts';
 
 const clients = testClients();
 const documents = DynamoDBDocumentClient.from(clients.dynamodb);

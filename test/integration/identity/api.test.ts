@@ -15,8 +15,8 @@ import { localAppContext } from '../../../local/keys.ts';
 import { startRuntime, type LocalRuntime } from '../../../local/runtime.ts';
 import { synthStacks } from '../../../local/synth.ts';
 import { chromiumPath } from '../../support/chromium.ts';
-import { scratchDir } from '../../support/dirs.ts';
-import { freePort } from '../../support/ports.ts';
+import { scratchDir } from '../../../local/scratch.ts';
+import { freePort } from '../../../local/ports.ts';
 import { basic, claimsOf, CookieJar, creditCodeCheckChar, formFields, idNumberCheckDigit, pkce } from '../../support/oidc.ts';
 
 const dir = scratchDir('identity');

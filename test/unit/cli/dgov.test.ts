@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { freePort } from '../../support/ports.ts';
+import { freePort } from '../../../local/ports.ts';
 
 // The real `dgov` (cli/bin.mjs) as a user runs it; no service is needed, so it lives with the unit tests.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
