@@ -11,7 +11,7 @@ import {
   ValidationError,
   type FieldError,
 } from './errors.ts';
-import { logger, metrics, observed } from './observability.ts';
+import { logger, metrics, observed, traceStatus } from './observability.ts';
 import { problemResponse } from './problem.ts';
 import type { RouteContract } from './route-contract.ts';
 
@@ -133,13 +133,14 @@ function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEv
 
 /**
  * x-request-id, the request's log keys, security headers, and the one place errors become problem+json.
- * The keys are dropped and the metrics flushed by Powertools' middlewares around it (observed).
+ * The keys are dropped, the metrics flushed and the trace closed by Powertools' middlewares around it
+ * (observed); the trace is marked by the status answered.
  */
 function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
-  const decorate = (response: HttpResult, requestId: string): HttpResult => ({
-    ...response,
-    headers: { ...SECURITY_HEADERS, ...response.headers, 'x-request-id': requestId },
-  });
+  const decorate = (response: HttpResult, requestId: string): HttpResult => {
+    traceStatus(response.statusCode ?? 200);
+    return { ...response, headers: { ...SECURITY_HEADERS, ...response.headers, 'x-request-id': requestId } };
+  };
   return {
     before: (request) => {
       const requestId = requestIdOf(lowerCaseHeaders(request.event.headers), request.event);
