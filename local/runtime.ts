@@ -186,7 +186,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
   }
 }
 
-/** Lambda's reserved variables, the local endpoints, then exactly the template's variables. */
+/** Lambda's reserved variables, the local endpoints, exactly the template's variables, and tracing off. */
 function functionHosts(
   stacks: StackTemplate[],
   resources: ResourceMap,
@@ -224,6 +224,8 @@ function functionHosts(
         TZ: 'UTC',
         ...endpointEnvironment(endpoints),
         ...Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)])),
+        // AWS_EXECUTION_ENV makes Powertools' Tracer think it runs in Lambda; there is no X-Ray here.
+        POWERTOOLS_TRACE_ENABLED: 'false',
       },
     };
     hosts.set(physical.ref, new LambdaHost(spec, output));

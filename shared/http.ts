@@ -11,7 +11,7 @@ import {
   ValidationError,
   type FieldError,
 } from './errors.ts';
-import { flushMetrics, logger, metrics } from './observability.ts';
+import { logger, metrics, observed, traceStatus } from './observability.ts';
 import { problemResponse } from './problem.ts';
 import type { RouteContract } from './route-contract.ts';
 
@@ -131,12 +131,16 @@ function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEv
   };
 }
 
-/** x-request-id, structured log context, security headers, and the one place errors become problem+json. */
+/**
+ * x-request-id, the request's log keys, security headers, and the one place errors become problem+json.
+ * The keys are dropped, the metrics flushed and the trace closed by Powertools' middlewares around it
+ * (observed); the trace is marked by the status answered.
+ */
 function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
-  const decorate = (response: HttpResult, requestId: string): HttpResult => ({
-    ...response,
-    headers: { ...SECURITY_HEADERS, ...response.headers, 'x-request-id': requestId },
-  });
+  const decorate = (response: HttpResult, requestId: string): HttpResult => {
+    traceStatus(response.statusCode ?? 200);
+    return { ...response, headers: { ...SECURITY_HEADERS, ...response.headers, 'x-request-id': requestId } };
+  };
   return {
     before: (request) => {
       const requestId = requestIdOf(lowerCaseHeaders(request.event.headers), request.event);
@@ -146,8 +150,6 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
     after: (request) => {
       const requestId = (request.internal as Record<string, string>).requestId!;
       request.response = decorate(request.response ?? { statusCode: 204 }, requestId);
-      logger.removeKeys(['requestId', 'route']);
-      flushMetrics();
     },
     onError: (request) => {
       const requestId = ((request.internal as Record<string, string>).requestId ??= randomUUID());
@@ -159,8 +161,6 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
         metrics.addMetric('unhandledError', 'Count', 1);
       }
       request.response = decorate(problemResponse(request.error, requestId), requestId);
-      logger.removeKeys(['requestId', 'route']);
-      flushMetrics();
     },
   };
 }
@@ -168,10 +168,11 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
 /**
  * Wraps a thin route handler for Lambda; the same handler stays exported raw for tests.
  * The envelope is used first so that its onError runs last and even a parse failure
- * carries a request id and the security headers.
+ * carries a request id and the security headers. Powertools' middlewares wrap the whole
+ * HTTP handler, so they see what Lambda sees: a response, also for a refused request.
  */
 export function httpHandler<C extends RouteContract>(contract: C, handler: RouteHandler<C>) {
-  return middy<APIGatewayProxyEventV2, HttpResult>()
+  const http = middy<APIGatewayProxyEventV2, HttpResult>()
     .use(responseEnvelope())
     .use(requestParser(contract))
     .handler(async (_event, context) => {
@@ -179,4 +180,5 @@ export function httpHandler<C extends RouteContract>(contract: C, handler: Route
       if (!request) throw new Error('request parser did not run');
       return handler(request as RequestOf<C>, context);
     });
+  return observed<APIGatewayProxyEventV2, HttpResult>(http);
 }

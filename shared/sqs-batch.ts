@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { flushMetrics, logger, metrics } from './observability.ts';
+import { logger, metrics, observed } from './observability.ts';
 
 /**
  * Wraps a per-record handler for an SQS event source with ReportBatchItemFailures:
@@ -18,11 +18,8 @@ export function sqsBatchHandler(handleRecord: (record: SQSRecord) => Promise<voi
       throw error;
     }
   };
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    try {
-      return await processPartialResponse(event, traced, processor, { context, throwOnFullBatchFailure: false });
-    } finally {
-      flushMetrics();
-    }
-  };
+  return observed(
+    async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+      processPartialResponse(event, traced, processor, { context, throwOnFullBatchFailure: false }),
+  );
 }

@@ -2,7 +2,7 @@ import { documents } from '../../shared/aws/dynamodb.ts';
 import { s3 } from '../../shared/aws/s3.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
-import { flushMetrics, logger, metrics } from '../../shared/observability.ts';
+import { logger, metrics, observed } from '../../shared/observability.ts';
 import { sealConfigSchema } from './config.ts';
 import { sealPeriod } from './domain.ts';
 import { sealPorts, withSealLock } from './store.ts';
@@ -12,10 +12,9 @@ const names = { s3, documents, bucket: config[ENV.auditBucket], table: config[EN
 const ports = sealPorts(names, signerFor(config[ENV.auditKey]));
 
 /** Fired by the schedule at the end of each period (and by `dgov audit seal`). */
-export const handler = async (): Promise<{ key: string; objects: number }> => {
+export const handler = observed(async (): Promise<{ key: string; objects: number }> => {
   const { key, digest } = await withSealLock(names, () => sealPeriod(config.region, new Date(), ports));
   logger.info('period sealed', { key, sequence: digest.sequence, objects: digest.objects.length });
   metrics.addMetric('auditPeriodSealed', 'Count', 1);
-  flushMetrics();
   return { key, objects: digest.objects.length };
-};
+});

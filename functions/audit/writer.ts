@@ -3,7 +3,7 @@ import { auditEventSchema, type AuditEvent } from '../../shared/audit.ts';
 import { documents } from '../../shared/aws/dynamodb.ts';
 import { s3 } from '../../shared/aws/s3.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
-import { flushMetrics, logger, metrics } from '../../shared/observability.ts';
+import { logger, metrics, observed } from '../../shared/observability.ts';
 import { writerConfigSchema } from './config.ts';
 import { writeBatch, type WriterPorts } from './domain.ts';
 import { writerPorts } from './store.ts';
@@ -40,14 +40,16 @@ export const makeWriteAuditBatch =
     } catch (error) {
       logger.error('events could not be stored; the batch will be retried', error as Error);
       failed.push(...batch.map((item) => item.messageId));
-    } finally {
-      flushMetrics();
     }
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 
 const config = loadConfig(writerConfigSchema);
-export const handler = makeWriteAuditBatch(
-  config.region,
-  writerPorts({ s3, documents, bucket: config[ENV.auditBucket], table: config[ENV.controlTable], region: config.region }),
-);
+const ports = writerPorts({
+  s3,
+  documents,
+  bucket: config[ENV.auditBucket],
+  table: config[ENV.controlTable],
+  region: config.region,
+});
+export const handler = observed(makeWriteAuditBatch(config.region, ports));

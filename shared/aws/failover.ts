@@ -2,6 +2,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../env-names.ts';
+import { tracer } from '../observability.ts';
 import { clientOptions } from './client-options.ts';
 
 /**
@@ -182,15 +183,20 @@ export function withFailover<C extends Sendable>(
 
 const documentOptions = { marshallOptions: { removeUndefinedValues: true } } as const;
 
+/** Each region's client is traced (X-Ray subsegments per call); a no-op where tracing is off. */
+const traced = <C extends DynamoDBClient | SQSClient>(client: C): C => tracer.captureAWSv3Client(client);
+
 /** A document client for the home region that fails over to the peer's replica of the same global table. */
 export function failoverDocumentClient(
   options: FailoverOptions & { env?: Record<string, string | undefined>; home?: DynamoDBClient; clientConfig?: DynamoDBClientConfig } = {},
 ) {
   const env = options.env ?? process.env;
-  const home = DynamoDBDocumentClient.from(options.home ?? new DynamoDBClient({ ...clientOptions, ...options.clientConfig }), documentOptions);
+  const homeClient = options.home ?? traced(new DynamoDBClient({ ...clientOptions, ...options.clientConfig }));
+  const home = DynamoDBDocumentClient.from(homeClient, documentOptions);
   const peerAt = peerFromEnv('dynamodb', env);
   const { endpoint: _homeEndpoint, ...shared } = options.clientConfig ?? {}; // the home endpoint is never the peer's
-  const peer = peerAt && DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientOptions, ...shared, ...peerAt }), documentOptions);
+  const peerClient = peerAt && traced(new DynamoDBClient({ ...clientOptions, ...shared, ...peerAt }));
+  const peer = peerClient && DynamoDBDocumentClient.from(peerClient, documentOptions);
   return withFailover({ name: env.AWS_REGION ?? 'home', client: home }, peer && { name: peerAt.region, client: peer }, options);
 }
 
@@ -204,10 +210,10 @@ export function failoverSqsClient(
 ) {
   const env = options.env ?? process.env;
   const config = { ...clientOptions, useQueueUrlAsEndpoint: false, ...options.clientConfig } as SQSClientConfig;
-  const home = new SQSClient(config);
+  const home = traced(new SQSClient(config));
   const peerAt = peerFromEnv('sqs', env);
   const { endpoint: _homeEndpoint, ...shared } = config; // the home endpoint is never the peer's
-  const peer = peerAt && new SQSClient({ ...shared, ...peerAt });
+  const peer = peerAt && traced(new SQSClient({ ...shared, ...peerAt }));
   return withFailover({ name: env.AWS_REGION ?? 'home', client: home }, peer && { name: peerAt.region, client: peer }, {
     ...options,
     translate: (command) => {

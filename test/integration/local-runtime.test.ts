@@ -12,8 +12,8 @@ import { scratchDir } from '../../local/scratch.ts';
 import { freePort } from '../../local/ports.ts';
 import { ProbeReader } from '../support/probe.ts';
 
-/** What Lambda itself puts in every function's environment, and the local endpoints. */
-const RUNTIME_VARIABLES = /^(AWS_|TZ$)/;
+/** What Lambda itself puts in every function's environment, the local endpoints, and the tracing switch. */
+const RUNTIME_VARIABLES = /^(AWS_|TZ$|POWERTOOLS_TRACE_ENABLED$)/;
 
 let runtime: LocalRuntime;
 let probe: ProbeReader;
