@@ -1,9 +1,10 @@
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { createPublicKey } from 'node:crypto';
 import { clientOptions } from '../aws/client-options.ts';
+import { tracer } from '../observability.ts';
 import { fileSigner, publicJwkOf, type PublicJwk, type Signer } from './signer.ts';
 
-const kms = new KMSClient(clientOptions);
+const kms = tracer.captureAWSv3Client(new KMSClient(clientOptions));
 
 /** A KMS ECC_NIST_P256 SIGN_VERIFY key: the private half never leaves KMS. */
 export function kmsSigner(keyId: string): Signer {
