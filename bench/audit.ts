@@ -27,7 +27,8 @@ const LARGE_BATCHES = Number(process.env.BENCH_AUDIT_LARGE_BATCHES ?? 40);
 const LARGE_BATCH_SIZE = 2000;
 const VERIFY_ROUNDS = 3;
 
-const percentile = (samples: number[], p: number) => [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
+const percentile = (samples: number[], p: number) =>
+  [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
 const median = (samples: number[]) => percentile(samples, 50);
 const MB = 1024 * 1024;
 
@@ -52,7 +53,11 @@ function events(count: number): AuditEvent[] {
 
 export async function auditBench(): Promise<[string, string][]> {
   const dir = scratchDir('bench-audit');
-  const aws = await startEmbeddedAws({ dynamodbPort: await freePort(), servicesPort: await freePort(), region: REGION });
+  const aws = await startEmbeddedAws({
+    dynamodbPort: await freePort(),
+    servicesPort: await freePort(),
+    region: REGION,
+  });
   try {
     const { dynamodb, s3 } = localClients(aws.endpoints, REGION);
     const names: AuditStoreNames = {
@@ -88,7 +93,8 @@ export async function auditBench(): Promise<[string, string][]> {
       const started = performance.now();
       const object = await writeBatch(REGION, batch, writer);
       batchSamples.push(performance.now() - started);
-      if (object?.events !== WRITE_BATCH_SIZE) throw new Error(`writeBatch stored ${object?.events ?? 0} of ${WRITE_BATCH_SIZE} events`);
+      if (object?.events !== WRITE_BATCH_SIZE)
+        throw new Error(`writeBatch stored ${object?.events ?? 0} of ${WRITE_BATCH_SIZE} events`);
     }
     const writeSeconds = batchSamples.reduce((sum, ms) => sum + ms, 0) / 1000;
     const eventsPerSecond = (WRITE_BATCHES * WRITE_BATCH_SIZE) / writeSeconds;
@@ -97,9 +103,12 @@ export async function auditBench(): Promise<[string, string][]> {
     for (let i = 0; i < LARGE_BATCHES; i++) await writeBatch(REGION, events(LARGE_BATCH_SIZE), writer);
 
     // 2. One seal over everything, then verify the whole trail from S3.
-    const { digest } = await withSealLock(names, () => sealPeriod(REGION, new Date(), sealPorts(names, fileSigner(keyPath))));
+    const { digest } = await withSealLock(names, () =>
+      sealPeriod(REGION, new Date(), sealPorts(names, fileSigner(keyPath))),
+    );
     const expectedObjects = 3 + WRITE_BATCHES + LARGE_BATCHES;
-    if (digest.objects.length !== expectedObjects) throw new Error(`the digest lists ${digest.objects.length} objects, expected ${expectedObjects}`);
+    if (digest.objects.length !== expectedObjects)
+      throw new Error(`the digest lists ${digest.objects.length} objects, expected ${expectedObjects}`);
     const reader = s3TrailReader(s3, names.bucket);
     const verifySamples: number[] = [];
     let report: VerifyReport | undefined;
@@ -108,11 +117,14 @@ export async function auditBench(): Promise<[string, string][]> {
       report = await verifyTrail(reader, { graceMs: 0 });
       verifySamples.push(performance.now() - started);
       if (!report.ok || report.pending.length > 0 || report.regions[0]?.objects !== expectedObjects) {
-        throw new Error(`the bench trail does not verify: ${JSON.stringify({ ok: report.ok, findings: report.findings.slice(0, 3), pending: report.pending.length, regions: report.regions })}`);
+        throw new Error(
+          `the bench trail does not verify: ${JSON.stringify({ ok: report.ok, findings: report.findings.slice(0, 3), pending: report.pending.length, regions: report.regions })}`,
+        );
       }
     }
     const totalBytes = digest.objects.reduce((sum: number, object: SealedObject) => sum + object.size, 0);
-    if (report!.bytesHashed !== totalBytes) throw new Error(`verify hashed ${report!.bytesHashed} bytes, the digest lists ${totalBytes}`);
+    if (report!.bytesHashed !== totalBytes)
+      throw new Error(`verify hashed ${report!.bytesHashed} bytes, the digest lists ${totalBytes}`);
     const verifyMBps = report!.bytesHashed / MB / (median(verifySamples) / 1000);
 
     // Raw SHA-256 in memory over buffers of the same sizes: the floor verify cannot beat.
@@ -132,11 +144,26 @@ export async function auditBench(): Promise<[string, string][]> {
     const largeKb = median(largeObjects.map((object: SealedObject) => object.size)) / 1024;
 
     return [
-      [`audit writer: events written per second, ${WRITE_BATCHES} batches of ${WRITE_BATCH_SIZE} (writeBatch → S3 + DynamoDB Local)`, `${eventsPerSecond.toFixed(0)} events/s`],
-      [`audit writer: one batch of ${WRITE_BATCH_SIZE} events, median of ${WRITE_BATCHES}`, `${median(batchSamples).toFixed(2)} ms (p95 ${percentile(batchSamples, 95).toFixed(2)} ms)`],
-      [`audit verify (verifyTrail from S3, ${digest.objects.length} objects incl. ${LARGE_BATCHES} of ${LARGE_BATCH_SIZE} events ≈ ${largeKb.toFixed(0)} KB gzip, ${(totalBytes / MB).toFixed(1)} MB hashed), median of ${VERIFY_ROUNDS}`, `${verifyMBps.toFixed(1)} MB/s (${median(verifySamples).toFixed(0)} ms)`],
-      [`raw SHA-256 (node:crypto, in memory, same ${digest.objects.length} buffer sizes), median of 5`, `${rawMBps.toFixed(0)} MB/s`],
-      ['ratio raw SHA-256 ÷ audit verify (cost of S3 reads, listing and signature checks)', `${(rawMBps / verifyMBps).toFixed(1)}×`],
+      [
+        `audit writer: events written per second, ${WRITE_BATCHES} batches of ${WRITE_BATCH_SIZE} (writeBatch → S3 + DynamoDB Local)`,
+        `${eventsPerSecond.toFixed(0)} events/s`,
+      ],
+      [
+        `audit writer: one batch of ${WRITE_BATCH_SIZE} events, median of ${WRITE_BATCHES}`,
+        `${median(batchSamples).toFixed(2)} ms (p95 ${percentile(batchSamples, 95).toFixed(2)} ms)`,
+      ],
+      [
+        `audit verify (verifyTrail from S3, ${digest.objects.length} objects incl. ${LARGE_BATCHES} of ${LARGE_BATCH_SIZE} events ≈ ${largeKb.toFixed(0)} KB gzip, ${(totalBytes / MB).toFixed(1)} MB hashed), median of ${VERIFY_ROUNDS}`,
+        `${verifyMBps.toFixed(1)} MB/s (${median(verifySamples).toFixed(0)} ms)`,
+      ],
+      [
+        `raw SHA-256 (node:crypto, in memory, same ${digest.objects.length} buffer sizes), median of 5`,
+        `${rawMBps.toFixed(0)} MB/s`,
+      ],
+      [
+        'ratio raw SHA-256 ÷ audit verify (cost of S3 reads, listing and signature checks)',
+        `${(rawMBps / verifyMBps).toFixed(1)}×`,
+      ],
     ];
   } finally {
     await aws.stop();

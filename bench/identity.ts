@@ -40,7 +40,16 @@ export async function identityBench(runtime: LocalRuntime): Promise<[string, str
     const privateKey = createPrivateKey(readFileSync(keyFile));
     const publicKey = createPublicKey(privateKey);
     const jwk = await signer.publicJwk();
-    const claims = { iss: 'https://issuer.example', sub: 'acc-1', aud: 'dgov-api', iat: 0, exp: 4_102_444_800, jti: 'j', scope: 'openid', client_id: 'c' };
+    const claims = {
+      iss: 'https://issuer.example',
+      sub: 'acc-1',
+      aud: 'dgov-api',
+      iat: 0,
+      exp: 4_102_444_800,
+      jti: 'j',
+      scope: 'openid',
+      client_id: 'c',
+    };
     const payload = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhY2MtMSJ9');
 
     const issued = await rate(() => signJwt(signer, claims));
@@ -49,20 +58,31 @@ export async function identityBench(runtime: LocalRuntime): Promise<[string, str
     const verifyToken = accessTokenVerifier({ issuer: claims.iss, audience: 'dgov-api', keys: async () => [jwk] });
     const verified = await rate(() => verifyToken(token));
     const rawSignature = sign('sha256', payload, { key: privateKey, dsaEncoding: 'ieee-p1363' });
-    const rawVerify = await rate(() => verify('sha256', payload, { key: publicKey, dsaEncoding: 'ieee-p1363' }, rawSignature));
+    const rawVerify = await rate(() =>
+      verify('sha256', payload, { key: publicKey, dsaEncoding: 'ieee-p1363' }, rawSignature),
+    );
 
     // Login timing: a wrong password and an unknown account must cost the same scrypt work.
-    const store = dynamoIdentityStore(DynamoDBDocumentClient.from(runtime.clients.dynamodb), { identity: runtime.environment.tables.identityTable!, control: runtime.environment.tables.controlTable! });
+    const store = dynamoIdentityStore(DynamoDBDocumentClient.from(runtime.clients.dynamodb), {
+      identity: runtime.environment.tables.identityTable!,
+      control: runtime.environment.tables.controlTable!,
+    });
     const audit = async (input: AuditInput) => ({ ...input, eventId: 'e', time: '', region: '' });
     const deps = { ...identityPorts(store), audit, loginAttemptsPerMinute: 1_000_000 };
     const first17 = '37010219900115900';
     const idNumber = first17 + idNumberCheckDigit(first17);
-    await registerAccount({ type: 'citizen', idNumber, name: '测试', phone: '13800000000', password: 'Bench-Password-123' }, deps, { requestId: 'bench' }).catch(() => undefined);
+    await registerAccount(
+      { type: 'citizen', idNumber, name: '测试', phone: '13800000000', password: 'Bench-Password-123' },
+      deps,
+      { requestId: 'bench' },
+    ).catch(() => undefined);
     const accountId = (await store.accountByIdentifier(idNumber))!.accountId;
     const unknownId = `${first17.slice(0, 14)}999X`;
     const attempt = async (username: string) => {
       const started = performance.now();
-      await authenticate(username, 'wrong-password-000', { sourceIp: 'bench', requestId: 'bench' }, deps).catch(() => undefined);
+      await authenticate(username, 'wrong-password-000', { sourceIp: 'bench', requestId: 'bench' }, deps).catch(
+        () => undefined,
+      );
       const elapsed = performance.now() - started;
       // Keep both unlocked, so every attempt takes the full path.
       const now = Math.floor(Date.now() / 1000);
@@ -78,11 +98,20 @@ export async function identityBench(runtime: LocalRuntime): Promise<[string, str
     }
     return [
       ['tokens issued per second (ES256 JWT through the signer port, key file)', `${issued.toFixed(0)}/s`],
-      ['raw node:crypto ES256 signatures per second, same key', `${rawSign.toFixed(0)}/s (ratio ${(rawSign / issued).toFixed(2)}×)`],
+      [
+        'raw node:crypto ES256 signatures per second, same key',
+        `${rawSign.toFixed(0)}/s (ratio ${(rawSign / issued).toFixed(2)}×)`,
+      ],
       ['tokens verified per second (shared verifier: decode, kid, signature, claims)', `${verified.toFixed(0)}/s`],
-      ['raw node:crypto ES256 verifications per second, same key', `${rawVerify.toFixed(0)}/s (ratio ${(rawVerify / verified).toFixed(2)}×)`],
+      [
+        'raw node:crypto ES256 verifications per second, same key',
+        `${rawVerify.toFixed(0)}/s (ratio ${(rawVerify / verified).toFixed(2)}×)`,
+      ],
       ['failed login, wrong password (scrypt N=2^15 + DynamoDB Local), median of 15', `${median(wrong).toFixed(1)} ms`],
-      ['failed login, unknown account (decoy scrypt), median of 15', `${median(unknown).toFixed(1)} ms (ratio ${(median(unknown) / median(wrong)).toFixed(2)}×)`],
+      [
+        'failed login, unknown account (decoy scrypt), median of 15',
+        `${median(unknown).toFixed(1)} ms (ratio ${(median(unknown) / median(wrong)).toFixed(2)}×)`,
+      ],
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,8 @@ import { identityBench } from './identity.ts';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 
-const percentile = (samples: number[], p: number) => [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
+const percentile = (samples: number[], p: number) =>
+  [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
 const median = (samples: number[]) => percentile(samples, 50);
 async function time(rounds: number, run: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < 10; i++) await run(); // warm
@@ -66,20 +67,43 @@ try {
   for (let i = 0; i < 5; i++) {
     const host = new LambdaHost(healthHost.spec, () => undefined);
     const begun = performance.now();
-    await host.invoke({ version: '2.0', routeKey: 'GET /health', rawPath: '/health', rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET', path: '/health', sourceIp: '127.0.0.1' }, requestId: `cold-${i}` }, isBase64Encoded: false });
+    await host.invoke({
+      version: '2.0',
+      routeKey: 'GET /health',
+      rawPath: '/health',
+      rawQueryString: '',
+      headers: {},
+      requestContext: { http: { method: 'GET', path: '/health', sourceIp: '127.0.0.1' }, requestId: `cold-${i}` },
+      isBase64Encoded: false,
+    });
     coldSamples.push(performance.now() - begun);
     await host.stop();
   }
 
-  const bundles = [...runtime.hosts.values()].map((host) => ({ name: host.spec.displayName.split('/').pop()!, kb: statSync(host.spec.bundlePath).size / 1024 }));
+  const bundles = [...runtime.hosts.values()].map((host) => ({
+    name: host.spec.displayName.split('/').pop()!,
+    kb: statSync(host.spec.bundlePath).size / 1024,
+  }));
 
   const rows: [string, string][] = [
     ['`npm start` to ready (synth, emulators, provisioning; in-memory DynamoDB)', `${(readyMs / 1000).toFixed(1)} s`],
-    [`GET /health through the gateway, median of ${ROUNDS}`, `${median(healthSamples).toFixed(2)} ms (p95 ${percentile(healthSamples, 95).toFixed(2)} ms)`],
-    [`the 3 emulator round trips it makes, in parallel, bare SDK, median of ${ROUNDS}`, `${median(bareSamples).toFixed(2)} ms (p95 ${percentile(bareSamples, 95).toFixed(2)} ms)`],
-    ['ratio /health ÷ bare round trips (overhead of gateway + sandbox + middleware)', `${(median(healthSamples) / median(bareSamples)).toFixed(2)}×`],
+    [
+      `GET /health through the gateway, median of ${ROUNDS}`,
+      `${median(healthSamples).toFixed(2)} ms (p95 ${percentile(healthSamples, 95).toFixed(2)} ms)`,
+    ],
+    [
+      `the 3 emulator round trips it makes, in parallel, bare SDK, median of ${ROUNDS}`,
+      `${median(bareSamples).toFixed(2)} ms (p95 ${percentile(bareSamples, 95).toFixed(2)} ms)`,
+    ],
+    [
+      'ratio /health ÷ bare round trips (overhead of gateway + sandbox + middleware)',
+      `${(median(healthSamples) / median(bareSamples)).toFixed(2)}×`,
+    ],
     ['cold start of the health sandbox + first request, median of 5', `${median(coldSamples).toFixed(0)} ms`],
-    ...bundles.map((bundle): [string, string] => [`bundle ${bundle.name} (minified ESM, SDK external; budget 400 KB)`, `${bundle.kb.toFixed(1)} KB`]),
+    ...bundles.map((bundle): [string, string] => [
+      `bundle ${bundle.name} (minified ESM, SDK external; budget 400 KB)`,
+      `${bundle.kb.toFixed(1)} KB`,
+    ]),
     ...(await identityBench(runtime)),
     ...(await auditBench()),
   ];

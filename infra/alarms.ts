@@ -53,9 +53,17 @@ export class RegionalAlarms extends Construct {
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
 
-  constructor(scope: Construct, id: string, private readonly props: RegionalAlarmsProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: RegionalAlarmsProps,
+  ) {
     super(scope, id);
-    this.topic = new Topic(this, 'Topic', { displayName: `dgov alarms (${props.role.home})`, masterKey: props.topicKey, enforceSSL: true });
+    this.topic = new Topic(this, 'Topic', {
+      displayName: `dgov alarms (${props.role.home})`,
+      masterKey: props.topicKey,
+      enforceSSL: true,
+    });
     if (props.email) this.topic.addSubscription(new EmailSubscription(props.email));
 
     this.alarm('Api5xx', props.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), {
@@ -71,14 +79,19 @@ export class RegionalAlarms extends Construct {
         .map((queue) => queue.deadLetterQueue!.queue),
     );
     for (const dlq of deadLetters) {
-      this.alarm(`${nameInStack(dlq)}Depth`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), {
-        threshold: 0,
-        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        description: `${nameInStack(dlq)} holds messages that failed 5 times: inspect, fix, redrive`,
-      });
+      this.alarm(
+        `${nameInStack(dlq)}Depth`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        {
+          threshold: 0,
+          comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          description: `${nameInStack(dlq)} holds messages that failed 5 times: inspect, fix, redrive`,
+        },
+      );
     }
 
-    for (const fn of props.functions.filter((candidate) => candidate.publishesSlaBreaches)) this.slaBreach(fn.serviceName);
+    for (const fn of props.functions.filter((candidate) => candidate.publishesSlaBreaches))
+      this.slaBreach(fn.serviceName);
 
     // HTTP functions answer their callers, and their failures are the API's 5xx (alarmed above).
     for (const fn of props.functions.filter((candidate) => candidate.kind !== 'http')) {
@@ -92,16 +105,40 @@ export class RegionalAlarms extends Construct {
     for (const bucket of props.data.node.findAll().filter((node): node is Bucket => node instanceof Bucket)) {
       const replication = replicationOf(bucket);
       if (!replication) continue;
-      const dimensionsMap = { SourceBucket: bucket.bucketName, DestinationBucket: replication.destinationBucketName, RuleId: replication.ruleId };
-      this.alarm(`${nameInStack(bucket)}ReplicationLatency`, new Metric({ namespace: 'AWS/S3', metricName: 'ReplicationLatency', dimensionsMap, statistic: 'Maximum', period: Duration.minutes(5) }), {
-        threshold: ALARM_THRESHOLDS.s3ReplicationLatencySeconds,
-        description: `${nameInStack(bucket)} replicates to ${replication.destinationRegion} slower than the 15-minute RTC threshold`,
-      });
-      this.alarm(`${nameInStack(bucket)}ReplicationFailed`, new Metric({ namespace: 'AWS/S3', metricName: 'OperationsFailedReplication', dimensionsMap, statistic: 'Sum', period: Duration.minutes(5) }), {
-        threshold: 0,
-        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        description: `${nameInStack(bucket)}: objects failed to replicate to ${replication.destinationRegion}`,
-      });
+      const dimensionsMap = {
+        SourceBucket: bucket.bucketName,
+        DestinationBucket: replication.destinationBucketName,
+        RuleId: replication.ruleId,
+      };
+      this.alarm(
+        `${nameInStack(bucket)}ReplicationLatency`,
+        new Metric({
+          namespace: 'AWS/S3',
+          metricName: 'ReplicationLatency',
+          dimensionsMap,
+          statistic: 'Maximum',
+          period: Duration.minutes(5),
+        }),
+        {
+          threshold: ALARM_THRESHOLDS.s3ReplicationLatencySeconds,
+          description: `${nameInStack(bucket)} replicates to ${replication.destinationRegion} slower than the 15-minute RTC threshold`,
+        },
+      );
+      this.alarm(
+        `${nameInStack(bucket)}ReplicationFailed`,
+        new Metric({
+          namespace: 'AWS/S3',
+          metricName: 'OperationsFailedReplication',
+          dimensionsMap,
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
+        {
+          threshold: 0,
+          comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          description: `${nameInStack(bucket)}: objects failed to replicate to ${replication.destinationRegion}`,
+        },
+      );
     }
 
     for (const { tableName } of globalTablesOf(props.data)) {
@@ -114,7 +151,10 @@ export class RegionalAlarms extends Construct {
           statistic: 'Average',
           period: Duration.minutes(5),
         }),
-        { threshold: ALARM_THRESHOLDS.tableReplicationLatencyMs, description: `${tableName} replicates to ${props.role.peer} in more than a minute` },
+        {
+          threshold: ALARM_THRESHOLDS.tableReplicationLatencyMs,
+          description: `${tableName} replicates to ${props.role.peer} in more than a minute`,
+        },
       );
     }
   }
@@ -124,14 +164,28 @@ export class RegionalAlarms extends Construct {
    * `service` (a function whose manifest says `publishesSlaBreaches`), one per deadline passed unresolved.
    */
   slaBreach(service: string): Alarm {
-    return this.alarm(`${service}SlaBreach`, new Metric({ namespace: 'dgov', metricName: SLA_BREACH_METRIC, dimensionsMap: { service }, statistic: 'Sum', period: Duration.minutes(5) }), {
-      threshold: 0,
-      comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      description: `${service}: a deadline passed (SLA breached)`,
-    });
+    return this.alarm(
+      `${service}SlaBreach`,
+      new Metric({
+        namespace: 'dgov',
+        metricName: SLA_BREACH_METRIC,
+        dimensionsMap: { service },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      {
+        threshold: 0,
+        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: `${service}: a deadline passed (SLA breached)`,
+      },
+    );
   }
 
-  private alarm(id: string, metric: IMetric, options: { threshold: number; comparison?: ComparisonOperator; description: string }): Alarm {
+  private alarm(
+    id: string,
+    metric: IMetric,
+    options: { threshold: number; comparison?: ComparisonOperator; description: string },
+  ): Alarm {
     const alarm = new Alarm(this, id.replace(/[^A-Za-z0-9]/g, ''), {
       metric,
       threshold: options.threshold,

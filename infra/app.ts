@@ -57,13 +57,27 @@ export function buildApp(props: AppProps = {}, capabilities: readonly Capability
   assertOnePartition(config);
   const roles = [config.primaryRegion, config.replicaRegion].map((region) => regionRole(config, region));
   const env = (role: RegionRole) => ({ account: config.account, region: role.home });
-  const name = (layer: 'base' | 'stateful' | 'stateless', role: RegionRole) => stackName(config.stage, layer, role.home);
+  const name = (layer: 'base' | 'stateful' | 'stateless', role: RegionRole) =>
+    stackName(config.stage, layer, role.home);
 
   const bases = roles.map(
-    (role) => new BaseStack(app, name('base', role), { env: env(role), config, role, capabilities, description: `dgov keys, access logs and DR copies (${role.home})` }),
+    (role) =>
+      new BaseStack(app, name('base', role), {
+        env: env(role),
+        config,
+        role,
+        capabilities,
+        description: `dgov keys, access logs and DR copies (${role.home})`,
+      }),
   );
   const statefuls = roles.map((role, i) => {
-    const stack = new StatefulStack(app, name('stateful', role), { env: env(role), config, base: bases[i]!, capabilities, description: `dgov data: tables, buckets, queues (${role.home})` });
+    const stack = new StatefulStack(app, name('stateful', role), {
+      env: env(role),
+      config,
+      base: bases[i]!,
+      capabilities,
+      description: `dgov data: tables, buckets, queues (${role.home})`,
+    });
     // Its buckets replicate into the other region's DR copies, which must exist first.
     for (const base of bases) stack.addStackDependency(base);
     return stack;
@@ -87,7 +101,13 @@ export function buildApp(props: AppProps = {}, capabilities: readonly Capability
   statefuls[1]!.addStackDependency(statefuls[0]!);
 
   if (['true', true].includes(app.node.tryGetContext('nag'))) applyNag(app);
-  const regions = roles.map((role, i) => ({ region: role.home, role, base: bases[i]!, stateful: statefuls[i]!, stateless: statelesses[i]! }));
+  const regions = roles.map((role, i) => ({
+    region: role.home,
+    role,
+    base: bases[i]!,
+    stateful: statefuls[i]!,
+    stateless: statelesses[i]!,
+  }));
   return { app, config, base: bases[0]!, stateful: statefuls[0]!, stateless: statelesses[0]!, regions };
 }
 

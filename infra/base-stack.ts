@@ -55,7 +55,11 @@ export class BaseStack extends Stack {
         principals: [new ServicePrincipal(`logs.${role.home}.${Aws.URL_SUFFIX}`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${role.home}:${Aws.ACCOUNT_ID}:log-group:*` } },
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${role.home}:${Aws.ACCOUNT_ID}:log-group:*`,
+          },
+        },
       }),
     );
     // ...and CloudWatch alarms publish to the encrypted alarm topic (the key policy SNS documents for alarms).
@@ -74,7 +78,9 @@ export class BaseStack extends Stack {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
-      lifecycleRules: [{ expiration: Duration.days(config.logRetentionDays), noncurrentVersionExpiration: Duration.days(1) }],
+      lifecycleRules: [
+        { expiration: Duration.days(config.logRetentionDays), noncurrentVersionExpiration: Duration.days(1) },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

@@ -30,8 +30,14 @@ export class LatencyRouting extends Construct {
 
   constructor(scope: Construct, id: string, props: LatencyRoutingProps) {
     super(scope, id);
-    const zone = HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: props.hostedZoneId, zoneName: props.hostedZoneName });
-    const certificate = new Certificate(this, 'Certificate', { domainName: props.domain, validation: CertificateValidation.fromDns(zone) });
+    const zone = HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+      hostedZoneId: props.hostedZoneId,
+      zoneName: props.hostedZoneName,
+    });
+    const certificate = new Certificate(this, 'Certificate', {
+      domainName: props.domain,
+      validation: CertificateValidation.fromDns(zone),
+    });
     this.domainName = new DomainName(this, 'DomainName', { domainName: props.domain, certificate });
     new ApiMapping(this, 'Mapping', { api: props.api, domainName: this.domainName, stage: props.api.defaultStage });
 
@@ -50,7 +56,9 @@ export class LatencyRouting extends Construct {
     this.record = new ARecord(this, 'LatencyRecord', {
       zone,
       recordName: props.domain,
-      target: RecordTarget.fromAlias(new ApiGatewayv2DomainProperties(this.domainName.regionalDomainName, this.domainName.regionalHostedZoneId)),
+      target: RecordTarget.fromAlias(
+        new ApiGatewayv2DomainProperties(this.domainName.regionalDomainName, this.domainName.regionalHostedZoneId),
+      ),
       region: props.role.home,
       setIdentifier: `dgov-${props.stage}-${props.role.home}`,
       healthCheck: this.healthCheck,

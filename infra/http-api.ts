@@ -37,7 +37,9 @@ export class DgovHttpApi extends Construct {
 
   /** Whether a construct is (the resource of) a route open to anyone: a contract with `auth: 'none'`, or `$default`. */
   static isPublicRoute(construct: IConstruct): boolean {
-    return PUBLIC_ROUTES.has(construct) || (construct.node.scope !== undefined && PUBLIC_ROUTES.has(construct.node.scope));
+    return (
+      PUBLIC_ROUTES.has(construct) || (construct.node.scope !== undefined && PUBLIC_ROUTES.has(construct.node.scope))
+    );
   }
 
   addRoutes(fn: DgovFunction, routes: readonly RouteContract[]): void {

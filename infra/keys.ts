@@ -75,7 +75,14 @@ export function multiRegionKey(scope: Construct, id: string, props: MultiRegionK
     enabled: true,
     // The CDK default key policy: the account administers the key and IAM policies grant its use.
     keyPolicy: new PolicyDocument({
-      statements: [new PolicyStatement({ effect: Effect.ALLOW, principals: [new AccountRootPrincipal()], actions: ['kms:*'], resources: ['*'] })],
+      statements: [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          principals: [new AccountRootPrincipal()],
+          actions: ['kms:*'],
+          resources: ['*'],
+        }),
+      ],
     }),
   });
   replica.applyRemovalPolicy(RemovalPolicy.RETAIN);
@@ -84,9 +91,21 @@ export function multiRegionKey(scope: Construct, id: string, props: MultiRegionK
   return regional(scope, key, replica.attrKeyId, replica.attrArn, replica);
 }
 
-function regional(scope: Construct, key: IKey, keyId: string, keyArn: string, resource: Key | CfnReplicaKey): RegionalKey {
+function regional(
+  scope: Construct,
+  key: IKey,
+  keyId: string,
+  keyArn: string,
+  resource: Key | CfnReplicaKey,
+): RegionalKey {
   const home = Stack.of(scope).region;
-  return { key, keyId, keyArn, resource, arnIn: (region) => (region === home ? keyArn : arnIn(scope, 'kms', region, `key/${keyId}`)) };
+  return {
+    key,
+    keyId,
+    keyArn,
+    resource,
+    arnIn: (region) => (region === home ? keyArn : arnIn(scope, 'kms', region, `key/${keyId}`)),
+  };
 }
 
 /** A key id for the signer port (KMS ARN or `file:` references) and, in the cloud, the key to grant. */

@@ -60,7 +60,10 @@ export class Operations extends Construct {
     const stage = api.defaultStage?.node.defaultChild as CfnStage | undefined;
     if (!stage) throw new Error('the HTTP API has no $default stage');
     stage.accessLogSettings = { destinationArn: this.accessLogs.logGroupArn, format: ACCESS_LOG_FORMAT };
-    stage.defaultRouteSettings = { throttlingRateLimit: API_THROTTLE.rateLimit, throttlingBurstLimit: API_THROTTLE.burstLimit };
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: API_THROTTLE.rateLimit,
+      throttlingBurstLimit: API_THROTTLE.burstLimit,
+    };
 
     this.alarms = new RegionalAlarms(this, 'Alarms', {
       role,
@@ -85,6 +88,10 @@ export class Operations extends Construct {
     new CfnOutput(scope, 'ApiUrl', { value: api.apiEndpoint, description: `The HTTP API in ${role.home}` });
     new CfnOutput(scope, 'Region', { value: role.home });
     new CfnOutput(scope, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
-    if (config.domain) new CfnOutput(scope, 'PublicUrl', { value: `https://${config.domain}`, description: 'Latency-routed to the nearest healthy region' });
+    if (config.domain)
+      new CfnOutput(scope, 'PublicUrl', {
+        value: `https://${config.domain}`,
+        description: 'Latency-routed to the nearest healthy region',
+      });
   }
 }

@@ -29,12 +29,18 @@ export interface RegionRole {
 }
 
 export const regionRole = (config: Pick<StageConfig, 'primaryRegion' | 'replicaRegion'>, home: string): RegionRole => {
-  if (home !== config.primaryRegion && home !== config.replicaRegion) throw new Error(`${home} is neither the primary nor the replica region`);
-  return { home, peer: home === config.primaryRegion ? config.replicaRegion : config.primaryRegion, primary: home === config.primaryRegion };
+  if (home !== config.primaryRegion && home !== config.replicaRegion)
+    throw new Error(`${home} is neither the primary nor the replica region`);
+  return {
+    home,
+    peer: home === config.primaryRegion ? config.replicaRegion : config.primaryRegion,
+    primary: home === config.primaryRegion,
+  };
 };
 
 /** aws, aws-cn or aws-us-gov: a global table, an S3 replication rule or a multi-Region key cannot span two. */
-export const partitionOf = (region: string): string => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
+export const partitionOf = (region: string): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 
 export function assertOnePartition(config: Pick<StageConfig, 'primaryRegion' | 'replicaRegion'>): void {
   if (partitionOf(config.primaryRegion) !== partitionOf(config.replicaRegion)) {

@@ -1,5 +1,12 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableEncryptionV2, TableV2, type ITableV2, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  TableEncryptionV2,
+  TableV2,
+  type ITableV2,
+  type TablePropsV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket, ReplicationTimeValue, type BucketProps, type IBucket } from 'aws-cdk-lib/aws-s3';
@@ -70,7 +77,13 @@ export const SINGLE_TABLE: GlobalTableProps = {
 
 export type GlobalTableProps = Omit<
   TablePropsV2,
-  'tableName' | 'replicas' | 'encryption' | 'pointInTimeRecovery' | 'pointInTimeRecoverySpecification' | 'deletionProtection' | 'removalPolicy'
+  | 'tableName'
+  | 'replicas'
+  | 'encryption'
+  | 'pointInTimeRecovery'
+  | 'pointInTimeRecoverySpecification'
+  | 'deletionProtection'
+  | 'removalPolicy'
 >;
 
 /**
@@ -79,7 +92,13 @@ export type GlobalTableProps = Omit<
  * days, deletion-protected and retained in prod. In the replica region the same call returns
  * the local replica (same name), so both stacks read alike: `this.x = globalTable(this, …)`.
  */
-export function globalTable(scope: Construct, id: string, name: string, props: GlobalTableProps, context: RegionContext): ITableV2 {
+export function globalTable(
+  scope: Construct,
+  id: string,
+  name: string,
+  props: GlobalTableProps,
+  context: RegionContext,
+): ITableV2 {
   const { config, role, base } = context;
   const tableName = crossRegionNames.globalTable(config.stage, name);
   let table: ITableV2;
@@ -87,16 +106,27 @@ export function globalTable(scope: Construct, id: string, name: string, props: G
     table = new TableV2(scope, id, {
       ...props,
       tableName,
-      encryption: TableEncryptionV2.customerManagedKey(base.dataKey.key, { [role.peer]: base.dataKey.arnIn(role.peer) }),
+      encryption: TableEncryptionV2.customerManagedKey(base.dataKey.key, {
+        [role.peer]: base.dataKey.arnIn(role.peer),
+      }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: PITR_DAYS },
       deletionProtection: config.retainData,
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       replicas: [{ region: role.peer }],
     });
   } else {
-    table = TableV2.fromTableAttributes(scope, id, { tableName, encryptionKey: base.dataKey.key, grantIndexPermissions: true });
+    table = TableV2.fromTableAttributes(scope, id, {
+      tableName,
+      encryptionKey: base.dataKey.key,
+      grantIndexPermissions: true,
+    });
   }
-  peers.set(table, { kind: 'table', region: role.peer, tableArn: arnIn(scope, 'dynamodb', role.peer, `table/${tableName}`), keyArn: base.dataKey.arnIn(role.peer) });
+  peers.set(table, {
+    kind: 'table',
+    region: role.peer,
+    tableArn: arnIn(scope, 'dynamodb', role.peer, `table/${tableName}`),
+    keyArn: base.dataKey.arnIn(role.peer),
+  });
   const stack = Stack.of(scope);
   globalTables.set(stack, [...globalTablesOf(stack), { tableName, table }]);
   return table;
@@ -108,7 +138,13 @@ export function globalTable(scope: Construct, id: string, name: string, props: G
  * metrics, re-encrypted there with the data key; versioned and logging to the access-log bucket.
  * Delete markers are not replicated: deleting here never deletes the DR copy.
  */
-export function replicatedBucket(scope: Construct, id: string, bucketRole: string, props: BucketProps, context: RegionContext): Bucket {
+export function replicatedBucket(
+  scope: Construct,
+  id: string,
+  bucketRole: string,
+  props: BucketProps,
+  context: RegionContext,
+): Bucket {
   const { config, role, base } = context;
   const destinationBucketName = crossRegionNames.drBucket(scope, config.stage, bucketRole, role.peer);
   const destination = Bucket.fromBucketName(scope, `${id}DrCopy`, destinationBucketName);
@@ -139,19 +175,37 @@ export function replicatedBucket(scope: Construct, id: string, bucketRole: strin
   // The replication role reads this bucket's versions (with their Object Lock retention) and
   // writes replicas into the DR copy: nothing else.
   replicationRole.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [bucket.bucketArn] }),
+    new PolicyStatement({
+      actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+      resources: [bucket.bucketArn],
+    }),
   );
   replicationRole.addToPrincipalPolicy(
     new PolicyStatement({
-      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
+      actions: [
+        's3:GetObjectVersionForReplication',
+        's3:GetObjectVersionAcl',
+        's3:GetObjectVersionTagging',
+        's3:GetObjectRetention',
+        's3:GetObjectLegalHold',
+      ],
       resources: [bucket.arnForObjects('*')],
     }),
   );
   replicationRole.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], resources: [destination.arnForObjects('*')] }),
+    new PolicyStatement({
+      actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
+      resources: [destination.arnForObjects('*')],
+    }),
   );
   if (bucket.encryptionKey) bucket.encryptionKey.grantDecrypt(replicationRole);
-  replicationRole.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['kms:Encrypt', 'kms:GenerateDataKey'], resources: [destinationKey.keyArn] }));
+  replicationRole.addToPrincipalPolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: [destinationKey.keyArn],
+    }),
+  );
   replications.set(bucket, { ruleId, destinationBucketName, destinationRegion: role.peer });
   return bucket;
 }
@@ -159,7 +213,12 @@ export function replicatedBucket(scope: Construct, id: string, bucketRole: strin
 /** Records that a queue has a counterpart of the same name in the other region (for failover). */
 export function withPeerQueue<Q extends IQueue>(queue: Q, queueName: string, context: RegionContext): Q {
   const { role } = context;
-  peers.set(queue, { kind: 'queue', region: role.peer, queueArn: arnIn(queue, 'sqs', role.peer, queueName), queueUrl: queueUrlIn(queue, role.peer, queueName) });
+  peers.set(queue, {
+    kind: 'queue',
+    region: role.peer,
+    queueArn: arnIn(queue, 'sqs', role.peer, queueName),
+    queueUrl: queueUrlIn(queue, role.peer, queueName),
+  });
   return queue;
 }
 
@@ -190,7 +249,10 @@ export function grantPeerAccess(
   }
   const peerEnv = PEER_ENV[envName as EnvName];
   if (access !== 'send' || !peerEnv) return; // consumers read their own region's queue
-  const queue = Queue.fromQueueAttributes(scope, `Peer${envName}`, { queueArn: peer.queueArn, queueUrl: peer.queueUrl });
+  const queue = Queue.fromQueueAttributes(scope, `Peer${envName}`, {
+    queueArn: peer.queueArn,
+    queueUrl: peer.queueUrl,
+  });
   queue.grantSendMessages(fn);
   fn.addEnvironment(ENV.peerRegion, peer.region);
   fn.addEnvironment(peerEnv, peer.queueUrl);

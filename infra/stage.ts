@@ -31,13 +31,30 @@ export interface StageConfig {
 }
 
 const DEFAULTS: Record<StageName, Omit<StageConfig, 'stage'>> = {
-  dev: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 30, retainData: false, auditRetentionDays: 180, auditPeriodMinutes: 60, loginAttemptsPerMinute: 20 },
-  prod: { primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1', logRetentionDays: 365, retainData: true, auditRetentionDays: 180, auditPeriodMinutes: 60, loginAttemptsPerMinute: 20 },
+  dev: {
+    primaryRegion: 'cn-north-1',
+    replicaRegion: 'cn-northwest-1',
+    logRetentionDays: 30,
+    retainData: false,
+    auditRetentionDays: 180,
+    auditPeriodMinutes: 60,
+    loginAttemptsPerMinute: 20,
+  },
+  prod: {
+    primaryRegion: 'cn-north-1',
+    replicaRegion: 'cn-northwest-1',
+    logRetentionDays: 365,
+    retainData: true,
+    auditRetentionDays: 180,
+    auditPeriodMinutes: 60,
+    loginAttemptsPerMinute: 20,
+  },
 };
 
 export function stageConfig(app: App): StageConfig {
   const stage = String(app.node.tryGetContext('stage') ?? 'dev');
-  if (stage !== 'dev' && stage !== 'prod') throw new Error(`unknown stage "${stage}": use -c stage=dev or -c stage=prod`);
+  if (stage !== 'dev' && stage !== 'prod')
+    throw new Error(`unknown stage "${stage}": use -c stage=dev or -c stage=prod`);
   const context = (key: string): string | undefined => {
     const value = app.node.tryGetContext(key);
     return value === undefined || value === '' ? undefined : String(value);
@@ -50,13 +67,18 @@ export function stageConfig(app: App): StageConfig {
     const value = context(key);
     if (value === undefined) return fallback;
     const number = Number(value);
-    if (!Number.isInteger(number) || number < 1) throw new Error(`${key} must be a positive whole number, got "${value}"`);
+    if (!Number.isInteger(number) || number < 1)
+      throw new Error(`${key} must be a positive whole number, got "${value}"`);
     return number;
   };
   const auditKeyFile = context('auditKey');
-  if (auditKeyFile !== undefined && !auditKeyFile.startsWith('file:')) throw new Error('auditKey must be file:/path/to/key.pem (leave it unset for a KMS key)');
+  if (auditKeyFile !== undefined && !auditKeyFile.startsWith('file:'))
+    throw new Error('auditKey must be file:/path/to/key.pem (leave it unset for a KMS key)');
   const tokenKeyFiles = context('tokenKeys');
-  if (tokenKeyFiles !== undefined && !tokenKeyFiles.split(',').every((reference) => reference.trim().startsWith('file:'))) {
+  if (
+    tokenKeyFiles !== undefined &&
+    !tokenKeyFiles.split(',').every((reference) => reference.trim().startsWith('file:'))
+  ) {
     throw new Error('tokenKeys must be file:/path/key.pem[,file:/path/old.pem] (leave it unset for a KMS key)');
   }
   return {
@@ -84,6 +106,7 @@ function dnsConfig(context: (key: string) => string | undefined): Pick<StageConf
     if (hostedZoneId) throw new Error('hostedZoneId is set but domain is not: pass -c domain=<name> too');
     return {};
   }
-  if (!hostedZoneId) throw new Error(`domain ${domain} needs the Route 53 hosted zone that holds it: -c hostedZoneId=Z…`);
+  if (!hostedZoneId)
+    throw new Error(`domain ${domain} needs the Route 53 hosted zone that holds it: -c hostedZoneId=Z…`);
   return { hostedZoneId, hostedZoneName: context('hostedZoneName') ?? domain.slice(domain.indexOf('.') + 1) };
 }

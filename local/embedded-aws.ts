@@ -24,7 +24,9 @@ export interface EmbeddedAwsOptions {
 
 export class JavaMissingError extends Error {
   constructor() {
-    super('DynamoDB Local needs Java 17 or newer: install it with `apt-get install openjdk-17-jre-headless` and run again.');
+    super(
+      'DynamoDB Local needs Java 17 or newer: install it with `apt-get install openjdk-17-jre-headless` and run again.',
+    );
   }
 }
 
@@ -69,14 +71,23 @@ export class DynamoDbLocal {
 
   async start(): Promise<void> {
     if (spawnSync('java', ['-version']).error) throw new JavaMissingError();
-    if (await dynamodbAnswers(this.endpoint)) throw new Error(`port ${this.options.dynamodbPort} is taken: something already answers at ${this.endpoint}`);
+    if (await dynamodbAnswers(this.endpoint))
+      throw new Error(`port ${this.options.dynamodbPort} is taken: something already answers at ${this.endpoint}`);
     const dir = emulatorDir();
     const storage = this.options.dataDir ? ['-dbPath', this.options.dataDir] : ['-inMemory'];
     if (this.options.dataDir) mkdirSync(this.options.dataDir, { recursive: true });
     const child = spawn(
       'java',
-      ['-Xmx512m', `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'),
-        '-sharedDb', ...storage, '-port', String(this.options.dynamodbPort)],
+      [
+        '-Xmx512m',
+        `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+        '-jar',
+        join(dir, 'DynamoDBLocal.jar'),
+        '-sharedDb',
+        ...storage,
+        '-port',
+        String(this.options.dynamodbPort),
+      ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.process = child;
@@ -84,11 +95,15 @@ export class DynamoDbLocal {
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`DynamoDB Local exited with code ${code}: ${output.trim().slice(-500)}`))),
+      child.once('exit', (code) =>
+        reject(new Error(`DynamoDB Local exited with code ${code}: ${output.trim().slice(-500)}`)),
+      ),
     );
     exited.catch(() => undefined);
     await Promise.race([waitFor('DynamoDB Local', () => dynamodbAnswers(this.endpoint), 30_000), exited]);
-    this.options.log?.(`DynamoDB Local on ${this.endpoint}${this.options.dataDir ? ` (data in ${this.options.dataDir})` : ' (in memory)'}`);
+    this.options.log?.(
+      `DynamoDB Local on ${this.endpoint}${this.options.dataDir ? ` (data in ${this.options.dataDir})` : ' (in memory)'}`,
+    );
   }
 
   async stop(): Promise<void> {

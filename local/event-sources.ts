@@ -30,15 +30,26 @@ const toRecord = (message: Message, spec: SqsMappingSpec): SQSRecord => ({
     SenderId: message.Attributes?.SenderId ?? ACCOUNT_ID,
     ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     ...(message.Attributes?.MessageGroupId ? { MessageGroupId: message.Attributes.MessageGroupId } : {}),
-    ...(message.Attributes?.MessageDeduplicationId ? { MessageDeduplicationId: message.Attributes.MessageDeduplicationId } : {}),
+    ...(message.Attributes?.MessageDeduplicationId
+      ? { MessageDeduplicationId: message.Attributes.MessageDeduplicationId }
+      : {}),
   },
   messageAttributes: Object.fromEntries(
     Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
       name,
-      { dataType: value.DataType ?? 'String', stringValue: value.StringValue, stringListValues: [], binaryListValues: [] },
+      {
+        dataType: value.DataType ?? 'String',
+        stringValue: value.StringValue,
+        stringListValues: [],
+        binaryListValues: [],
+      },
     ]),
   ),
-  md5OfBody: message.MD5OfBody ?? createHash('md5').update(message.Body ?? '').digest('hex'),
+  md5OfBody:
+    message.MD5OfBody ??
+    createHash('md5')
+      .update(message.Body ?? '')
+      .digest('hex'),
   eventSource: 'aws:sqs',
   eventSourceARN: spec.queueArn,
   awsRegion: spec.region,
@@ -86,7 +97,12 @@ export function pollQueue(sqs: SQSClient, spec: SqsMappingSpec, log: (line: stri
       const done = records.filter((record) => !keep.has(record.messageId));
       if (done.length > 0) {
         await sqs
-          .send(new DeleteMessageBatchCommand({ QueueUrl: spec.queueUrl, Entries: done.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle })) }))
+          .send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: spec.queueUrl,
+              Entries: done.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle })),
+            }),
+          )
           .catch((error: Error) => log(`deleting from ${spec.queueUrl} failed: ${error.message}`));
       }
     }
@@ -117,20 +133,25 @@ export function fireSchedule(
     log(`schedule ${spec.expression} is not a rate expression; it is not fired locally`);
     return { stop: async () => undefined };
   }
-  const timer = setInterval(() => {
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: ACCOUNT_ID,
-      time: new Date().toISOString(),
-      region: spec.region,
-      resources: [spec.ruleArn],
-      detail: {},
-    };
-    spec.host.invoke(event).catch((error: Error) => log(`${spec.host.spec.displayName} failed on schedule: ${error.message}`));
-  }, Math.max(50, period * spec.timeScale));
+  const timer = setInterval(
+    () => {
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: ACCOUNT_ID,
+        time: new Date().toISOString(),
+        region: spec.region,
+        resources: [spec.ruleArn],
+        detail: {},
+      };
+      spec.host
+        .invoke(event)
+        .catch((error: Error) => log(`${spec.host.spec.displayName} failed on schedule: ${error.message}`));
+    },
+    Math.max(50, period * spec.timeScale),
+  );
   return {
     async stop() {
       clearInterval(timer);
@@ -151,16 +172,24 @@ export interface NotificationSpec {
  * and LocalStack alike) at the cost of up to one interval of delay. Objects present when the
  * runtime starts count as already delivered.
  */
-export function watchBucket(s3: S3Client, spec: NotificationSpec, log: (line: string) => void, intervalMs = 500): Poller {
+export function watchBucket(
+  s3: S3Client,
+  spec: NotificationSpec,
+  log: (line: string) => void,
+  intervalMs = 500,
+): Poller {
   let running = true;
   const seen = new Map<string, string>();
   const list = async () => {
     const objects: { key: string; etag: string; size: number }[] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: spec.bucket, Prefix: spec.prefix || undefined, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: spec.bucket, Prefix: spec.prefix || undefined, ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) {
-        if (object.Key && object.Key.endsWith(spec.suffix)) objects.push({ key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 });
+        if (object.Key?.endsWith(spec.suffix))
+          objects.push({ key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -194,12 +223,20 @@ export function watchBucket(s3: S3Client, spec: NotificationSpec, log: (line: st
               s3: {
                 s3SchemaVersion: '1.0',
                 bucket: { name: spec.bucket, arn: `arn:aws:s3:::${spec.bucket}` },
-                object: { key: encodeURIComponent(object.key).replace(/%2F/g, '/'), size: object.size, eTag: object.etag.replace(/"/g, '') },
+                object: {
+                  key: encodeURIComponent(object.key).replace(/%2F/g, '/'),
+                  size: object.size,
+                  eTag: object.etag.replace(/"/g, ''),
+                },
               },
             },
           ],
         };
-        await spec.host.invoke(event).catch((error: Error) => log(`${spec.host.spec.displayName} failed on s3://${spec.bucket}/${object.key}: ${error.message}`));
+        await spec.host
+          .invoke(event)
+          .catch((error: Error) =>
+            log(`${spec.host.spec.displayName} failed on s3://${spec.bucket}/${object.key}: ${error.message}`),
+          );
       }
     }
   })();

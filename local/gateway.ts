@@ -2,7 +2,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DependencyUnavailableError, ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../shared/errors.ts';
+import {
+  DependencyUnavailableError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+} from '../shared/errors.ts';
 import { problemResponse } from '../shared/problem.ts';
 import { JwtAuthorizer, type JwtAuthorizerConfig } from './jwt-authorizer.ts';
 import type { LambdaHost } from './lambda-host.ts';
@@ -45,7 +51,13 @@ function compile(route: GatewayRoute): CompiledRoute {
       return '([^/]+)';
     })
     .join('/');
-  return { ...route, method, pattern: new RegExp(`^${source}$`), paramNames, rank: greedy ? 2 : paramNames.length > 0 ? 1 : 0 };
+  return {
+    ...route,
+    method,
+    pattern: new RegExp(`^${source}$`),
+    paramNames,
+    rank: greedy ? 2 : paramNames.length > 0 ? 1 : 0,
+  };
 }
 
 /**
@@ -111,11 +123,17 @@ export class Gateway {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const method = (request.method ?? 'GET').toUpperCase();
     const body = await readBody(request, MAX_PAYLOAD_BYTES);
-    if (body === 'too-large') return send(response, problemResponse(new PayloadTooLargeError('the body is over 10 MB'), requestId));
+    if (body === 'too-large')
+      return send(response, problemResponse(new PayloadTooLargeError('the body is over 10 MB'), requestId));
 
-    if (this.routes.length === 0) return send(response, problemResponse(new DependencyUnavailableError('the local runtime (still starting)', 1), requestId));
+    if (this.routes.length === 0)
+      return send(
+        response,
+        problemResponse(new DependencyUnavailableError('the local runtime (still starting)', 1), requestId),
+      );
     const matched = this.match(method, url.pathname);
-    if (!matched) return send(response, problemResponse(new NotFoundError(`no route serves ${method} ${url.pathname}`), requestId));
+    if (!matched)
+      return send(response, problemResponse(new NotFoundError(`no route serves ${method} ${url.pathname}`), requestId));
     const { route, params } = matched;
 
     let authorizer: unknown;
@@ -123,7 +141,15 @@ export class Gateway {
       const decision = await this.authorizer.authorize(route.authorizer, request.headers.authorization, route.scopes);
       if (!decision.ok) {
         const challenge = `Bearer error="invalid_token", error_description="${decision.reason}"`;
-        return send(response, problemResponse(decision.status === 401 ? new UnauthorizedError(decision.reason, challenge) : new ForbiddenError(decision.reason), requestId));
+        return send(
+          response,
+          problemResponse(
+            decision.status === 401
+              ? new UnauthorizedError(decision.reason, challenge)
+              : new ForbiddenError(decision.reason),
+            requestId,
+          ),
+        );
       }
       authorizer = { jwt: { claims: decision.claims, scopes: decision.scopes } };
     }
@@ -133,7 +159,9 @@ export class Gateway {
       const result = await route.host.invoke(event);
       send(response, fromResult(result));
     } catch (error) {
-      this.options.log(`${route.host.spec.displayName} failed on ${method} ${url.pathname}: ${(error as Error).name}: ${(error as Error).message}`);
+      this.options.log(
+        `${route.host.spec.displayName} failed on ${method} ${url.pathname}: ${(error as Error).name}: ${(error as Error).message}`,
+      );
       // The function failed outside its own error handling: a 500 that says nothing internal.
       const failed = problemResponse(new Error('invocation failed'), requestId);
       send(response, { ...failed, headers: { ...failed.headers, 'x-request-id': requestId } });
@@ -171,7 +199,10 @@ function toEvent(
   }
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-  const cookies = request.headers.cookie?.split(';').map((cookie) => cookie.trim()).filter(Boolean);
+  const cookies = request.headers.cookie
+    ?.split(';')
+    .map((cookie) => cookie.trim())
+    .filter(Boolean);
   const isText = TEXT_TYPES.test(headers['content-type'] ?? 'text/plain');
   const now = new Date();
   return {
@@ -209,7 +240,8 @@ function toEvent(
 
 /** API Gateway's rules for the v2 payload: a structured result, or any other value as a JSON 200. */
 function fromResult(result: unknown): APIGatewayProxyStructuredResultV2 {
-  if (result && typeof result === 'object' && 'statusCode' in result) return result as APIGatewayProxyStructuredResultV2;
+  if (result && typeof result === 'object' && 'statusCode' in result)
+    return result as APIGatewayProxyStructuredResultV2;
   return {
     statusCode: 200,
     headers: { 'content-type': 'application/json' },
@@ -221,7 +253,8 @@ function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
   if (result.cookies?.length) headers['set-cookie'] = result.cookies;
-  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   response.writeHead(result.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
   response.end(body);
 }

@@ -16,7 +16,8 @@ const ALGORITHMS: Record<string, { hash: string; dsaEncoding?: 'ieee-p1363' }> =
   RS256: { hash: 'sha256' },
 };
 
-const decodeJson = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+const decodeJson = (part: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
 /**
  * What API Gateway's JWT authorizer does: keys from the issuer's discovery document's
@@ -26,7 +27,11 @@ const decodeJson = (part: string): Record<string, unknown> => JSON.parse(Buffer.
 export class JwtAuthorizer {
   private keys = new Map<string, { fetchedAt: number; byKid: Map<string, KeyObject> }>();
 
-  async authorize(config: JwtAuthorizerConfig, authorization: string | undefined, routeScopes: readonly string[]): Promise<AuthorizerDecision> {
+  async authorize(
+    config: JwtAuthorizerConfig,
+    authorization: string | undefined,
+    routeScopes: readonly string[],
+  ): Promise<AuthorizerDecision> {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) return { ok: false, status: 401, reason: 'missing bearer token' };
     const parts = token.split('.');
@@ -45,19 +50,31 @@ export class JwtAuthorizer {
     if (!key) return { ok: false, status: 401, reason: 'unknown signing key' };
     const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
     const signature = Buffer.from(parts[2]!, 'base64url');
-    const valid = verify(algorithm.hash, signed, algorithm.dsaEncoding ? { key, dsaEncoding: algorithm.dsaEncoding } : key, signature);
+    const valid = verify(
+      algorithm.hash,
+      signed,
+      algorithm.dsaEncoding ? { key, dsaEncoding: algorithm.dsaEncoding } : key,
+      signature,
+    );
     if (!valid) return { ok: false, status: 401, reason: 'bad signature' };
     const now = Math.floor(Date.now() / 1000);
     if (claims.iss !== config.issuer) return { ok: false, status: 401, reason: 'wrong issuer' };
-    const audiences = [claims.aud, claims.client_id].flat().filter((value): value is string => typeof value === 'string');
-    if (!audiences.some((audience) => config.audience.includes(audience))) return { ok: false, status: 401, reason: 'wrong audience' };
+    const audiences = [claims.aud, claims.client_id]
+      .flat()
+      .filter((value): value is string => typeof value === 'string');
+    if (!audiences.some((audience) => config.audience.includes(audience)))
+      return { ok: false, status: 401, reason: 'wrong audience' };
     if (typeof claims.exp !== 'number' || claims.exp <= now) return { ok: false, status: 401, reason: 'expired' };
     if (typeof claims.nbf === 'number' && claims.nbf > now) return { ok: false, status: 401, reason: 'not yet valid' };
-    const scopes = String(claims.scope ?? claims.scp ?? '').split(' ').filter(Boolean);
+    const scopes = String(claims.scope ?? claims.scp ?? '')
+      .split(' ')
+      .filter(Boolean);
     if (routeScopes.length > 0 && !routeScopes.some((scope) => scopes.includes(scope))) {
       return { ok: false, status: 403, reason: `needs one of the scopes ${routeScopes.join(', ')}` };
     }
-    const flat = Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]));
+    const flat = Object.fromEntries(
+      Object.entries(claims).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]),
+    );
     return { ok: true, claims: flat, scopes };
   }
 
@@ -68,9 +85,15 @@ export class JwtAuthorizer {
     // An unknown kid may be a rotated-in key: refetch, but not more than once a second.
     if (cached && Date.now() - cached.fetchedAt < 1_000) return cached.byKid.get(kid);
     try {
-      const discovery = (await (await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(3_000) })).json()) as { jwks_uri?: string };
+      const discovery = (await (
+        await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, {
+          signal: AbortSignal.timeout(3_000),
+        })
+      ).json()) as { jwks_uri?: string };
       if (!discovery.jwks_uri) return undefined;
-      const jwks = (await (await fetch(discovery.jwks_uri, { signal: AbortSignal.timeout(3_000) })).json()) as { keys?: (JsonWebKey & { kid?: string })[] };
+      const jwks = (await (await fetch(discovery.jwks_uri, { signal: AbortSignal.timeout(3_000) })).json()) as {
+        keys?: (JsonWebKey & { kid?: string })[];
+      };
       const byKid = new Map<string, KeyObject>();
       for (const jwk of jwks.keys ?? []) if (jwk.kid) byKid.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
       this.keys.set(issuer, { fetchedAt: Date.now(), byKid });

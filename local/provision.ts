@@ -10,9 +10,21 @@ import {
   type LocalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import type { LocalClients } from './aws-clients.ts';
-import { ACCOUNT_ID, partitionOf, Resolver, resourcesOfType, type PhysicalResource, type StackTemplate } from './template.ts';
+import {
+  ACCOUNT_ID,
+  partitionOf,
+  Resolver,
+  resourcesOfType,
+  type PhysicalResource,
+  type StackTemplate,
+} from './template.ts';
 
 /** What the local AWS holds for the template, by stack and logical id. */
 export class ResourceMap {
@@ -32,7 +44,10 @@ export const localName = (stackName: string, logicalId: string, maxLength: numbe
 };
 
 const bucketName = (stackName: string, logicalId: string) =>
-  localName(stackName, logicalId, 63).toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/-+$/, '');
+  localName(stackName, logicalId, 63)
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .replace(/-+$/, '');
 
 export interface ProvisionOptions {
   apiUrl: string;
@@ -56,7 +71,11 @@ export async function provision(stacks: readonly StackTemplate[], clients: Local
     }
   }
 
-  for (const { stack, logicalId, properties } of resourcesOfType(stacks, 'AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable')) {
+  for (const { stack, logicalId, properties } of resourcesOfType(
+    stacks,
+    'AWS::DynamoDB::Table',
+    'AWS::DynamoDB::GlobalTable',
+  )) {
     const name = resources.get(stack.stackName, logicalId)!.ref;
     await createTable(clients, name, resolver.resolve(stack, properties) as TableProperties);
     options.log?.(`table  ${name}`);
@@ -81,25 +100,38 @@ export async function provision(stacks: readonly StackTemplate[], clients: Local
       }
       const name = localName(queue.stack.stackName, queue.logicalId, 75) + (properties.FifoQueue ? '.fifo' : '');
       const { url, arn } = await createQueue(clients, name, properties);
-      resources.set(queue.stack.stackName, queue.logicalId, { ref: url, attributes: { Arn: arn, QueueName: name, QueueUrl: url } });
+      resources.set(queue.stack.stackName, queue.logicalId, {
+        ref: url,
+        attributes: { Arn: arn, QueueName: name, QueueUrl: url },
+      });
       options.log?.(`queue  ${name}`);
       pending.delete(queue);
       progressed = true;
     }
-    if (!progressed) throw new Error(`cannot create queues: ${[...pending].map((q) => q.logicalId).join(', ')} reference something unknown`);
+    if (!progressed)
+      throw new Error(
+        `cannot create queues: ${[...pending].map((q) => q.logicalId).join(', ')} reference something unknown`,
+      );
   }
   return { resources, resolver };
 }
 
 function placeholder(stack: StackTemplate, logicalId: string, type: string, apiUrl: string): PhysicalResource {
   const partition = partitionOf(stack.region);
-  const arn = (service: string, resource: string) => `arn:${partition}:${service}:${stack.region}:${ACCOUNT_ID}:${resource}`;
+  const arn = (service: string, resource: string) =>
+    `arn:${partition}:${service}:${stack.region}:${ACCOUNT_ID}:${resource}`;
   const name = localName(stack.stackName, logicalId, 64);
   switch (type) {
     case 'AWS::DynamoDB::Table':
     case 'AWS::DynamoDB::GlobalTable': {
       const table = localName(stack.stackName, logicalId, 255);
-      return { ref: table, attributes: { Arn: arn('dynamodb', `table/${table}`), StreamArn: arn('dynamodb', `table/${table}/stream/local`) } };
+      return {
+        ref: table,
+        attributes: {
+          Arn: arn('dynamodb', `table/${table}`),
+          StreamArn: arn('dynamodb', `table/${table}/stream/local`),
+        },
+      };
     }
     case 'AWS::S3::Bucket': {
       const bucket = bucketName(stack.stackName, logicalId);
@@ -121,7 +153,10 @@ function placeholder(stack: StackTemplate, logicalId: string, type: string, apiU
     case 'AWS::Logs::LogGroup':
       return { ref: `/aws/local/${name}`, attributes: { Arn: arn('logs', `log-group:/aws/local/${name}:*`) } };
     default:
-      return { ref: name, attributes: new Proxy({}, { get: (_t, attribute) => arn('local', `${logicalId}/${String(attribute)}`) }) };
+      return {
+        ref: name,
+        attributes: new Proxy({}, { get: (_t, attribute) => arn('local', `${logicalId}/${String(attribute)}`) }),
+      };
   }
 }
 
@@ -151,7 +186,12 @@ async function createTable(clients: LocalClients, name: string, properties: Tabl
       : {}),
     ...(properties.LocalSecondaryIndexes?.length ? { LocalSecondaryIndexes: properties.LocalSecondaryIndexes } : {}),
     ...(properties.StreamSpecification?.StreamViewType
-      ? { StreamSpecification: { StreamEnabled: true, StreamViewType: properties.StreamSpecification.StreamViewType as 'NEW_AND_OLD_IMAGES' } }
+      ? {
+          StreamSpecification: {
+            StreamEnabled: true,
+            StreamViewType: properties.StreamSpecification.StreamViewType as 'NEW_AND_OLD_IMAGES',
+          },
+        }
       : {}),
   };
   try {
@@ -163,7 +203,10 @@ async function createTable(clients: LocalClients, name: string, properties: Tabl
   const ttl = properties.TimeToLiveSpecification;
   if (ttl?.Enabled && ttl.AttributeName) {
     await clients.dynamodb.send(
-      new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true } }),
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
+      }),
     );
   }
   await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }));
@@ -203,6 +246,8 @@ async function createQueue(clients: LocalClients, name: string, properties: Reco
     await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: mutable }));
   }
   if (!url) throw new Error(`no URL for queue ${name}`);
-  const described = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const described = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
   return { url, arn: described.Attributes?.QueueArn ?? '' };
 }

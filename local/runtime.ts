@@ -72,7 +72,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
   const log = options.log ?? (() => undefined);
   const functionOutput = options.functionOutput ?? ((name, line) => log(`[${name}] ${line}`));
   if (options.fresh) {
-    for (const kept of ['dynamodb', 's3', 'env.json', 'demo-clients.json']) rmSync(join(options.dataDir, kept), { recursive: true, force: true });
+    for (const kept of ['dynamodb', 's3', 'env.json', 'demo-clients.json'])
+      rmSync(join(options.dataDir, kept), { recursive: true, force: true });
   }
   mkdirSync(options.dataDir, { recursive: true });
   const stacks = options.synth();
@@ -108,7 +109,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
     stopping.push(() => gateway.stop());
 
     const { resources, resolver } = await provision(stacks, clients, { apiUrl: url, log });
-    const buckets = resourcesOfType(stacks, 'AWS::S3::Bucket').map(({ stack, logicalId }) => resources.get(stack.stackName, logicalId)!.ref);
+    const buckets = resourcesOfType(stacks, 'AWS::S3::Bucket').map(
+      ({ stack, logicalId }) => resources.get(stack.stackName, logicalId)!.ref,
+    );
     const snapshotDir = join(options.dataDir, 's3');
     if (embedded && !options.inMemory) {
       const restored = await restoreBuckets(clients, buckets, snapshotDir);
@@ -145,7 +148,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
             queueArn: queue.arn,
             region,
             batchSize: Number(resolved.BatchSize ?? 10),
-            reportBatchItemFailures: ((resolved.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
+            reportBatchItemFailures: ((resolved.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+              'ReportBatchItemFailures',
+            ),
             host,
           },
           log,
@@ -154,18 +159,32 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
     }
     for (const { stack, logicalId, properties } of resourcesOfType(stacks, 'AWS::Events::Rule')) {
       if (!properties.ScheduleExpression || properties.State === 'DISABLED') continue;
-      const resolved = resolver.resolve(stack, properties) as { ScheduleExpression: string; Targets?: { Arn: string }[] };
+      const resolved = resolver.resolve(stack, properties) as {
+        ScheduleExpression: string;
+        Targets?: { Arn: string }[];
+      };
       for (const target of resolved.Targets ?? []) {
         const host = hostByNameOrArn(hosts, target.Arn);
         if (!host) continue;
         const ruleArn = resources.get(stack.stackName, logicalId)!.attributes.Arn!;
-        pollers.push(fireSchedule({ ruleArn, expression: resolved.ScheduleExpression, region, host, timeScale: options.timeScale ?? 1 }, log));
+        pollers.push(
+          fireSchedule(
+            { ruleArn, expression: resolved.ScheduleExpression, region, host, timeScale: options.timeScale ?? 1 },
+            log,
+          ),
+        );
       }
     }
     for (const { stack, properties } of resourcesOfType(stacks, 'Custom::S3BucketNotifications')) {
       const resolved = resolver.resolve(stack, properties) as {
         BucketName: string;
-        NotificationConfiguration?: { LambdaFunctionConfigurations?: { Events: string[]; LambdaFunctionArn: string; Filter?: { Key?: { FilterRules?: { Name: string; Value: string }[] } } }[] };
+        NotificationConfiguration?: {
+          LambdaFunctionConfigurations?: {
+            Events: string[];
+            LambdaFunctionArn: string;
+            Filter?: { Key?: { FilterRules?: { Name: string; Value: string }[] } };
+          }[];
+        };
       };
       for (const configuration of resolved.NotificationConfiguration?.LambdaFunctionConfigurations ?? []) {
         if (!configuration.Events.some((name) => name.startsWith('s3:ObjectCreated'))) continue;
@@ -173,7 +192,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
         if (!host) continue;
         const rules = configuration.Filter?.Key?.FilterRules ?? [];
         const rule = (name: string) => rules.find((r) => r.Name.toLowerCase() === name)?.Value ?? '';
-        pollers.push(watchBucket(clients.s3, { bucket: resolved.BucketName, region, prefix: rule('prefix'), suffix: rule('suffix'), host }, log));
+        pollers.push(
+          watchBucket(
+            clients.s3,
+            { bucket: resolved.BucketName, region, prefix: rule('prefix'), suffix: rule('suffix'), host },
+            log,
+          ),
+        );
       }
     }
 
@@ -201,9 +226,14 @@ function functionHosts(
     if (typeof assetPath !== 'string') continue; // inline or custom-resource code CDK runs only in CloudFormation
     const [moduleName, handlerName] = String(properties.Handler ?? 'index.handler').split('.') as [string, string];
     const bundleDir = join(stack.assemblyDir, assetPath);
-    const bundlePath = ['.mjs', '.js', '.cjs'].map((ext) => join(bundleDir, `${moduleName}${ext}`)).find((file) => existsSync(file));
+    const bundlePath = ['.mjs', '.js', '.cjs']
+      .map((ext) => join(bundleDir, `${moduleName}${ext}`))
+      .find((file) => existsSync(file));
     if (!bundlePath) throw new Error(`no bundle for ${constructPath(resource, logicalId)} in ${bundleDir}`);
-    const variables = resolver.resolve(stack, (properties.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+    const variables = resolver.resolve(
+      stack,
+      (properties.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
+    ) as Record<string, unknown>;
     const memorySize = Number(properties.MemorySize ?? 128);
     const spec: FunctionSpec = {
       displayName: constructPath(resource, logicalId),
@@ -245,13 +275,25 @@ function findQueue(stacks: StackTemplate[], resources: ResourceMap, arn: string)
   return undefined;
 }
 
-function gatewayRoutes(stacks: StackTemplate[], resources: ResourceMap, resolver: Resolver, hosts: Map<string, LambdaHost>): GatewayRoute[] {
+function gatewayRoutes(
+  stacks: StackTemplate[],
+  resources: ResourceMap,
+  resolver: Resolver,
+  hosts: Map<string, LambdaHost>,
+): GatewayRoute[] {
   const routes: GatewayRoute[] = [];
   for (const { stack, properties } of resourcesOfType(stacks, 'AWS::ApiGatewayV2::Route')) {
-    const resolved = resolver.resolve(stack, properties) as { RouteKey: string; Target?: string; AuthorizationType?: string; AuthorizerId?: string; AuthorizationScopes?: string[] };
+    const resolved = resolver.resolve(stack, properties) as {
+      RouteKey: string;
+      Target?: string;
+      AuthorizationType?: string;
+      AuthorizerId?: string;
+      AuthorizationScopes?: string[];
+    };
     const integrationId = resolved.Target?.replace(/^integrations\//, '');
     const integration = resourcesOfType(stacks, 'AWS::ApiGatewayV2::Integration').find(
-      (candidate) => candidate.stack === stack && resources.get(stack.stackName, candidate.logicalId)?.ref === integrationId,
+      (candidate) =>
+        candidate.stack === stack && resources.get(stack.stackName, candidate.logicalId)?.ref === integrationId,
     );
     if (!integration) continue;
     const uri = resolver.resolveString(stack, integration.properties.IntegrationUri);
@@ -260,9 +302,12 @@ function gatewayRoutes(stacks: StackTemplate[], resources: ResourceMap, resolver
     let authorizer: GatewayRoute['authorizer'];
     if (resolved.AuthorizationType === 'JWT') {
       const found = resourcesOfType(stacks, 'AWS::ApiGatewayV2::Authorizer').find(
-        (candidate) => candidate.stack === stack && resources.get(stack.stackName, candidate.logicalId)?.ref === resolved.AuthorizerId,
+        (candidate) =>
+          candidate.stack === stack &&
+          resources.get(stack.stackName, candidate.logicalId)?.ref === resolved.AuthorizerId,
       );
-      const jwt = found && (resolver.resolve(stack, found.properties.JwtConfiguration) as { Issuer: string; Audience: string[] });
+      const jwt =
+        found && (resolver.resolve(stack, found.properties.JwtConfiguration) as { Issuer: string; Audience: string[] });
       if (!jwt) throw new Error(`route ${resolved.RouteKey} names an authorizer the template does not declare`);
       authorizer = { issuer: jwt.Issuer, audience: jwt.Audience };
     }
@@ -282,7 +327,10 @@ function describeEnvironment(
 ): ResolvedEnvironment {
   const named = (...types: string[]) =>
     Object.fromEntries(
-      resourcesOfType(stacks, ...types).map(({ stack, logicalId, resource }) => [roleOf(constructPath(resource, logicalId)), resources.get(stack.stackName, logicalId)!.ref]),
+      resourcesOfType(stacks, ...types).map(({ stack, logicalId, resource }) => [
+        roleOf(constructPath(resource, logicalId)),
+        resources.get(stack.stackName, logicalId)!.ref,
+      ]),
     );
   return {
     apiUrl,

@@ -49,7 +49,8 @@ export class Resolver {
   ) {
     for (const stack of stacks) {
       for (const output of Object.values(stack.template.Outputs ?? {})) {
-        if (output.Export) this.exports.set(String(this.resolve(stack, output.Export.Name)), { stack, value: output.Value });
+        if (output.Export)
+          this.exports.set(String(this.resolve(stack, output.Export.Name)), { stack, value: output.Value });
       }
     }
   }

@@ -20,7 +20,11 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 /** What a handler sees: the parsed, validated parts of the request, and the raw event for the rest. */
-export interface HttpRequest<B = unknown, Q = Record<string, string | undefined>, P = Record<string, string | undefined>> {
+export interface HttpRequest<
+  B = unknown,
+  Q = Record<string, string | undefined>,
+  P = Record<string, string | undefined>,
+> {
   body: B;
   query: Q;
   params: P;
@@ -116,7 +120,8 @@ function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEv
       const event = request.event;
       const headers = lowerCaseHeaders(event.headers);
       const bytes = decodedBody(event);
-      if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`the body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
+      if (bytes.length > MAX_BODY_BYTES)
+        throw new PayloadTooLargeError(`the body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
       const parsed: Omit<HttpRequest, 'requestId'> = {
         headers,
         params: validate(contract.params, event.pathParameters ?? {}, 'params') as HttpRequest['params'],
@@ -154,7 +159,11 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
     onError: (request) => {
       const requestId = ((request.internal as Record<string, string>).requestId ??= randomUUID());
       if (request.error instanceof DomainError) {
-        logger.info('request refused', { status: request.error.status, problem: request.error.slug, detail: request.error.detail });
+        logger.info('request refused', {
+          status: request.error.status,
+          problem: request.error.slug,
+          detail: request.error.detail,
+        });
         metrics.addMetric('requestRefused', 'Count', 1);
       } else {
         logger.error('unhandled error', request.error as Error);

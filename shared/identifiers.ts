@@ -17,7 +17,8 @@ export function isValidIdNumber(value: string): boolean {
   const month = Number(value.slice(10, 12));
   const day = Number(value.slice(12, 14));
   const birth = new Date(Date.UTC(year, month - 1, day));
-  if (year < 1900 || birth.getUTCMonth() !== month - 1 || birth.getUTCDate() !== day || birth.getTime() > Date.now()) return false;
+  if (year < 1900 || birth.getUTCMonth() !== month - 1 || birth.getUTCDate() !== day || birth.getTime() > Date.now())
+    return false;
   return idNumberCheckDigit(value.slice(0, 17)) === value[17];
 }
 

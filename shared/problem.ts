@@ -15,7 +15,10 @@ export interface ProblemDocument {
 }
 
 /** RFC 9457 document for a domain error, or a generic 500 that reveals nothing internal. */
-export function toProblem(error: unknown, requestId?: string): { problem: ProblemDocument; headers: Record<string, string> } {
+export function toProblem(
+  error: unknown,
+  requestId?: string,
+): { problem: ProblemDocument; headers: Record<string, string> } {
   if (error instanceof DomainError) {
     return {
       problem: {

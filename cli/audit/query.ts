@@ -20,14 +20,22 @@ const matches = (event: AuditEvent, filter: QueryFilter) =>
   (!filter.from || Date.parse(event.time) >= filter.from.getTime()) &&
   (!filter.to || Date.parse(event.time) <= filter.to.getTime()) &&
   (!filter.actor || event.actor.id === filter.actor || event.actor.clientId === filter.actor) &&
-  (!filter.action || event.action === filter.action || (filter.action.endsWith('*') && event.action.startsWith(filter.action.slice(0, -1)))) &&
-  (!filter.resource || event.resource === filter.resource || (filter.resource.endsWith('*') && event.resource.startsWith(filter.resource.slice(0, -1))));
+  (!filter.action ||
+    event.action === filter.action ||
+    (filter.action.endsWith('*') && event.action.startsWith(filter.action.slice(0, -1)))) &&
+  (!filter.resource ||
+    event.resource === filter.resource ||
+    (filter.resource.endsWith('*') && event.resource.startsWith(filter.resource.slice(0, -1))));
 
 /**
  * Streams matching events object by object, each event once even if a crashed writer stored
  * it twice. Objects are named by their earliest event, so a window skips whole hours.
  */
-export async function* queryEvents(reader: TrailReader, filter: QueryFilter = {}, onProgress?: (done: number, total: number) => void): AsyncGenerator<AuditEvent> {
+export async function* queryEvents(
+  reader: TrailReader,
+  filter: QueryFilter = {},
+  onProgress?: (done: number, total: number) => void,
+): AsyncGenerator<AuditEvent> {
   const keys = (await reader.list('events/'))
     .map((entry) => entry.key)
     .filter((key) => {

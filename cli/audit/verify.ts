@@ -2,7 +2,15 @@ import { genesisKey, sha256Hex, signedBytes, type Digest, type Genesis } from '.
 import type { TrailReader } from '../../functions/audit/store.ts';
 import { verifyEs256, type PublicJwk } from '../../shared/crypto/signer.ts';
 
-export type FindingKind = 'modified' | 'deleted' | 'inserted' | 'broken-link' | 'bad-signature' | 'missing-digest' | 'untrusted-key' | 'unreadable';
+export type FindingKind =
+  | 'modified'
+  | 'deleted'
+  | 'inserted'
+  | 'broken-link'
+  | 'bad-signature'
+  | 'missing-digest'
+  | 'untrusted-key'
+  | 'unreadable';
 export interface Finding {
   kind: FindingKind;
   key: string;
@@ -83,15 +91,30 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions = 
     const genesisBytes = await reader.read(genesisKey(region));
     const genesis = genesisBytes && parse<Genesis>(genesisBytes);
     if (!genesis) {
-      findings.push({ kind: 'missing-digest', key: genesisKey(region), detail: `the genesis of ${region} is missing or unreadable; no signature of this region can be trusted` });
+      findings.push({
+        kind: 'missing-digest',
+        key: genesisKey(region),
+        detail: `the genesis of ${region} is missing or unreadable; no signature of this region can be trusted`,
+      });
       continue;
     }
     summary.kid = genesis.kid;
     if (!verifyEs256(genesis.publicKey, signedBytes(genesis), Buffer.from(genesis.signature, 'base64url'))) {
-      findings.push({ kind: 'bad-signature', key: genesisKey(region), detail: 'the genesis is not signed by the key it records' });
+      findings.push({
+        kind: 'bad-signature',
+        key: genesisKey(region),
+        detail: 'the genesis is not signed by the key it records',
+      });
     }
-    if (options.trustedKeys && !options.trustedKeys.some((key) => key.x === genesis.publicKey.x && key.y === genesis.publicKey.y)) {
-      findings.push({ kind: 'untrusted-key', key: genesisKey(region), detail: `the chain is signed with key ${genesis.kid}, which is not among the trusted keys` });
+    if (
+      options.trustedKeys &&
+      !options.trustedKeys.some((key) => key.x === genesis.publicKey.x && key.y === genesis.publicKey.y)
+    ) {
+      findings.push({
+        kind: 'untrusted-key',
+        key: genesisKey(region),
+        detail: `the chain is signed with key ${genesis.kid}, which is not among the trusted keys`,
+      });
     }
 
     const highest = Math.max(0, ...chain.digests.keys());
@@ -99,7 +122,11 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions = 
     for (let sequence = 1; sequence <= highest; sequence++) {
       const key = chain.digests.get(sequence);
       if (!key) {
-        findings.push({ kind: 'missing-digest', key: `${region} digest #${sequence}`, detail: `digest ${sequence} of ${region} is missing: the chain is broken between ${previous.key} and the next digest` });
+        findings.push({
+          kind: 'missing-digest',
+          key: `${region} digest #${sequence}`,
+          detail: `digest ${sequence} of ${region} is missing: the chain is broken between ${previous.key} and the next digest`,
+        });
         previous = { key: `${region} digest #${sequence}`, bytes: Buffer.alloc(0) };
         continue;
       }
@@ -114,15 +141,33 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions = 
       summary.firstSealedAt ??= digest.periodEnd;
       summary.lastSealedAt = digest.periodEnd;
       lastSealed.set(region, Date.parse(digest.periodEnd));
-      if (digest.kid !== genesis.kid || !verifyEs256(genesis.publicKey, signedBytes(digest), Buffer.from(digest.signature, 'base64url'))) {
-        findings.push({ kind: 'bad-signature', key, detail: `the signature does not verify with the ${region} audit key` });
+      if (
+        digest.kid !== genesis.kid ||
+        !verifyEs256(genesis.publicKey, signedBytes(digest), Buffer.from(digest.signature, 'base64url'))
+      ) {
+        findings.push({
+          kind: 'bad-signature',
+          key,
+          detail: `the signature does not verify with the ${region} audit key`,
+        });
       }
       if (digest.sequence !== sequence || digest.region !== region) {
-        findings.push({ kind: 'broken-link', key, detail: `the digest says it is ${digest.region} #${digest.sequence}, but its name says ${region} #${sequence}` });
+        findings.push({
+          kind: 'broken-link',
+          key,
+          detail: `the digest says it is ${digest.region} #${digest.sequence}, but its name says ${region} #${sequence}`,
+        });
       }
-      const previousIntact = previous.bytes.length > 0 && sha256Hex(previous.bytes) === digest.previous.sha256 && digest.previous.key === previous.key;
+      const previousIntact =
+        previous.bytes.length > 0 &&
+        sha256Hex(previous.bytes) === digest.previous.sha256 &&
+        digest.previous.key === previous.key;
       if (!previousIntact && previous.bytes.length > 0) {
-        findings.push({ kind: 'broken-link', key, detail: `its link to ${digest.previous.key} does not match that digest as stored (${previous.key})` });
+        findings.push({
+          kind: 'broken-link',
+          key,
+          detail: `its link to ${digest.previous.key} does not match that digest as stored (${previous.key})`,
+        });
       }
       const inRange = overlaps(digest, options.from, options.to);
       for (const object of digest.objects) {
@@ -140,10 +185,12 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions = 
   let done = 0;
   for (const [key, listed] of toHash) {
     const bytes = await reader.read(key);
-    if (!bytes) findings.push({ kind: 'deleted', key, detail: `listed in ${listed.digest} but no longer in the bucket` });
+    if (!bytes)
+      findings.push({ kind: 'deleted', key, detail: `listed in ${listed.digest} but no longer in the bucket` });
     else {
       bytesHashed += bytes.length;
-      if (sha256Hex(bytes) !== listed.sha256) findings.push({ kind: 'modified', key, detail: `its SHA-256 differs from the one ${listed.digest} recorded` });
+      if (sha256Hex(bytes) !== listed.sha256)
+        findings.push({ kind: 'modified', key, detail: `its SHA-256 differs from the one ${listed.digest} recorded` });
     }
     options.onProgress?.(++done, toHash.length);
   }
@@ -152,8 +199,16 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions = 
     if (listedObjects.has(entry.key)) continue;
     const region = REGION_OF_EVENTS.exec(entry.key)?.[1];
     const sealedUntil = region ? lastSealed.get(region) : undefined;
-    if (region && (sealedUntil === undefined || entry.lastModified.getTime() > sealedUntil - graceMs)) pending.push(entry.key);
-    else findings.push({ kind: 'inserted', key: entry.key, detail: region ? 'older than the last digest, yet listed in none' : 'not an events object name this trail writes' });
+    if (region && (sealedUntil === undefined || entry.lastModified.getTime() > sealedUntil - graceMs))
+      pending.push(entry.key);
+    else
+      findings.push({
+        kind: 'inserted',
+        key: entry.key,
+        detail: region
+          ? 'older than the last digest, yet listed in none'
+          : 'not an events object name this trail writes',
+      });
   }
   return { ok: findings.length === 0, regions, findings, pending, bytesHashed };
 }

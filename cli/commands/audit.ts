@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { query, report, seal, verify } from '../audit/actions.ts';
 import { deployed } from '../target.ts';
 
@@ -34,10 +34,11 @@ export function register(dgov: Command): void {
       process.exitCode = await query(options, json(command));
     });
 
-  withTarget(audit.command('seal').description('close the current digest period now'))
-    .action(async (options, command: Command) => {
+  withTarget(audit.command('seal').description('close the current digest period now')).action(
+    async (options, command: Command) => {
       process.exitCode = await seal(options, json(command));
-    });
+    },
+  );
 
   withTarget(window(audit.command('verify').description('check every hash, link and signature; exit 1 if not intact')))
     .option('--trusted-key <file>', 'a public key (PEM or JWK) the chain must be signed with')

@@ -23,8 +23,10 @@ const SCOPE = /^[a-z0-9:._-]+$/;
 /** Registers a client; secrets and API keys are returned once and stored only as hashes. */
 export async function createClient(input: NewClient, store: ClientStore, now = new Date()): Promise<CreatedClient> {
   const errors: { path: string; message: string }[] = [];
-  if (!CLIENT_ID.test(input.clientId)) errors.push({ path: 'id', message: 'lowercase letters, digits, . _ -; 2 to 64 characters' });
-  if (input.scopes.some((scope) => !SCOPE.test(scope))) errors.push({ path: 'scopes', message: 'space-separated scope names' });
+  if (!CLIENT_ID.test(input.clientId))
+    errors.push({ path: 'id', message: 'lowercase letters, digits, . _ -; 2 to 64 characters' });
+  if (input.scopes.some((scope) => !SCOPE.test(scope)))
+    errors.push({ path: 'scopes', message: 'space-separated scope names' });
   for (const uri of input.redirectUris) {
     let url: URL | undefined;
     try {
@@ -33,9 +35,11 @@ export async function createClient(input: NewClient, store: ClientStore, now = n
       url = undefined;
     }
     const local = url && url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    if (!url || url.hash || !(url.protocol === 'https:' || local)) errors.push({ path: 'redirect-uri', message: `${uri}: https (or http on loopback), no fragment` });
+    if (!url || url.hash || !(url.protocol === 'https:' || local))
+      errors.push({ path: 'redirect-uri', message: `${uri}: https (or http on loopback), no fragment` });
   }
-  if (input.kind === 'public' && input.redirectUris.length === 0) errors.push({ path: 'redirect-uri', message: 'a public client needs at least one redirect URI' });
+  if (input.kind === 'public' && input.redirectUris.length === 0)
+    errors.push({ path: 'redirect-uri', message: 'a public client needs at least one redirect URI' });
   if (errors.length) throw new ValidationError('the client is not valid', errors);
 
   const secret = input.kind === 'confidential' ? newSecret() : undefined;
@@ -51,5 +55,9 @@ export async function createClient(input: NewClient, store: ClientStore, now = n
     createdAt: now.toISOString(),
   };
   if ((await store.putClient(client)) === 'exists') throw new ConflictError(`client ${input.clientId} exists`);
-  return { client_id: client.clientId, ...(secret ? { client_secret: secret } : {}), ...(apiKey ? { api_key: apiKey } : {}) };
+  return {
+    client_id: client.clientId,
+    ...(secret ? { client_secret: secret } : {}),
+    ...(apiKey ? { api_key: apiKey } : {}),
+  };
 }

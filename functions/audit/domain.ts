@@ -39,7 +39,10 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -67,16 +70,25 @@ export interface SealedObject {
  * the write and the queue delete) are dropped first; a batch that maps to an existing key
  * was written by that crashed attempt and is only recorded.
  */
-export async function writeBatch(region: string, batch: readonly AuditEvent[], ports: WriterPorts): Promise<SealedObject | undefined> {
+export async function writeBatch(
+  region: string,
+  batch: readonly AuditEvent[],
+  ports: WriterPorts,
+): Promise<SealedObject | undefined> {
   const unique = [...new Map(batch.map((event) => [event.eventId, event])).values()];
   const stored = await ports.alreadyStored(unique.map((event) => event.eventId));
-  const fresh = unique.filter((event) => !stored.has(event.eventId)).sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
+  const fresh = unique
+    .filter((event) => !stored.has(event.eventId))
+    .sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
   if (fresh.length === 0) return undefined;
   const key = eventsObjectKey(region, fresh);
   const bytes = encodeEvents(fresh);
   if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
   const object = { key, sha256: sha256Hex(bytes), size: bytes.length, events: fresh.length };
-  await ports.recordObject(object, fresh.map((event) => event.eventId));
+  await ports.recordObject(
+    object,
+    fresh.map((event) => event.eventId),
+  );
   return object;
 }
 
@@ -128,7 +140,8 @@ export const signedBytes = (document: Genesis | Digest): Buffer => {
   return Buffer.from(canonicalJson(unsigned), 'utf8');
 };
 
-export const serialize = (document: Genesis | Digest): Buffer => Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8');
+export const serialize = (document: Genesis | Digest): Buffer =>
+  Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8');
 
 export interface SealPorts {
   head(): Promise<ChainHead | undefined>;
@@ -143,14 +156,29 @@ export interface SealPorts {
 
 async function createGenesis(region: string, now: Date, ports: SealPorts): Promise<ChainHead> {
   const publicKey = await ports.signer.publicJwk();
-  const unsigned: Genesis = { type: 'genesis', version: 1, region, createdAt: now.toISOString(), publicKey, alg: 'ES256', kid: publicKey.kid, signature: '' };
+  const unsigned: Genesis = {
+    type: 'genesis',
+    version: 1,
+    region,
+    createdAt: now.toISOString(),
+    publicKey,
+    alg: 'ES256',
+    kid: publicKey.kid,
+    signature: '',
+  };
   const genesis = { ...unsigned, signature: (await ports.signer.sign(signedBytes(unsigned))).toString('base64url') };
   const key = genesisKey(region);
   const existing = await ports.getObject(key);
   const bytes = existing ?? serialize(genesis);
   if (!existing) await ports.putObject(key, bytes);
   const recorded = JSON.parse(bytes.toString('utf8')) as Genesis;
-  const head = { key, sha256: sha256Hex(bytes), signature: recorded.signature, sequence: 0, periodEnd: recorded.createdAt };
+  const head = {
+    key,
+    sha256: sha256Hex(bytes),
+    signature: recorded.signature,
+    sequence: 0,
+    periodEnd: recorded.createdAt,
+  };
   await ports.advanceHead(undefined, head);
   return head;
 }
@@ -160,12 +188,19 @@ async function createGenesis(region: string, now: Date, ports: SealPorts): Promi
  * to the previous digest by its hash and signature, signed with the audit key. The first seal
  * of a region records the genesis the chain starts from.
  */
-export async function sealPeriod(region: string, now: Date, ports: SealPorts): Promise<{ key: string; digest: Digest }> {
+export async function sealPeriod(
+  region: string,
+  now: Date,
+  ports: SealPorts,
+): Promise<{ key: string; digest: Digest }> {
   const head = (await ports.head()) ?? (await createGenesis(region, now, ports));
   // A seal that crashed after writing its digest left those objects pending: never list them twice.
-  const previous = head.sequence > 0 ? (JSON.parse((await ports.getObject(head.key))!.toString('utf8')) as Digest) : undefined;
+  const previous =
+    head.sequence > 0 ? (JSON.parse((await ports.getObject(head.key))!.toString('utf8')) as Digest) : undefined;
   const listed = new Set(previous?.objects.map((object) => object.key));
-  const objects = (await ports.pending()).filter((object) => !listed.has(object.key)).sort((a, b) => a.key.localeCompare(b.key));
+  const objects = (await ports.pending())
+    .filter((object) => !listed.has(object.key))
+    .sort((a, b) => a.key.localeCompare(b.key));
   const kid = await ports.signer.kid();
   const unsigned: Digest = {
     type: 'digest',
@@ -180,11 +215,20 @@ export async function sealPeriod(region: string, now: Date, ports: SealPorts): P
     kid,
     signature: '',
   };
-  const digest: Digest = { ...unsigned, signature: (await ports.signer.sign(signedBytes(unsigned))).toString('base64url') };
+  const digest: Digest = {
+    ...unsigned,
+    signature: (await ports.signer.sign(signedBytes(unsigned))).toString('base64url'),
+  };
   const key = digestKey(region, digest.sequence, now);
   const bytes = serialize(digest);
   await ports.putObject(key, bytes);
-  await ports.advanceHead(head, { key, sha256: sha256Hex(bytes), signature: digest.signature, sequence: digest.sequence, periodEnd: digest.periodEnd });
+  await ports.advanceHead(head, {
+    key,
+    sha256: sha256Hex(bytes),
+    signature: digest.signature,
+    sequence: digest.sequence,
+    periodEnd: digest.periodEnd,
+  });
   await ports.clearPending(objects.map((object) => object.key).concat([...listed]));
   return { key, digest };
 }

@@ -8,7 +8,13 @@ import { sealPeriod } from './domain.ts';
 import { sealPorts, withSealLock } from './store.ts';
 
 const config = loadConfig(sealConfigSchema);
-const names = { s3, documents, bucket: config[ENV.auditBucket], table: config[ENV.controlTable], region: config.region };
+const names = {
+  s3,
+  documents,
+  bucket: config[ENV.auditBucket],
+  table: config[ENV.controlTable],
+  region: config.region,
+};
 const ports = sealPorts(names, signerFor(config[ENV.auditKey]));
 
 /** Fired by the schedule at the end of each period (and by `dgov audit seal`). */

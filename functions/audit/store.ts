@@ -1,4 +1,10 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -56,7 +62,11 @@ export async function readObject(s3: S3Client, bucket: string, key: string): Pro
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return Buffer.from(await object.Body!.transformToByteArray());
   } catch (error) {
-    if ((error as Error).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    if (
+      (error as Error).name === 'NoSuchKey' ||
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+    )
+      return undefined;
     throw error;
   }
 }
@@ -68,8 +78,11 @@ export function writerPorts(names: AuditStoreNames, now: () => Date = () => new 
       for (const chunk of chunks([...new Set(eventIds)], 100)) {
         let keys: Record<string, unknown>[] | undefined = chunk.map(eventKey);
         while (keys?.length) {
-          const result = await names.documents.send(new BatchGetCommand({ RequestItems: { [names.table]: { Keys: keys, ProjectionExpression: 'pk' } } }));
-          for (const item of result.Responses?.[names.table] ?? []) stored.add(String(item.pk).slice('audit#event#'.length));
+          const result = await names.documents.send(
+            new BatchGetCommand({ RequestItems: { [names.table]: { Keys: keys, ProjectionExpression: 'pk' } } }),
+          );
+          for (const item of result.Responses?.[names.table] ?? [])
+            stored.add(String(item.pk).slice('audit#event#'.length));
           keys = result.UnprocessedKeys?.[names.table]?.Keys as Record<string, unknown>[] | undefined;
         }
       }
@@ -80,7 +93,11 @@ export function writerPorts(names: AuditStoreNames, now: () => Date = () => new 
         await names.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: key }));
         return true;
       } catch (error) {
-        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || (error as Error).name === 'NotFound') return false;
+        if (
+          (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ||
+          (error as Error).name === 'NotFound'
+        )
+          return false;
         throw error;
       }
     },
@@ -88,8 +105,14 @@ export function writerPorts(names: AuditStoreNames, now: () => Date = () => new 
     async recordObject(object: SealedObject, eventIds) {
       const expiresAt = Math.floor(now().getTime() / 1000) + REMEMBER_EVENTS_SECONDS;
       // The pending marker first: if the event marks fail, the redelivery finds the object by key.
-      await names.documents.send(new PutCommand({ TableName: names.table, Item: { pk: pendingPk(names.region), sk: object.key, ...object } }));
-      await batchWrite(names.documents, names.table, eventIds.map((id) => ({ PutRequest: { Item: { ...eventKey(id), objectKey: object.key, expiresAt } } })));
+      await names.documents.send(
+        new PutCommand({ TableName: names.table, Item: { pk: pendingPk(names.region), sk: object.key, ...object } }),
+      );
+      await batchWrite(
+        names.documents,
+        names.table,
+        eventIds.map((id) => ({ PutRequest: { Item: { ...eventKey(id), objectKey: object.key, expiresAt } } })),
+      );
     },
   };
 }
@@ -98,7 +121,13 @@ export function sealPorts(names: AuditStoreNames, signer: Signer): SealPorts {
   return {
     signer,
     async head() {
-      const { Item } = await names.documents.send(new GetCommand({ TableName: names.table, Key: { pk: chainPk(names.region), sk: 'head' }, ConsistentRead: true }));
+      const { Item } = await names.documents.send(
+        new GetCommand({
+          TableName: names.table,
+          Key: { pk: chainPk(names.region), sk: 'head' },
+          ConsistentRead: true,
+        }),
+      );
       return Item ? (Item.head as ChainHead) : undefined;
     },
     async pending() {
@@ -106,9 +135,21 @@ export function sealPorts(names: AuditStoreNames, signer: Signer): SealPorts {
       let start: Record<string, unknown> | undefined;
       do {
         const page = await names.documents.send(
-          new QueryCommand({ TableName: names.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pendingPk(names.region) }, ExclusiveStartKey: start, ConsistentRead: true }),
+          new QueryCommand({
+            TableName: names.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pendingPk(names.region) },
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
         );
-        for (const item of page.Items ?? []) objects.push({ key: String(item.key), sha256: String(item.sha256), size: Number(item.size), events: Number(item.events) });
+        for (const item of page.Items ?? [])
+          objects.push({
+            key: String(item.key),
+            sha256: String(item.sha256),
+            size: Number(item.size),
+            events: Number(item.events),
+          });
         start = page.LastEvaluatedKey;
       } while (start);
       return objects;
@@ -121,13 +162,21 @@ export function sealPorts(names: AuditStoreNames, signer: Signer): SealPorts {
           TableName: names.table,
           Item: { pk: chainPk(names.region), sk: 'head', head: next },
           ...(expected
-            ? { ConditionExpression: 'head.#sequence = :sequence', ExpressionAttributeNames: { '#sequence': 'sequence' }, ExpressionAttributeValues: { ':sequence': expected.sequence } }
+            ? {
+                ConditionExpression: 'head.#sequence = :sequence',
+                ExpressionAttributeNames: { '#sequence': 'sequence' },
+                ExpressionAttributeValues: { ':sequence': expected.sequence },
+              }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         }),
       );
     },
     async clearPending(keys) {
-      await batchWrite(names.documents, names.table, keys.map((key) => ({ DeleteRequest: { Key: { pk: pendingPk(names.region), sk: key } } })));
+      await batchWrite(
+        names.documents,
+        names.table,
+        keys.map((key) => ({ DeleteRequest: { Key: { pk: pendingPk(names.region), sk: key } } })),
+      );
     },
   };
 }
@@ -163,8 +212,11 @@ export function s3TrailReader(s3: S3Client, bucket: string): TrailReader {
       const entries: { key: string; lastModified: Date; size: number }[] = [];
       let token: string | undefined;
       do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const object of page.Contents ?? []) entries.push({ key: object.Key!, lastModified: object.LastModified ?? new Date(0), size: object.Size ?? 0 });
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const object of page.Contents ?? [])
+          entries.push({ key: object.Key!, lastModified: object.LastModified ?? new Date(0), size: object.Size ?? 0 });
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return entries;

@@ -32,7 +32,11 @@ export const makeWriteAuditBatch =
       }
     }
     try {
-      const object = await writeBatch(region, batch.map((item) => item.event), ports);
+      const object = await writeBatch(
+        region,
+        batch.map((item) => item.event),
+        ports,
+      );
       if (object) {
         logger.info('events stored', { key: object.key, events: object.events });
         metrics.addMetric('auditEventsStored', 'Count', object.events);

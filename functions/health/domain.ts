@@ -7,7 +7,9 @@ export type Probes = Record<DependencyName, Probe>;
 const withTimeout = (probe: Probe, ms: number): Promise<void> =>
   new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    probe().then(resolve, reject).finally(() => clearTimeout(timer));
+    probe()
+      .then(resolve, reject)
+      .finally(() => clearTimeout(timer));
   });
 
 /** Runs every probe at once, so /health takes as long as the slowest dependency, not the sum. */

@@ -113,26 +113,30 @@ const oauth =
   };
 
 export const discovery: RouteHandler<typeof routes.discoveryRoute> = async () =>
-  json(200, {
-    issuer,
-    authorization_endpoint: `${issuer}/oauth2/authorize`,
-    token_endpoint: `${issuer}/oauth2/token`,
-    jwks_uri: `${issuer}/.well-known/jwks.json`,
-    userinfo_endpoint: `${issuer}/oauth2/userinfo`,
-    revocation_endpoint: `${issuer}/oauth2/revoke`,
-    introspection_endpoint: `${issuer}/oauth2/introspect`,
-    end_session_endpoint: `${issuer}/oauth2/logout`,
-    response_types_supported: ['code'],
-    grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
-    code_challenge_methods_supported: ['S256'],
-    subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['ES256'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    scopes_supported: ['openid', 'profile', 'offline_access'],
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'account_type'],
-  }, { 'cache-control': 'public, max-age=300' });
+  json(
+    200,
+    {
+      issuer,
+      authorization_endpoint: `${issuer}/oauth2/authorize`,
+      token_endpoint: `${issuer}/oauth2/token`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      userinfo_endpoint: `${issuer}/oauth2/userinfo`,
+      revocation_endpoint: `${issuer}/oauth2/revoke`,
+      introspection_endpoint: `${issuer}/oauth2/introspect`,
+      end_session_endpoint: `${issuer}/oauth2/logout`,
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
+      code_challenge_methods_supported: ['S256'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['ES256'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      scopes_supported: ['openid', 'profile', 'offline_access'],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'account_type'],
+    },
+    { 'cache-control': 'public, max-age=300' },
+  );
 
 export const jwks: RouteHandler<typeof routes.jwksRoute> = async () =>
   json(200, { keys: await publishedKeys() }, { 'cache-control': 'public, max-age=300' });
@@ -150,7 +154,7 @@ async function authorizeOrLogin(
   loginError?: string,
   status = 200,
 ): Promise<HttpResult> {
-  let authorization;
+  let authorization: Awaited<ReturnType<typeof validateAuthorization>>;
   try {
     authorization = await validateAuthorization(params, deps);
   } catch (error) {
@@ -185,7 +189,7 @@ export const login: RouteHandler<typeof routes.loginRoute> = async (request) => 
   if (!csrf || readCookie(request, CSRF_COOKIE) !== hashSecret(csrf)) {
     return authorizeOrLogin(params, request, FORM_EXPIRED, 400);
   }
-  let account;
+  let account: Awaited<ReturnType<typeof authenticate>>;
   try {
     const context = { sourceIp: request.sourceIp ?? 'unknown', requestId: request.requestId };
     account = await authenticate(username, password, context, deps);

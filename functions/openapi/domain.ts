@@ -10,7 +10,10 @@ const jsonSchema = (schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema =
 };
 
 const problemRef = { $ref: '#/components/schemas/Problem' };
-const problemResponse = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: problemRef } } });
+const problemResponse = (description: string) => ({
+  description,
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: problemRef } },
+});
 
 /** Path and query parameters as OpenAPI parameter objects, from an object schema. */
 function parameters(schema: z.ZodMiniType | undefined, location: 'path' | 'query'): unknown[] {
@@ -28,7 +31,10 @@ function operation(route: RouteContract): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(route.responses)) {
     responses[status] = response.schema
-      ? { description: response.description, content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } }
+      ? {
+          description: response.description,
+          content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } },
+        }
       : { description: response.description };
   }
   if (route.body) {

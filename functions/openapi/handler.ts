@@ -9,5 +9,6 @@ const config = loadConfig(configSchema);
 // Built once per cold start: the routes cannot change while the sandbox lives.
 const document = openApiDocument(allRoutes, { version: config[ENV.version] });
 
-export const getOpenApi: RouteHandler<typeof getOpenApiRoute> = async () => json(200, document, { 'cache-control': 'public, max-age=300' });
+export const getOpenApi: RouteHandler<typeof getOpenApiRoute> = async () =>
+  json(200, document, { 'cache-control': 'public, max-age=300' });
 export const handler = httpHandler(getOpenApiRoute, getOpenApi);

@@ -23,7 +23,8 @@ export class DataRegistry {
 
   get<T extends Construct>(type: abstract new (...args: never[]) => T): T {
     const data = this.byType.get(type);
-    if (!data) throw new Error(`no ${type.name} in this stateful stack: is its capability in infra/capabilities/index.ts?`);
+    if (!data)
+      throw new Error(`no ${type.name} in this stateful stack: is its capability in infra/capabilities/index.ts?`);
     return data as T;
   }
 

@@ -38,4 +38,3 @@ export const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityIn
 
 /** In the order of functions/capabilities.ts (data first, code after, in that order). */
 export const capabilityInfra = (): CapabilityInfra[] => Object.values(CAPABILITY_INFRA);
-

@@ -10,7 +10,9 @@ export const controlTableDenyList =
   (documents: DynamoDBDocumentClient, table: string) =>
   async (jti: string): Promise<boolean> => {
     try {
-      const { Item } = await documents.send(new GetCommand({ TableName: table, Key: { pk: `deny#${jti}`, sk: 'jti' }, ConsistentRead: true }));
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: table, Key: { pk: `deny#${jti}`, sk: 'jti' }, ConsistentRead: true }),
+      );
       return Boolean(Item);
     } catch {
       throw new DependencyUnavailableError('dynamodb');

@@ -39,7 +39,12 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
     const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
     const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
     if (!header || typeof header !== 'object' || !claims || typeof claims !== 'object') return undefined;
-    return { header, claims, signingInput: Buffer.from(`${parts[0]}.${parts[1]}`), signature: Buffer.from(parts[2]!, 'base64url') };
+    return {
+      header,
+      claims,
+      signingInput: Buffer.from(`${parts[0]}.${parts[1]}`),
+      signature: Buffer.from(parts[2]!, 'base64url'),
+    };
   } catch {
     return undefined;
   }

@@ -35,11 +35,15 @@ export function remoteKeys(jwksUri: string, ttlMs = 300_000): KeySource {
   const refresh = async () => {
     const response = await fetch(jwksUri, { signal: AbortSignal.timeout(3_000) });
     if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
-    cached = { at: Date.now(), keys: ((await response.json()) as { keys: (JsonWebKey & { kid?: string })[] }).keys ?? [] };
+    cached = {
+      at: Date.now(),
+      keys: ((await response.json()) as { keys: (JsonWebKey & { kid?: string })[] }).keys ?? [],
+    };
   };
   return async (force = false) => {
     const age = cached ? Date.now() - cached.at : Infinity;
-    if (age > ttlMs || (force && age > 10_000)) await (refreshing ??= refresh().finally(() => (refreshing = undefined)));
+    if (age > ttlMs || (force && age > 10_000))
+      await (refreshing ??= refresh().finally(() => (refreshing = undefined)));
     return cached!.keys;
   };
 }
@@ -60,7 +64,9 @@ export function accessTokenVerifier(options: VerifierOptions) {
     const decoded = decodeJwt(token!) ?? refuse('the token is malformed');
     if (decoded.header.alg !== 'ES256') refuse('the token algorithm is not accepted');
     const kid = typeof decoded.header.kid === 'string' ? decoded.header.kid : refuse('the token names no key');
-    const key = (await options.keys()).find((candidate) => candidate.kid === kid) ?? (await options.keys(true)).find((candidate) => candidate.kid === kid);
+    const key =
+      (await options.keys()).find((candidate) => candidate.kid === kid) ??
+      (await options.keys(true)).find((candidate) => candidate.kid === kid);
     if (!key) refuse('the token is signed with an unknown key');
     if (!verifyEs256Jose(key!, decoded.signingInput, decoded.signature)) refuse('the token signature is not valid');
     const claims = decoded.claims as Partial<AccessClaims>;
@@ -76,4 +82,5 @@ export function accessTokenVerifier(options: VerifierOptions) {
   };
 }
 
-export const bearerToken = (authorization: string | undefined): string | undefined => /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+export const bearerToken = (authorization: string | undefined): string | undefined =>
+  /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];

@@ -38,7 +38,19 @@ const THROTTLING = new Set([
 ]);
 
 /** Node socket and DNS errors: the service could not be reached at all, or stopped answering. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
 
 interface ErrorShape {
@@ -110,7 +122,9 @@ export class FailoverRouter<C> {
    * a failover error. `operation` receives the client and the target, so it can address the
    * target's own resources (a queue URL differs per region; a global table's name does not).
    */
-  async run<T>(operation: (client: C, target: FailoverTarget<C>) => Promise<T>): Promise<{ result: T; target: FailoverTarget<C> }> {
+  async run<T>(
+    operation: (client: C, target: FailoverTarget<C>) => Promise<T>,
+  ): Promise<{ result: T; target: FailoverTarget<C> }> {
     if (!this.peer) return { result: await operation(this.home.client, this.home), target: this.home };
     const order = this.failedOver ? [this.peer, this.home] : [this.home, this.peer];
     for (const [index, target] of order.entries()) {
@@ -130,7 +144,10 @@ export class FailoverRouter<C> {
 }
 
 /** Where the other region answers, from the environment; undefined means no failover. */
-export function peerFromEnv(service: 'dynamodb' | 'sqs', env: Record<string, string | undefined> = process.env): { region: string; endpoint?: string } | undefined {
+export function peerFromEnv(
+  service: 'dynamodb' | 'sqs',
+  env: Record<string, string | undefined> = process.env,
+): { region: string; endpoint?: string } | undefined {
   const region = env[ENV.peerRegion];
   if (!region || region === env.AWS_REGION) return undefined;
   const homeEndpoint = env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || env.AWS_ENDPOINT_URL;
@@ -144,8 +161,8 @@ type Sendable = { send(command: never): Promise<unknown> };
 
 /** A fresh SDK command for another client: the same class, a shallow copy of the input. */
 const copyOf = <T extends object>(command: T): T => {
-  const { constructor } = command as { constructor: new (input: unknown) => T };
-  return new constructor({ ...(command as { input?: object }).input });
+  const CommandClass = (command as { constructor: new (input: unknown) => T }).constructor;
+  return new CommandClass({ ...(command as { input?: object }).input });
 };
 
 /**
@@ -188,7 +205,11 @@ const traced = <C extends DynamoDBClient | SQSClient>(client: C): C => tracer.ca
 
 /** A document client for the home region that fails over to the peer's replica of the same global table. */
 export function failoverDocumentClient(
-  options: FailoverOptions & { env?: Record<string, string | undefined>; home?: DynamoDBClient; clientConfig?: DynamoDBClientConfig } = {},
+  options: FailoverOptions & {
+    env?: Record<string, string | undefined>;
+    home?: DynamoDBClient;
+    clientConfig?: DynamoDBClientConfig;
+  } = {},
 ) {
   const env = options.env ?? process.env;
   const homeClient = options.home ?? traced(new DynamoDBClient({ ...clientOptions, ...options.clientConfig }));
@@ -197,7 +218,11 @@ export function failoverDocumentClient(
   const { endpoint: _homeEndpoint, ...shared } = options.clientConfig ?? {}; // the home endpoint is never the peer's
   const peerClient = peerAt && traced(new DynamoDBClient({ ...clientOptions, ...shared, ...peerAt }));
   const peer = peerClient && DynamoDBDocumentClient.from(peerClient, documentOptions);
-  return withFailover({ name: env.AWS_REGION ?? 'home', client: home }, peer && { name: peerAt.region, client: peer }, options);
+  return withFailover(
+    { name: env.AWS_REGION ?? 'home', client: home },
+    peer && { name: peerAt.region, client: peer },
+    options,
+  );
 }
 
 /**

@@ -13,7 +13,9 @@ export const sqs = tracer.captureAWSv3Client(
 
 /** Home queue URL → the other region's counterpart, from the variable pairs infra sets (PEER_ENV). */
 const peerQueues = Object.fromEntries(
-  Object.entries(PEER_ENV).flatMap(([home, peer]) => (process.env[home] && process.env[peer!] ? [[process.env[home]!, process.env[peer!]!]] : [])),
+  Object.entries(PEER_ENV).flatMap(([home, peer]) =>
+    process.env[home] && process.env[peer!] ? [[process.env[home]!, process.env[peer!]!]] : [],
+  ),
 );
 
 /** Sending: the home region, failing over to the other region's queue of the same name when home is unreachable. */

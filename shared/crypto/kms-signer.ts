@@ -19,7 +19,9 @@ export function kmsSigner(keyId: string): Signer {
     kid: async () => (await publicJwk()).kid,
     publicJwk,
     async sign(data) {
-      const { Signature } = await kms.send(new SignCommand({ KeyId: keyId, Message: data, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }));
+      const { Signature } = await kms.send(
+        new SignCommand({ KeyId: keyId, Message: data, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }),
+      );
       if (!Signature) throw new Error(`KMS returned no signature for ${keyId}`);
       return Buffer.from(Signature);
     },

@@ -28,7 +28,8 @@ describe.skipIf(!target.apiUrl)(`platform journeys against ${target.name}`, () =
     expect(openapi.status).toBe(200);
     expect(openapi.body.openapi).toBe('3.1.0');
     const paths = openapi.body.paths as Record<string, Record<string, { operationId: string }>>;
-    for (const route of allRoutes) expect(paths[route.path]?.[route.method.toLowerCase()]?.operationId).toBe(route.operationId);
+    for (const route of allRoutes)
+      expect(paths[route.path]?.[route.method.toLowerCase()]?.operationId).toBe(route.operationId);
   });
 
   it('answers an unknown route with 404 problem+json', async () => {
@@ -53,7 +54,14 @@ describe.skipIf(target.name !== 'embedded' || !target.apiUrl)('npm start', () =>
       env: { ...process.env, DGOV_LOCAL_DIR: target.localDir },
       encoding: 'utf8',
     });
-    const env = JSON.parse(printed) as { apiUrl: string; region: string; endpoints: Record<string, string>; tables: Record<string, string>; buckets: Record<string, string>; queues: Record<string, string> };
+    const env = JSON.parse(printed) as {
+      apiUrl: string;
+      region: string;
+      endpoints: Record<string, string>;
+      tables: Record<string, string>;
+      buckets: Record<string, string>;
+      queues: Record<string, string>;
+    };
     expect(env.apiUrl).toBe(target.apiUrl);
     expect(env.region).toBe('cn-north-1');
     expect(Object.keys(env.endpoints).sort()).toEqual(['dynamodb', 's3', 'sns', 'sqs']);

@@ -100,15 +100,19 @@ describe('handlers exported by their bundles', () => {
       const file = bundleFile(fn);
       expect(existsSync(file), `${fn.service}: ${file}`).toBe(true);
       expect(statSync(file).size, `${fn.service} bundle bytes`).toBeLessThan(BUNDLE_BUDGET_BYTES);
-      expect(readdirSync(bundleDir(fn)).filter((name) => name.endsWith('.map')), fn.service).toEqual([]);
+      expect(
+        readdirSync(bundleDir(fn)).filter((name) => name.endsWith('.map')),
+        fn.service,
+      ).toEqual([]);
     }
   });
 
   it('exports the named handler as a function when loaded with the template environment', () => {
     for (const fn of functions) {
-      expect(typeofExport(bundleFile(fn), fn.exportName, deployedEnv(fn.variables)), `${fn.service}: typeof ${fn.handler}`).toBe(
-        'function',
-      );
+      expect(
+        typeofExport(bundleFile(fn), fn.exportName, deployedEnv(fn.variables)),
+        `${fn.service}: typeof ${fn.handler}`,
+      ).toBe('function');
     }
   });
 
@@ -128,7 +132,10 @@ describe('environment variables satisfy each function config schema', () => {
       checked++;
       const env = deployedEnv(fn.variables);
       const parsed = schema.safeParse(env);
-      expect(parsed.success, `${fn.service}: ${parsed.error?.issues.map((issue) => issue.path.join('.')).join(', ')}`).toBe(true);
+      expect(
+        parsed.success,
+        `${fn.service}: ${parsed.error?.issues.map((issue) => issue.path.join('.')).join(', ')}`,
+      ).toBe(true);
       expect(runtimeEnvSchema.safeParse(env).success, fn.service).toBe(true);
     }
     expect(checked).toBeGreaterThan(0);
@@ -138,7 +145,8 @@ describe('environment variables satisfy each function config schema', () => {
     for (const fn of functions) {
       const schema = await loadConfigSchema(fn.service);
       if (!schema) continue;
-      for (const key of requiredKeys(schema)) expect(Object.keys(fn.variables), `${fn.service} needs ${key}`).toContain(key);
+      for (const key of requiredKeys(schema))
+        expect(Object.keys(fn.variables), `${fn.service} needs ${key}`).toContain(key);
     }
   });
 
@@ -151,7 +159,10 @@ describe('environment variables satisfy each function config schema', () => {
         const { [key]: _dropped, ...rest } = deployedEnv(fn.variables);
         const parsed = schema.safeParse(rest);
         expect(parsed.success, `${fn.service} without ${key}`).toBe(false);
-        expect(parsed.error?.issues.map((issue) => issue.path.join('.')), `${fn.service} without ${key}`).toContain(key);
+        expect(
+          parsed.error?.issues.map((issue) => issue.path.join('.')),
+          `${fn.service} without ${key}`,
+        ).toContain(key);
         removed++;
       }
     }

@@ -4,7 +4,14 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type DgovApp } from '../../infra/app.ts';
-import { acknowledgeFindings, findings, pathInStack, SUPPRESSIONS, type Finding, type Suppression } from '../../infra/nag.ts';
+import {
+  acknowledgeFindings,
+  findings,
+  pathInStack,
+  SUPPRESSIONS,
+  type Finding,
+  type Suppression,
+} from '../../infra/nag.ts';
 import { scratchDir } from '../../local/scratch.ts';
 
 /**
@@ -31,8 +38,17 @@ const runs: Run[] = [];
 beforeAll(() => {
   for (const [name, context] of Object.entries({
     dev: {},
-    'prod with a domain': { stage: 'prod', domain: 'api.dgov.example.gov.cn', hostedZoneId: 'Z0123456789EXAMPLE', alarmEmail: 'ops@example.gov.cn' },
-    'prod, key files (the embedded runtime)': { stage: 'prod', auditKey: 'file:/tmp/dgov/audit.pem', tokenKeys: 'file:/tmp/dgov/token.pem' },
+    'prod with a domain': {
+      stage: 'prod',
+      domain: 'api.dgov.example.gov.cn',
+      hostedZoneId: 'Z0123456789EXAMPLE',
+      alarmEmail: 'ops@example.gov.cn',
+    },
+    'prod, key files (the embedded runtime)': {
+      stage: 'prod',
+      auditKey: 'file:/tmp/dgov/audit.pem',
+      tokenKeys: 'file:/tmp/dgov/token.pem',
+    },
   })) {
     const built = build(context);
     // As `cdk synth` sees it: after synthesis, cross-stack references are imports.
@@ -50,7 +66,10 @@ describe('cdk-nag: AwsSolutions and NIST 800-53 rev 5', () => {
     for (const run of runs) {
       const stacks = new Set(run.acknowledged.map(({ finding }) => finding.constructPath.split('/')[0]));
       for (const region of run.built.regions) {
-        for (const stack of [region.base, region.stateful, region.stateless]) expect([...stacks], `${run.name}: ${stack.stackName} was checked and had findings to judge`).toContain(stack.stackName);
+        for (const stack of [region.base, region.stateful, region.stateless])
+          expect([...stacks], `${run.name}: ${stack.stackName} was checked and had findings to judge`).toContain(
+            stack.stackName,
+          );
       }
       expect(run.acknowledged.some(({ finding }) => finding.rule.startsWith('AwsSolutions-'))).toBe(true);
       expect(run.acknowledged.some(({ finding }) => finding.rule.startsWith('NIST.800.53.R5-'))).toBe(true);
@@ -58,15 +77,23 @@ describe('cdk-nag: AwsSolutions and NIST 800-53 rev 5', () => {
   });
 
   it('leaves zero unsuppressed findings, errors and warnings alike', () => {
-    for (const run of runs) expect(run.left.map((finding) => `${finding.severity} ${finding.id} at ${finding.constructPath}`), run.name).toEqual([]);
+    for (const run of runs)
+      expect(
+        run.left.map((finding) => `${finding.severity} ${finding.id} at ${finding.constructPath}`),
+        run.name,
+      ).toEqual([]);
   });
 
   it('gives every suppression a specific reason', () => {
     const reasons = new Set<string>();
     for (const suppression of SUPPRESSIONS) {
-      expect(suppression.reason.trim().length, `${suppression.rule}: reason too short`).toBeGreaterThanOrEqual(MIN_REASON);
+      expect(suppression.reason.trim().length, `${suppression.rule}: reason too short`).toBeGreaterThanOrEqual(
+        MIN_REASON,
+      );
       expect(suppression.rule).toMatch(/^(AwsSolutions|NIST\.800\.53\.R5)-[A-Za-z0-9]+$/);
-      expect(reasons.has(suppression.reason), `${suppression.rule}: reason copied from another suppression`).toBe(false);
+      expect(reasons.has(suppression.reason), `${suppression.rule}: reason copied from another suppression`).toBe(
+        false,
+      );
       reasons.add(suppression.reason);
     }
   });
@@ -76,20 +103,35 @@ describe('cdk-nag: AwsSolutions and NIST 800-53 rev 5', () => {
       const byPath = new Map(run.built.app.node.findAll().map((node) => [node.node.path, node]));
       for (const { finding, suppression } of run.acknowledged) {
         const construct = byPath.get(finding.constructPath)!;
-        const entries = construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
-        const reasons = entries.flatMap((entry) => Object.entries(entry.data as Record<string, string>)).filter(([id]) => id.replace(/^annotation::/i, '') === finding.id).map(([, reason]) => reason);
+        const entries = construct.node.metadata.filter(
+          (entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
+        );
+        const reasons = entries
+          .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+          .filter(([id]) => id.replace(/^annotation::/i, '') === finding.id)
+          .map(([, reason]) => reason);
         expect(reasons, `${finding.id} at ${finding.constructPath}`).toContain(suppression.reason);
       }
       // And nothing else in the tree acknowledges a nag rule: infra/nag.ts is the only place.
       const all = run.built.app.node.findAll().flatMap((node) =>
         node.node.metadata
           .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-          .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ path: node.node.path, id: id.replace(/^annotation::/i, ''), reason }))),
+          .flatMap((entry) =>
+            Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+              path: node.node.path,
+              id: id.replace(/^annotation::/i, ''),
+              reason,
+            })),
+          ),
       );
       for (const acknowledgment of all.filter(({ id }) => /^(AwsSolutions|NIST)/.test(id))) {
-        expect(acknowledgment.reason.length, `${acknowledgment.id} at ${acknowledgment.path}`).toBeGreaterThanOrEqual(MIN_REASON);
+        expect(acknowledgment.reason.length, `${acknowledgment.id} at ${acknowledgment.path}`).toBeGreaterThanOrEqual(
+          MIN_REASON,
+        );
         expect(
-          run.acknowledged.some(({ finding }) => finding.id === acknowledgment.id && finding.constructPath === acknowledgment.path),
+          run.acknowledged.some(
+            ({ finding }) => finding.id === acknowledgment.id && finding.constructPath === acknowledgment.path,
+          ),
           `${acknowledgment.id} at ${acknowledgment.path} is acknowledged outside infra/nag.ts`,
         ).toBe(true);
       }
@@ -107,9 +149,14 @@ describe('cdk-nag: AwsSolutions and NIST 800-53 rev 5', () => {
     for (const run of runs) {
       for (const { finding } of run.acknowledged) {
         const path = pathInStack(finding.constructPath);
-        if (/^(ControlTable|IdentityTable|AuditBucket|AuditQueue|AuditDeadLetters|[A-Za-z]+Key)\/Resource$/.test(path) || /^(AuditBucket|[A-Za-z]+DrCopy)\/Resource$/.test(path)) {
+        if (
+          /^(ControlTable|IdentityTable|AuditBucket|AuditQueue|AuditDeadLetters|[A-Za-z]+Key)\/Resource$/.test(path) ||
+          /^(AuditBucket|[A-Za-z]+DrCopy)\/Resource$/.test(path)
+        ) {
           // A DR copy is exempt from the replication rule only: it is the replica.
-          expect(`${finding.rule} ${path}`, run.name).toMatch(/^NIST\.800\.53\.R5-S3BucketReplicationEnabled [A-Za-z]+DrCopy\/Resource$/);
+          expect(`${finding.rule} ${path}`, run.name).toMatch(
+            /^NIST\.800\.53\.R5-S3BucketReplicationEnabled [A-Za-z]+DrCopy\/Resource$/,
+          );
         }
       }
     }
@@ -126,7 +173,13 @@ describe('cdk-nag as a synth gate (-c nag=true, set in cdk.json)', () => {
     const built = build({ nag: 'true' });
     new Bucket(built.stateful, 'CarelessBucket'); // unencrypted by KMS, no logging, no SSL policy, no replication
     expect(() => built.app.synth()).toThrow();
-    const left = [new AwsSolutionsChecks(), new NIST80053R5Checks()].flatMap((pack) => pack.validateScope(built.app).violations);
-    expect(left.some((violation) => violation.violatingResources.some((resource) => resource.constructPath?.includes('CarelessBucket')))).toBe(true);
+    const left = [new AwsSolutionsChecks(), new NIST80053R5Checks()].flatMap(
+      (pack) => pack.validateScope(built.app).violations,
+    );
+    expect(
+      left.some((violation) =>
+        violation.violatingResources.some((resource) => resource.constructPath?.includes('CarelessBucket')),
+      ),
+    ).toBe(true);
   });
 });

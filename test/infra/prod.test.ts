@@ -38,7 +38,9 @@ describe('-c stage=prod', () => {
   });
 
   it('retains the audit bucket', () => {
-    expect(synth.stateful$.Resources[logicalId(synth.stateful.data.get(AuditData).bucket)]!.DeletionPolicy).toBe('Retain');
+    expect(synth.stateful$.Resources[logicalId(synth.stateful.data.get(AuditData).bucket)]!.DeletionPolicy).toBe(
+      'Retain',
+    );
   });
 
   // Known bug: infra/stateful-stack.ts computes the stage's removalPolicy (line 29) but passes it
@@ -46,7 +48,10 @@ describe('-c stage=prod', () => {
   // stateful stack drops audit events still queued and every dead-lettered audit event.
   it('retains the audit queue and its dead letters in prod, in both regions (stateful-stack.ts gives queues no removalPolicy)', () => {
     for (const region of synth.regions) {
-      for (const queue of [region.stateful.data.get(AuditData).queue, region.stateful.data.get(AuditData).deadLetters]) {
+      for (const queue of [
+        region.stateful.data.get(AuditData).queue,
+        region.stateful.data.get(AuditData).deadLetters,
+      ]) {
         const resource = region.stateful$.Resources[logicalId(queue)]!;
         expect(resource.DeletionPolicy, `${region.region} ${queue.node.id}`).toBe('Retain');
         expect(resource.UpdateReplacePolicy, `${region.region} ${queue.node.id}`).toBe('Retain');

@@ -29,7 +29,7 @@ describe('prod with region overrides', () => {
     expect(synth.assembly.stacks).toHaveLength(6);
   });
 
-  it('puts each region\'s stacks in that region, the primary region\'s first', () => {
+  it("puts each region's stacks in that region, the primary region's first", () => {
     expect(synth.stateful.region).toBe(PRIMARY);
     expect(synth.stateless.region).toBe(PRIMARY);
     expect(synth.regions.map((region) => [region.region, region.role.primary])).toEqual([
@@ -46,10 +46,12 @@ describe('prod with region overrides', () => {
 
   it('creates the control table replica in the primary region and in the replica region', () => {
     const table = synth.stateful$.Resources[logicalId(synth.stateful.data.get(ControlData).table)]!;
-    expect((table.Properties?.Replicas as Json[]).map((replica) => replica.Region).sort()).toEqual([PRIMARY, REPLICA].sort());
+    expect((table.Properties?.Replicas as Json[]).map((replica) => replica.Region).sort()).toEqual(
+      [PRIMARY, REPLICA].sort(),
+    );
   });
 
-  it('bundles each region\'s functions for that region (asset bucket) and leaves no default region behind', () => {
+  it("bundles each region's functions for that region (asset bucket) and leaves no default region behind", () => {
     for (const { region, stateless$, stateful$, base$ } of synth.regions) {
       const functions = ourFunctions(stateless$);
       expect(functions.length).toBeGreaterThan(0);
@@ -60,7 +62,8 @@ describe('prod with region overrides', () => {
 
   it('uses the aws partition in ARNs it writes (partition-aware: never a literal aws-cn)', () => {
     for (const { base$, stateful$, stateless$ } of synth.regions) {
-      for (const template of [base$, stateful$, stateless$]) expect(JSON.stringify(template)).not.toMatch(/arn:aws(-cn)?:/);
+      for (const template of [base$, stateful$, stateless$])
+        expect(JSON.stringify(template)).not.toMatch(/arn:aws(-cn)?:/);
     }
   });
 });

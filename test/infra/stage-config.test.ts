@@ -30,7 +30,10 @@ describe('stage config from CDK context', () => {
   });
 
   it('treats an empty region as unset', () => {
-    expect(configFor({ primaryRegion: '', replicaRegion: '' })).toMatchObject({ primaryRegion: 'cn-north-1', replicaRegion: 'cn-northwest-1' });
+    expect(configFor({ primaryRegion: '', replicaRegion: '' })).toMatchObject({
+      primaryRegion: 'cn-north-1',
+      replicaRegion: 'cn-northwest-1',
+    });
   });
 
   it('rejects an unknown stage, naming it and the accepted ones', () => {
@@ -38,7 +41,9 @@ describe('stage config from CDK context', () => {
   });
 
   it('rejects a replica region equal to the primary region', () => {
-    expect(() => configFor({ primaryRegion: 'eu-west-1', replicaRegion: 'eu-west-1' })).toThrow('primaryRegion and replicaRegion must differ');
+    expect(() => configFor({ primaryRegion: 'eu-west-1', replicaRegion: 'eu-west-1' })).toThrow(
+      'primaryRegion and replicaRegion must differ',
+    );
   });
 
   it('rejects a primary region that collides with the default replica region', () => {
@@ -62,6 +67,8 @@ describe('buildApp with a bad stage config', () => {
   });
 
   it('throws when primaryRegion and replicaRegion are the same', () => {
-    expect(attempt({ stage: 'prod', primaryRegion: 'eu-west-1', replicaRegion: 'eu-west-1' })).toThrow('primaryRegion and replicaRegion must differ');
+    expect(attempt({ stage: 'prod', primaryRegion: 'eu-west-1', replicaRegion: 'eu-west-1' })).toThrow(
+      'primaryRegion and replicaRegion must differ',
+    );
   });
 });

@@ -3,7 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossRegionNames } from '../../infra/regions.ts';
 import { globalTablesOf } from '../../infra/replication.ts';
 import { AUDIT_CONSUMER_TIMEOUT as MAX_CONSUMER_TIMEOUT } from '../../infra/capabilities/audit/data.ts';
-import { followImport, getAttArn, logicalId, ourFunctions, resourcesOfType, synthesize, type CfnTemplate, type Json, type Synthesized, type SynthesizedRegion } from './synth.ts';
+import {
+  followImport,
+  getAttArn,
+  logicalId,
+  ourFunctions,
+  resourcesOfType,
+  synthesize,
+  type CfnTemplate,
+  type Json,
+  type Synthesized,
+  type SynthesizedRegion,
+} from './synth.ts';
 import { ControlData } from '../../infra/capabilities/platform/data.ts';
 import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
@@ -47,9 +58,15 @@ describe('control table', () => {
     const replicas = table().Properties?.Replicas as Json[];
     const primary = replicas.find((replica) => replica.Region === synth.config.primaryRegion);
     expect(primary, 'replica in the primary region').toBeDefined();
-    expect(replicas.find((replica) => replica.Region === synth.config.replicaRegion), 'replica in the replica region').toBeDefined();
+    expect(
+      replicas.find((replica) => replica.Region === synth.config.replicaRegion),
+      'replica in the replica region',
+    ).toBeDefined();
     for (const replica of replicas) {
-      expect(replica.PointInTimeRecoverySpecification, String(replica.Region)).toEqual({ PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 });
+      expect(replica.PointInTimeRecoverySpecification, String(replica.Region)).toEqual({
+        PointInTimeRecoveryEnabled: true,
+        RecoveryPeriodInDays: 35,
+      });
     }
   });
 });
@@ -72,13 +89,20 @@ describe('audit queue', () => {
   });
 
   it('encrypts both queues with SQS-managed keys and refuses plain HTTP', () => {
-    for (const id of [logicalId(synth.stateful.data.get(AuditData).queue), logicalId(synth.stateful.data.get(AuditData).deadLetters)]) {
+    for (const id of [
+      logicalId(synth.stateful.data.get(AuditData).queue),
+      logicalId(synth.stateful.data.get(AuditData).deadLetters),
+    ]) {
       expect(resource(id).Properties?.SqsManagedSseEnabled, id).toBe(true);
       synth.statefulTemplate.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: id }],
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
           ]),
         },
       });
@@ -90,7 +114,9 @@ describe('audit queue', () => {
     const functions = ourFunctions(synth.stateless$);
     const consumerTimeouts = resourcesOfType(synth.stateless$, 'AWS::Lambda::EventSourceMapping')
       .map(([, mapping]) => mapping.Properties as Json)
-      .filter((mapping) => JSON.stringify(followImport(mapping.EventSourceArn, synth.stateful$)) === JSON.stringify(queueArn))
+      .filter(
+        (mapping) => JSON.stringify(followImport(mapping.EventSourceArn, synth.stateful$)) === JSON.stringify(queueArn),
+      )
       .map((mapping) => {
         const name = mapping.FunctionName as { Ref?: string };
         const fn = functions.find((candidate) => candidate.logicalId === name.Ref);
@@ -109,7 +135,11 @@ describe('audit bucket', () => {
   it('is versioned and encrypted', () => {
     expect(bucket().Properties?.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(bucket().Properties?.BucketEncryption).toEqual({
-      ServerSideEncryptionConfiguration: [expect.objectContaining({ ServerSideEncryptionByDefault: expect.objectContaining({ SSEAlgorithm: expect.any(String) }) })],
+      ServerSideEncryptionConfiguration: [
+        expect.objectContaining({
+          ServerSideEncryptionByDefault: expect.objectContaining({ SSEAlgorithm: expect.any(String) }),
+        }),
+      ],
     });
   });
 
@@ -127,7 +157,11 @@ describe('audit bucket', () => {
       Bucket: { Ref: logicalId(synth.stateful.data.get(AuditData).bucket) },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
       },
     });
@@ -147,15 +181,28 @@ describe('dev stage data lifetime', () => {
     expect((table.Properties?.Replicas as Json[]).length).toBe(2);
     for (const replica of table.Properties?.Replicas as Json[]) expect(replica.DeletionProtectionEnabled).toBe(false);
     for (const region of synth.regions) {
-      for (const queue of [region.stateful.data.get(AuditData).queue, region.stateful.data.get(AuditData).deadLetters]) {
-        expect(region.stateful$.Resources[logicalId(queue)]!.DeletionPolicy, `${region.region} ${queue.node.id}`).toBe('Delete');
+      for (const queue of [
+        region.stateful.data.get(AuditData).queue,
+        region.stateful.data.get(AuditData).deadLetters,
+      ]) {
+        expect(region.stateful$.Resources[logicalId(queue)]!.DeletionPolicy, `${region.region} ${queue.node.id}`).toBe(
+          'Delete',
+        );
       }
     }
   });
 });
 
 describe('no hard-coded physical names', () => {
-  const NAME_PROPERTIES = ['TableName', 'QueueName', 'BucketName', 'FunctionName', 'LogGroupName', 'RoleName', 'TopicName'];
+  const NAME_PROPERTIES = [
+    'TableName',
+    'QueueName',
+    'BucketName',
+    'FunctionName',
+    'LogGroupName',
+    'RoleName',
+    'TopicName',
+  ];
   const RESOURCE_NAMES: Record<string, string> = {
     'AWS::DynamoDB::GlobalTable': 'TableName',
     'AWS::DynamoDB::Table': 'TableName',
@@ -172,10 +219,17 @@ describe('no hard-coded physical names', () => {
    */
   const crossRegionNamed = (region: SynthesizedRegion): Map<string, unknown> => {
     const named = new Map<string, unknown>();
-    if (region.role.primary) for (const { tableName, table } of globalTablesOf(region.stateful)) named.set(logicalId(table), tableName);
-    named.set(logicalId(region.stateful.data.get(AuditData).queue), crossRegionNames.queue(synth.config.stage, 'audit'));
+    if (region.role.primary)
+      for (const { tableName, table } of globalTablesOf(region.stateful)) named.set(logicalId(table), tableName);
+    named.set(
+      logicalId(region.stateful.data.get(AuditData).queue),
+      crossRegionNames.queue(synth.config.stage, 'audit'),
+    );
     for (const [role, bucket] of Object.entries(region.base.drCopies)) {
-      named.set(logicalId(bucket), region.base.resolve(crossRegionNames.drBucket(region.base, synth.config.stage, role, region.region)));
+      named.set(
+        logicalId(bucket),
+        region.base.resolve(crossRegionNames.drBucket(region.base, synth.config.stage, role, region.region)),
+      );
     }
     return named;
   };
@@ -191,30 +245,33 @@ describe('no hard-coded physical names', () => {
       } else if (own) expect(Properties, `${Type} ${id}`).not.toHaveProperty(own);
       // ...and a name elsewhere (a permission's FunctionName) must be a reference, never a literal.
       for (const key of NAME_PROPERTIES) {
-        if (key in Properties && !(key === own && allowed.has(id))) expect(typeof Properties[key], `${Type} ${id}.${key}`).not.toBe('string');
+        if (key in Properties && !(key === own && allowed.has(id)))
+          expect(typeof Properties[key], `${Type} ${id}.${key}`).not.toBe('string');
       }
     }
     return seen;
   };
 
-  it('leaves every name in the stateful stacks to CloudFormation, but the global tables\' and the failover queue\'s derived names', () => {
+  it("leaves every name in the stateful stacks to CloudFormation, but the global tables' and the failover queue's derived names", () => {
     for (const region of synth.regions) {
       const allowed = crossRegionNamed(region);
       const seen = check(region.stateful$, allowed);
-      expect([...seen].sort(), region.region).toEqual([...allowed.keys()].filter((id) => id in region.stateful$.Resources).sort());
+      expect([...seen].sort(), region.region).toEqual(
+        [...allowed.keys()].filter((id) => id in region.stateful$.Resources).sort(),
+      );
       expect(seen.size, region.region).toBe(region.role.primary ? 3 : 1);
     }
   });
   it('leaves every name in the stateless stacks to CloudFormation', () => {
     for (const region of synth.regions) check(region.stateless$, new Map());
   });
-  it('leaves every name in the base stacks to CloudFormation, but the DR copies\' derived names', () => {
+  it("leaves every name in the base stacks to CloudFormation, but the DR copies' derived names", () => {
     for (const region of synth.regions) {
       const seen = check(region.base$, crossRegionNamed(region));
       expect(seen.size, region.region).toBe(Object.keys(region.base.drCopies).length);
     }
   });
-  it('derives each cross-region name from the stage, and each DR copy\'s from the account and its region too', () => {
+  it("derives each cross-region name from the stage, and each DR copy's from the account and its region too", () => {
     for (const region of synth.regions) {
       for (const name of crossRegionNamed(region).values()) {
         const text = JSON.stringify(name);

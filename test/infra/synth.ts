@@ -59,7 +59,9 @@ export function synthesize(context: Json = {}, capabilities?: readonly Capabilit
   const built = buildApp({ outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...context } }, capabilities);
   const assembly = built.app.synth();
   const regions = built.regions.map((region) => {
-    const [baseTemplate, statefulTemplate, statelessTemplate] = [region.base, region.stateful, region.stateless].map((stack) => Template.fromStack(stack)) as [Template, Template, Template];
+    const [baseTemplate, statefulTemplate, statelessTemplate] = [region.base, region.stateful, region.stateless].map(
+      (stack) => Template.fromStack(stack),
+    ) as [Template, Template, Template];
     return {
       ...region,
       baseTemplate,
@@ -86,16 +88,23 @@ export function synthesize(context: Json = {}, capabilities?: readonly Capabilit
   };
 }
 
-export const logicalId = (element: { node: { defaultChild?: unknown }; stack: { getLogicalId(e: CfnElement): string } }): string =>
-  element.stack.getLogicalId(element.node.defaultChild as CfnElement);
+export const logicalId = (element: {
+  node: { defaultChild?: unknown };
+  stack: { getLogicalId(e: CfnElement): string };
+}): string => element.stack.getLogicalId(element.node.defaultChild as CfnElement);
 
 export const resourcesOfType = (template: CfnTemplate, type: string): [string, CfnResource][] =>
   Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 
 export const isIntrinsic = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && /^(Ref|Fn::)/.test(Object.keys(value)[0]!);
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.keys(value).length === 1 &&
+  /^(Ref|Fn::)/.test(Object.keys(value)[0]!);
 
-export const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+export const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** A function this project made: a bundled NodejsFunction (it carries `aws:asset:path`), not a CDK helper. */
 export interface OurFunction {
@@ -170,7 +179,8 @@ export function followImport(value: unknown, exporter: CfnTemplate | CfnTemplate
 export function followImports(value: unknown, exporters: CfnTemplate[]): unknown {
   if (Array.isArray(value)) return value.map((item) => followImports(item, exporters));
   if (isIntrinsic(value) && 'Fn::ImportValue' in value) return followImports(followImport(value, exporters), exporters);
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, followImports(item, exporters)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, followImports(item, exporters)]));
   return value;
 }
 

@@ -37,19 +37,30 @@ const byService = (service: string): OurFunction => {
 };
 
 /** Statement resources as the stateful stack spells them (imports followed). */
-const resolvedResources = (statement: PolicyStatement): unknown[] => statement.Resource.map((resource) => followImport(resource, [synth.stateful$, synth.base$]));
+const resolvedResources = (statement: PolicyStatement): unknown[] =>
+  statement.Resource.map((resource) => followImport(resource, [synth.stateful$, synth.base$]));
 
 const allowedOn = (statements: PolicyStatement[], arn: unknown): string[] =>
   statements
-    .filter((statement) => statement.Effect === 'Allow' && resolvedResources(statement).some((resource) => JSON.stringify(resource) === JSON.stringify(arn)))
+    .filter(
+      (statement) =>
+        statement.Effect === 'Allow' &&
+        resolvedResources(statement).some((resource) => JSON.stringify(resource) === JSON.stringify(arn)),
+    )
     .flatMap((statement) => statement.Action);
 
 describe('grants match the environment', () => {
   it('lets health describe the control table, the audit queue and the audit bucket', () => {
     const statements = rolePolicyStatements(synth.stateless$, byService('health'));
-    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(ControlData).table)))).toContain('dynamodb:DescribeTable');
-    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(AuditData).queue)))).toContain('sqs:GetQueueAttributes');
-    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(AuditData).bucket)))).toContain('s3:ListBucket');
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(ControlData).table)))).toContain(
+      'dynamodb:DescribeTable',
+    );
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(AuditData).queue)))).toContain(
+      'sqs:GetQueueAttributes',
+    );
+    expect(allowedOn(statements, getAttArn(logicalId(synth.stateful.data.get(AuditData).bucket)))).toContain(
+      's3:ListBucket',
+    );
   });
 
   it('gives health nothing more: no writes, no wildcards, no resource "*" beyond X-Ray', () => {
@@ -69,12 +80,17 @@ describe('grants match the environment', () => {
     const statefulIdOf = (value: unknown): string | undefined => {
       const followed = followImport(value, [synth.stateful$, synth.base$]);
       if (!isIntrinsic(followed)) return undefined;
-      const id = typeof followed.Ref === 'string' ? followed.Ref : (followed['Fn::GetAtt'] as string[] | undefined)?.[0];
+      const id =
+        typeof followed.Ref === 'string' ? followed.Ref : (followed['Fn::GetAtt'] as string[] | undefined)?.[0];
       return id && id in stateful ? id : undefined;
     };
     for (const fn of functions) {
       // Resources the environment names (by Ref or Arn), plus the queues that feed the function.
-      const named = new Set(Object.values(fn.variables).map(statefulIdOf).filter((id): id is string => id !== undefined));
+      const named = new Set(
+        Object.values(fn.variables)
+          .map(statefulIdOf)
+          .filter((id): id is string => id !== undefined),
+      );
       for (const [, mapping] of resourcesOfType(synth.stateless$, 'AWS::Lambda::EventSourceMapping')) {
         if (JSON.stringify(mapping.Properties?.FunctionName).includes(fn.logicalId)) {
           const source = statefulIdOf(mapping.Properties?.EventSourceArn);
@@ -84,7 +100,16 @@ describe('grants match the environment', () => {
       // A bucket encrypted with a customer-managed key may bring its key along (object access needs it, HeadBucket does not).
       const allowed = new Set(named);
       for (const id of named) {
-        const rules = (stateful[id]?.Properties?.BucketEncryption as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { KMSMasterKeyID?: unknown } }[] } | undefined)?.ServerSideEncryptionConfiguration ?? [];
+        const rules =
+          (
+            stateful[id]?.Properties?.BucketEncryption as
+              | {
+                  ServerSideEncryptionConfiguration?: {
+                    ServerSideEncryptionByDefault?: { KMSMasterKeyID?: unknown };
+                  }[];
+                }
+              | undefined
+          )?.ServerSideEncryptionConfiguration ?? [];
         for (const rule of rules) {
           const key = statefulIdOf(rule.ServerSideEncryptionByDefault?.KMSMasterKeyID);
           if (key) allowed.add(key);
@@ -128,12 +153,17 @@ describe('HTTP API routes from the route contracts', () => {
 
   it('declares one route per contract plus $default, and no other', () => {
     expect(routes()).toHaveLength(allRoutes.length + 1);
-    expect(routes().map((route) => route.Properties?.RouteKey).sort()).toEqual([...allRoutes.map(routeKey), '$default'].sort());
+    expect(
+      routes()
+        .map((route) => route.Properties?.RouteKey)
+        .sort(),
+    ).toEqual([...allRoutes.map(routeKey), '$default'].sort());
   });
 
   it('sends each route to the function that serves it in routesByFunction', () => {
     for (const [service, contracts] of Object.entries(routesByFunction)) {
-      for (const contract of contracts) expect(targetService(routeWithKey(routeKey(contract))), routeKey(contract)).toBe(service);
+      for (const contract of contracts)
+        expect(targetService(routeWithKey(routeKey(contract))), routeKey(contract)).toBe(service);
     }
   });
 
@@ -146,7 +176,9 @@ describe('HTTP API routes from the route contracts', () => {
       const props = routeWithKey(routeKey(contract)).Properties!;
       if (contract.auth === 'jwt') {
         expect(props.AuthorizationType, routeKey(contract)).toBe('JWT');
-        expect(asArray(props.AuthorizationScopes as string[]).sort(), routeKey(contract)).toEqual([...(contract.scopes ?? [])].sort());
+        expect(asArray(props.AuthorizationScopes as string[]).sort(), routeKey(contract)).toEqual(
+          [...(contract.scopes ?? [])].sort(),
+        );
       } else {
         expect(props.AuthorizationType, routeKey(contract)).toBe('NONE');
       }
@@ -154,7 +186,9 @@ describe('HTTP API routes from the route contracts', () => {
   });
 
   it('lets API Gateway invoke every function behind a route', () => {
-    const permissions = resourcesOfType(synth.stateless$, 'AWS::Lambda::Permission').map(([, permission]) => permission.Properties as Json);
+    const permissions = resourcesOfType(synth.stateless$, 'AWS::Lambda::Permission').map(
+      ([, permission]) => permission.Properties as Json,
+    );
     for (const service of [...Object.keys(routesByFunction), 'fallback']) {
       const fn = byService(service);
       const invokers = permissions.filter(

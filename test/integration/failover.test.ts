@@ -28,18 +28,28 @@ const COOLDOWN_MS = 3_000;
 const dir = scratchDir('failover');
 let home: DynamoDbLocal;
 let peer: DynamoDbLocal;
-const raw = (endpoint: string, region: string) => new DynamoDBClient({ region, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+const raw = (endpoint: string, region: string) =>
+  new DynamoDBClient({ region, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
 
 beforeAll(async () => {
   home = new DynamoDbLocal({ dynamodbPort: await freePort(), dataDir: join(dir, 'home') });
   peer = new DynamoDbLocal({ dynamodbPort: await freePort() });
   await Promise.all([home.start(), peer.start()]);
-  for (const [endpoint, region] of [[home.endpoint, HOME], [peer.endpoint, PEER]] as const) {
+  for (const [endpoint, region] of [
+    [home.endpoint, HOME],
+    [peer.endpoint, PEER],
+  ] as const) {
     await raw(endpoint, region).send(
       new CreateTableCommand({
         TableName: TABLE,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
@@ -54,7 +64,12 @@ afterAll(async () => {
 /** The client functions get (shared/aws/dynamodb.ts), configured as a function in cn-north-1 with a peer would be. */
 const client = (events: { failovers: FailoverEvent[]; served: Map<object, string> }) =>
   failoverDocumentClient({
-    env: { AWS_REGION: HOME, AWS_ENDPOINT_URL_DYNAMODB: home.endpoint, DGOV_PEER_REGION: PEER, DGOV_PEER_ENDPOINT_URL_DYNAMODB: peer.endpoint },
+    env: {
+      AWS_REGION: HOME,
+      AWS_ENDPOINT_URL_DYNAMODB: home.endpoint,
+      DGOV_PEER_REGION: PEER,
+      DGOV_PEER_ENDPOINT_URL_DYNAMODB: peer.endpoint,
+    },
     clientConfig: { region: HOME, endpoint: home.endpoint, credentials: LOCAL_CREDENTIALS },
     cooldownMs: COOLDOWN_MS,
     onFailover: (event) => events.failovers.push(event),
@@ -65,7 +80,9 @@ const keysIn = async (endpoint: string, region: string, prefix: string): Promise
   const keys = new Set<string>();
   let start: Record<string, never> | undefined;
   do {
-    const page = await raw(endpoint, region).send(new ScanCommand({ TableName: TABLE, ConsistentRead: true, ExclusiveStartKey: start }));
+    const page = await raw(endpoint, region).send(
+      new ScanCommand({ TableName: TABLE, ConsistentRead: true, ExclusiveStartKey: start }),
+    );
     for (const item of page.Items ?? []) if (item.pk!.S!.startsWith(prefix)) keys.add(`${item.pk!.S}/${item.sk!.S}`);
     start = page.LastEvaluatedKey as typeof start;
   } while (start);
@@ -86,7 +103,11 @@ describe('failover between two regions (two DynamoDB Local instances)', () => {
     const writer = async (id: number) => {
       for (let n = 0; running; n++) {
         const key = { pk: `load#${id}`, sk: String(n).padStart(6, '0') };
-        const command = new PutCommand({ TableName: TABLE, Item: { ...key, writer: id, at: Date.now() }, ConditionExpression: 'attribute_not_exists(pk)' });
+        const command = new PutCommand({
+          TableName: TABLE,
+          Item: { ...key, writer: id, at: Date.now() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        });
         const started = Date.now();
         try {
           await documents.send(command);
@@ -127,33 +148,57 @@ describe('failover between two regions (two DynamoDB Local instances)', () => {
 
     // Nothing lost: each acknowledged write is where it was acknowledged.
     await home.start(); // from its files, as a region coming back
-    const [atHome, atPeer] = await Promise.all([keysIn(home.endpoint, HOME, 'load#'), keysIn(peer.endpoint, PEER, 'load#')]);
+    const [atHome, atPeer] = await Promise.all([
+      keysIn(home.endpoint, HOME, 'load#'),
+      keysIn(peer.endpoint, PEER, 'load#'),
+    ]);
     const missing = [...acknowledged].filter(([key, region]) => !(region === HOME ? atHome : atPeer).has(key));
     expect(missing).toEqual([]);
     // ...and nothing appears that no client was told about. A write in both instances is one the
     // home region applied as it went down (reset mid-request) and the other region then acknowledged.
     const phantom = [...atHome, ...atPeer].filter((key) => !acknowledged.has(key));
     expect(phantom).toEqual([]);
-    console.info(`failover: ${[...atPeer].filter((key) => atHome.has(key)).length} writes applied in both regions (home went down mid-request)`);
+    console.info(
+      `failover: ${[...atPeer].filter((key) => atHome.has(key)).length} writes applied in both regions (home went down mid-request)`,
+    );
 
     // Fail back: once the cooldown has passed, the home region answers again.
     await new Promise((resolve) => setTimeout(resolve, COOLDOWN_MS));
     const back = new PutCommand({ TableName: TABLE, Item: { pk: 'failback', sk: '1' } });
     await documents.send(back);
     expect(events.served.get(back)).toBe(HOME);
-    expect((await raw(home.endpoint, HOME).send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items?.some((item) => item.pk?.S === 'failback')).toBe(true);
+    expect(
+      (await raw(home.endpoint, HOME).send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items?.some(
+        (item) => item.pk?.S === 'failback',
+      ),
+    ).toBe(true);
   });
 
   it('answers a rejected condition from the home region and never retries it in the other region', async () => {
     const events = { failovers: [] as FailoverEvent[], served: new Map<object, string>() };
     const documents = client(events);
-    await documents.send(new PutCommand({ TableName: TABLE, Item: { pk: 'once', sk: '1' }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await documents.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { pk: 'once', sk: '1' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
     await expect(
-      documents.send(new PutCommand({ TableName: TABLE, Item: { pk: 'once', sk: '1', again: true }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      documents.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { pk: 'once', sk: '1', again: true },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
     expect(events.failovers).toEqual([]);
     const atPeer = await raw(peer.endpoint, PEER).send(new ScanCommand({ TableName: TABLE }));
     expect(atPeer.Items?.some((item) => item.pk?.S === 'once')).toBe(false);
-    expect((await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: 'once', sk: '1' }, ConsistentRead: true }))).Item).toEqual({ pk: 'once', sk: '1' });
+    expect(
+      (await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: 'once', sk: '1' }, ConsistentRead: true })))
+        .Item,
+    ).toEqual({ pk: 'once', sk: '1' });
   });
 });

@@ -58,8 +58,17 @@ describe('each function runs in its own sandbox', () => {
     expect(b.onlyA).toBeNull();
     expect(b.keys).not.toContain('ONLY_A');
     // The host's own variables (PATH, HOME, the test runner's) never leak into a sandbox.
-    const templateVariables = new Set(['SHARED_NAME', 'ONLY_A', 'DGOV_STAGE', 'DGOV_VERSION', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL']);
-    for (const key of [...a.keys, ...b.keys]) expect(templateVariables.has(key) || RUNTIME_VARIABLES.test(key), key).toBe(true);
+    const templateVariables = new Set([
+      'SHARED_NAME',
+      'ONLY_A',
+      'DGOV_STAGE',
+      'DGOV_VERSION',
+      'POWERTOOLS_SERVICE_NAME',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_LOG_LEVEL',
+    ]);
+    for (const key of [...a.keys, ...b.keys])
+      expect(templateVariables.has(key) || RUNTIME_VARIABLES.test(key), key).toBe(true);
     expect(a.keys).not.toContain('PATH');
     expect(a.keys).not.toContain('VITEST');
   });
@@ -98,13 +107,18 @@ describe('SQS event source mapping', () => {
     const deadline = Date.now() + 20_000;
     let deadLetters: string[] = [];
     while (deadLetters.length === 0 && Date.now() < deadline) {
-      const { Messages = [] } = await runtime.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.workDeadLetters, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+      const { Messages = [] } = await runtime.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queues.workDeadLetters, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+      );
       deadLetters = Messages.map((message) => message.Body ?? '');
     }
     expect(deadLetters).toEqual([JSON.stringify({ id: 'bad-1', poison: true })]);
 
     const { Attributes } = await runtime.clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queues.work, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: queues.work,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
     expect(Number(Attributes?.ApproximateNumberOfMessages)).toBe(0);
     expect(Number(Attributes?.ApproximateNumberOfMessagesNotVisible)).toBe(0);
@@ -144,11 +158,18 @@ describe('the JWT authorizer the template declares', () => {
     ['another audience', () => issuer.token({ ...valid, aud: 'someone-else' })],
     ['another issuer', () => issuer.token({ ...valid, iss: 'http://127.0.0.1:9/evil' })],
     ['an unknown kid', () => issuer.token(valid, { kid: 'nope' })],
-    ['alg none', () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(valid)).toString('base64url')}.`],
-    ['a tampered payload', () => {
-      const [head, , signature] = issuer.token(valid).split('.');
-      return `${head}.${Buffer.from(JSON.stringify({ ...valid, sub: 'admin' })).toString('base64url')}.${signature}`;
-    }],
+    [
+      'alg none',
+      () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(valid)).toString('base64url')}.`,
+    ],
+    [
+      'a tampered payload',
+      () => {
+        const [head, , signature] = issuer.token(valid).split('.');
+        return `${head}.${Buffer.from(JSON.stringify({ ...valid, sub: 'admin' })).toString('base64url')}.${signature}`;
+      },
+    ],
   ])('refuses %s with 401 and a Bearer challenge', async (_name, token) => {
     const answer = await get('/secure', token ? { authorization: `Bearer ${token()}` } : {});
     expect(answer.status).toBe(401);
@@ -166,7 +187,11 @@ describe('bad input over HTTP changes nothing', () => {
   const post = (body: string | Buffer, contentType = 'application/json') =>
     fetch(`${runtime.url}/items`, { method: 'POST', headers: { 'content-type': contentType }, body });
   const itemCount = async () =>
-    (await runtime.clients.dynamodb.send(new ScanCommand({ TableName: runtime.environment.tables.items!, Select: 'COUNT' }))).Count ?? 0;
+    (
+      await runtime.clients.dynamodb.send(
+        new ScanCommand({ TableName: runtime.environment.tables.items!, Select: 'COUNT' }),
+      )
+    ).Count ?? 0;
 
   it.each([
     ['a body over 256 KiB', () => post(JSON.stringify({ id: 'big', quantity: 1, pad: 'x'.repeat(300 * 1024) })), 413],

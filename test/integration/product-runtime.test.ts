@@ -34,7 +34,11 @@ afterAll(async () => {
 
 const health = async () => {
   const response = await fetch(`${runtime.url}/health`);
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { status: string; detail?: string; dependencies: Record<string, string> } };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as { status: string; detail?: string; dependencies: Record<string, string> },
+  };
 };
 
 describe('the two-region app, locally', () => {
@@ -71,12 +75,18 @@ describe('data across restarts', () => {
   it('keeps table items and bucket objects when restarted, and forgets them with fresh', async () => {
     const table = runtime.environment.tables.controlTable!;
     const bucket = runtime.environment.buckets.auditBucket!;
-    await runtime.clients.dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'restart' }, sk: { S: 'check' } } }));
-    await runtime.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'restart/check.txt', Body: 'kept', ContentType: 'text/plain' }));
+    await runtime.clients.dynamodb.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: 'restart' }, sk: { S: 'check' } } }),
+    );
+    await runtime.clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'restart/check.txt', Body: 'kept', ContentType: 'text/plain' }),
+    );
     await runtime.stop();
 
     runtime = await startRuntime(options);
-    const item = await runtime.clients.dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'restart' }, sk: { S: 'check' } } }));
+    const item = await runtime.clients.dynamodb.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: 'restart' }, sk: { S: 'check' } } }),
+    );
     expect(item.Item?.pk?.S).toBe('restart');
     const object = await runtime.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'restart/check.txt' }));
     expect(await object.Body!.transformToString()).toBe('kept');
@@ -84,8 +94,12 @@ describe('data across restarts', () => {
     await runtime.stop();
 
     runtime = await startRuntime({ ...options, fresh: true });
-    const gone = await runtime.clients.dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'restart' }, sk: { S: 'check' } } }));
+    const gone = await runtime.clients.dynamodb.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: 'restart' }, sk: { S: 'check' } } }),
+    );
     expect(gone.Item).toBeUndefined();
-    await expect(runtime.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'restart/check.txt' }))).rejects.toThrow();
+    await expect(
+      runtime.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'restart/check.txt' })),
+    ).rejects.toThrow();
   });
 });

@@ -36,7 +36,8 @@ function deployedApiUrl(outputsFile: string): string | undefined {
   if (process.env.DGOV_API_URL) return process.env.DGOV_API_URL.replace(/\/$/, '');
   if (!existsSync(outputsFile)) return undefined;
   const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
-  for (const stack of Object.values(outputs)) for (const [key, value] of Object.entries(stack)) if (/ApiUrl/i.test(key)) return value.replace(/\/$/, '');
+  for (const stack of Object.values(outputs))
+    for (const [key, value] of Object.entries(stack)) if (/ApiUrl/i.test(key)) return value.replace(/\/$/, '');
   return undefined;
 }
 
@@ -65,11 +66,13 @@ async function startEmbedded(): Promise<{ target: E2eTarget; child: ChildProcess
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code} before it was ready:\n${output.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`npm start exited with ${code} before it was ready:\n${output.slice(-2000)}`)),
+    );
     setTimeout(() => reject(new Error(`npm start was not ready within 90 s:\n${output.slice(-2000)}`)), 90_000).unref();
   });
   const apiUrl = await ready;
-  return { target: { name: 'embedded', apiUrl, localDir: dir}, child, dir };
+  return { target: { name: 'embedded', apiUrl, localDir: dir }, child, dir };
 }
 
 export default async function setup(project: TestProject) {
@@ -85,7 +88,9 @@ export default async function setup(project: TestProject) {
       rmSync(dir, { recursive: true, force: true });
     };
   }
-  const outputsFile = process.env.DGOV_OUTPUTS_FILE ?? join(PROJECT_ROOT, name === 'localstack' ? '.local/localstack-outputs.json' : 'cdk-outputs.json');
+  const outputsFile =
+    process.env.DGOV_OUTPUTS_FILE ??
+    join(PROJECT_ROOT, name === 'localstack' ? '.local/localstack-outputs.json' : 'cdk-outputs.json');
   const apiUrl = deployedApiUrl(outputsFile);
   if (!apiUrl) {
     project.provide('target', { name, skipReason: `no ${name} deployment: set DGOV_API_URL or write ${outputsFile}` });

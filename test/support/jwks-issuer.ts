@@ -39,7 +39,10 @@ export class TestIssuer {
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const head = encode({ alg: 'ES256', typ: 'JWT', kid: this.kid, ...header });
     const body = encode({ iss: this.url, iat: now, exp: now + 300, ...claims });
-    const signature = sign('sha256', Buffer.from(`${head}.${body}`), { key: this.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    const signature = sign('sha256', Buffer.from(`${head}.${body}`), {
+      key: this.privateKey,
+      dsaEncoding: 'ieee-p1363',
+    }).toString('base64url');
     return `${head}.${body}.${signature}`;
   }
 }

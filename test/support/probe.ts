@@ -13,11 +13,16 @@ export class ProbeReader {
     for (;;) {
       const found = this.seen.find(predicate);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching probe report within ${timeoutMs} ms; saw ${JSON.stringify(this.seen.slice(-20))}`);
-      const { Messages = [] } = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      if (Date.now() > deadline)
+        throw new Error(`no matching probe report within ${timeoutMs} ms; saw ${JSON.stringify(this.seen.slice(-20))}`);
+      const { Messages = [] } = await this.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
       for (const message of Messages) {
         this.seen.push(message.Body ?? '');
-        await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+        await this.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
       }
     }
   }

@@ -7,7 +7,12 @@ const schema = z.object({ [ENV.version]: required(), [ENV.stage]: z.enum(['dev',
 
 describe('loadConfig', () => {
   it('returns the parsed values and the region from AWS_REGION', () => {
-    const config = loadConfig(schema, { DGOV_VERSION: '1.2.3', DGOV_STAGE: 'dev', AWS_REGION: 'cn-north-1', UNRELATED: 'x' });
+    const config = loadConfig(schema, {
+      DGOV_VERSION: '1.2.3',
+      DGOV_STAGE: 'dev',
+      AWS_REGION: 'cn-north-1',
+      UNRELATED: 'x',
+    });
     expect(config.DGOV_VERSION).toBe('1.2.3');
     expect(config.DGOV_STAGE).toBe('dev');
     expect(config.region).toBe('cn-north-1');
@@ -34,7 +39,9 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty required variable as missing', () => {
-    expect(() => loadConfig(schema, { DGOV_VERSION: '', DGOV_STAGE: 'dev', AWS_REGION: 'cn-north-1' })).toThrow(/DGOV_VERSION/);
+    expect(() => loadConfig(schema, { DGOV_VERSION: '', DGOV_STAGE: 'dev', AWS_REGION: 'cn-north-1' })).toThrow(
+      /DGOV_VERSION/,
+    );
     expect(() => loadConfig(schema, { DGOV_VERSION: '1', DGOV_STAGE: 'dev', AWS_REGION: '' })).toThrow(/AWS_REGION/);
   });
 
@@ -47,6 +54,8 @@ describe('loadConfig', () => {
       DGOV_AUDIT_QUEUE_URL: 'http://localhost:4566/000000000000/audit',
     };
     expect(loadConfig(healthConfigSchema, env).DGOV_AUDIT_QUEUE_URL).toBe(env.DGOV_AUDIT_QUEUE_URL);
-    expect(() => loadConfig(healthConfigSchema, { ...env, DGOV_AUDIT_QUEUE_URL: 'not a url' })).toThrow(/DGOV_AUDIT_QUEUE_URL/);
+    expect(() => loadConfig(healthConfigSchema, { ...env, DGOV_AUDIT_QUEUE_URL: 'not a url' })).toThrow(
+      /DGOV_AUDIT_QUEUE_URL/,
+    );
   });
 });

@@ -14,10 +14,15 @@ describe('rateToMs', () => {
     expect(rateToMs(expression)).toBe(ms);
   });
 
-  it.each(['cron(0 12 * * ? *)', 'rate(5 seconds)', 'rate(minutes)', 'rate(-1 minutes)', 'rate(1.5 hours)', 'every 5 minutes', ''])(
-    'gives undefined for %j',
-    (expression) => {
-      expect(rateToMs(expression)).toBeUndefined();
-    },
-  );
+  it.each([
+    'cron(0 12 * * ? *)',
+    'rate(5 seconds)',
+    'rate(minutes)',
+    'rate(-1 minutes)',
+    'rate(1.5 hours)',
+    'every 5 minutes',
+    '',
+  ])('gives undefined for %j', (expression) => {
+    expect(rateToMs(expression)).toBeUndefined();
+  });
 });

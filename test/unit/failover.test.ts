@@ -1,9 +1,16 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { FailoverRouter, isFailoverError, peerFromEnv, withFailover, type FailoverEvent } from '../../shared/aws/failover.ts';
+import {
+  FailoverRouter,
+  isFailoverError,
+  peerFromEnv,
+  withFailover,
+  type FailoverEvent,
+} from '../../shared/aws/failover.ts';
 
 /** Errors shaped as the SDK v3 and Node's socket layer throw them. */
-const sdkError = (name: string, status: number, extra: object = {}) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
+const sdkError = (name: string, status: number, extra: object = {}) =>
+  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
 const socketError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });
 
 describe('isFailoverError: only "the region is unreachable or overloaded" moves a request', () => {
@@ -13,7 +20,12 @@ describe('isFailoverError: only "the region is unreachable or overloaded" moves 
     ['connect timed out', socketError('ETIMEDOUT')],
     ['host unreachable', socketError('EHOSTUNREACH')],
     ['DNS failure', socketError('ENOTFOUND')],
-    ['happy-eyeballs AggregateError of refusals', Object.assign(new AggregateError([socketError('ECONNREFUSED'), socketError('ECONNREFUSED')]), { code: undefined })],
+    [
+      'happy-eyeballs AggregateError of refusals',
+      Object.assign(new AggregateError([socketError('ECONNREFUSED'), socketError('ECONNREFUSED')]), {
+        code: undefined,
+      }),
+    ],
     ['the SDK request timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
     ['a cause nesting a reset', Object.assign(new Error('fetch failed'), { cause: socketError('ECONNRESET') })],
     ['500 InternalServerError', sdkError('InternalServerError', 500)],
@@ -73,7 +85,11 @@ describe('FailoverRouter', () => {
     const events: FailoverEvent[] = [];
     const home = scripted(socketError('ECONNREFUSED'), socketError('ECONNREFUSED'), 'home again');
     const peer = scripted('peer');
-    const router = new FailoverRouter({ name: 'a', client: home }, { name: 'b', client: peer }, { cooldownMs: 30_000, now: time.now, onFailover: (e) => events.push(e) });
+    const router = new FailoverRouter(
+      { name: 'a', client: home },
+      { name: 'b', client: peer },
+      { cooldownMs: 30_000, now: time.now, onFailover: (e) => events.push(e) },
+    );
 
     expect(await router.run((client) => client.send({}))).toMatchObject({ result: 'peer', target: { name: 'b' } });
     expect(events).toEqual([expect.objectContaining({ from: 'a', to: 'b' })]);
@@ -95,13 +111,18 @@ describe('FailoverRouter', () => {
     const home = scripted(sdkError('ConditionalCheckFailedException', 400));
     const peer = scripted('peer');
     const router = new FailoverRouter({ name: 'a', client: home }, { name: 'b', client: peer });
-    await expect(router.run((client) => client.send({}))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    await expect(router.run((client) => client.send({}))).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
     expect(peer.received).toHaveLength(0);
     expect(router.failedOver).toBe(false);
   });
 
-  it('reports the peer\'s error when both regions fail, and the home error without a peer', async () => {
-    const both = new FailoverRouter({ name: 'a', client: scripted(socketError('ECONNREFUSED')) }, { name: 'b', client: scripted(sdkError('InternalServerError', 500)) });
+  it("reports the peer's error when both regions fail, and the home error without a peer", async () => {
+    const both = new FailoverRouter(
+      { name: 'a', client: scripted(socketError('ECONNREFUSED')) },
+      { name: 'b', client: scripted(sdkError('InternalServerError', 500)) },
+    );
     await expect(both.run((client) => client.send({}))).rejects.toMatchObject({ name: 'InternalServerError' });
     const alone = new FailoverRouter({ name: 'a', client: scripted(socketError('ECONNREFUSED')) }, undefined);
     await expect(alone.run((client) => client.send({}))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
@@ -123,20 +144,45 @@ describe('peerFromEnv', () => {
     expect(peerFromEnv('dynamodb', { AWS_REGION: 'cn-north-1', DGOV_PEER_REGION: 'cn-north-1' })).toBeUndefined();
   });
 
-  it('uses the peer region\'s public endpoint in the cloud', () => {
-    expect(peerFromEnv('dynamodb', { AWS_REGION: 'cn-north-1', DGOV_PEER_REGION: 'cn-northwest-1' })).toEqual({ region: 'cn-northwest-1' });
+  it("uses the peer region's public endpoint in the cloud", () => {
+    expect(peerFromEnv('dynamodb', { AWS_REGION: 'cn-north-1', DGOV_PEER_REGION: 'cn-northwest-1' })).toEqual({
+      region: 'cn-northwest-1',
+    });
   });
 
   it('turns failover off beside an emulator that has no second region (it would be the same emulator)', () => {
-    expect(peerFromEnv('dynamodb', { AWS_REGION: 'cn-north-1', DGOV_PEER_REGION: 'cn-northwest-1', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' })).toBeUndefined();
-    expect(peerFromEnv('sqs', { AWS_REGION: 'cn-north-1', DGOV_PEER_REGION: 'cn-northwest-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' })).toBeUndefined();
+    expect(
+      peerFromEnv('dynamodb', {
+        AWS_REGION: 'cn-north-1',
+        DGOV_PEER_REGION: 'cn-northwest-1',
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+      }),
+    ).toBeUndefined();
+    expect(
+      peerFromEnv('sqs', {
+        AWS_REGION: 'cn-north-1',
+        DGOV_PEER_REGION: 'cn-northwest-1',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      }),
+    ).toBeUndefined();
   });
 
   it('uses the peer endpoint variable beside an emulator', () => {
     expect(
-      peerFromEnv('dynamodb', { AWS_REGION: 'cn-north-1', DGOV_PEER_REGION: 'cn-northwest-1', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000', DGOV_PEER_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8001' }),
+      peerFromEnv('dynamodb', {
+        AWS_REGION: 'cn-north-1',
+        DGOV_PEER_REGION: 'cn-northwest-1',
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+        DGOV_PEER_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8001',
+      }),
     ).toEqual({ region: 'cn-northwest-1', endpoint: 'http://127.0.0.1:8001' });
-    expect(peerFromEnv('sqs', { AWS_REGION: 'cn-north-1', DGOV_PEER_REGION: 'cn-northwest-1', DGOV_PEER_ENDPOINT_URL_SQS: 'http://127.0.0.1:4567' })).toEqual({
+    expect(
+      peerFromEnv('sqs', {
+        AWS_REGION: 'cn-north-1',
+        DGOV_PEER_REGION: 'cn-northwest-1',
+        DGOV_PEER_ENDPOINT_URL_SQS: 'http://127.0.0.1:4567',
+      }),
+    ).toEqual({
       region: 'cn-northwest-1',
       endpoint: 'http://127.0.0.1:4567',
     });
@@ -153,11 +199,15 @@ describe('withFailover on an SQS client', () => {
     return command;
   };
 
-  it('sends to the peer\'s queue of the same name, leaving the caller\'s command as it was', async () => {
+  it("sends to the peer's queue of the same name, leaving the caller's command as it was", async () => {
     const home = scripted(socketError('ECONNREFUSED'));
     const peer = scripted({ MessageId: 'm-1' });
     const served: string[] = [];
-    const client = withFailover({ name: 'cn-north-1', client: home }, { name: 'cn-northwest-1', client: peer }, { translate, onServed: (target) => served.push(target) });
+    const client = withFailover(
+      { name: 'cn-north-1', client: home },
+      { name: 'cn-northwest-1', client: peer },
+      { translate, onServed: (target) => served.push(target) },
+    );
     const command = new SendMessageCommand({ QueueUrl: HOME, MessageBody: 'x' });
     expect(await client.send(command as never)).toEqual({ MessageId: 'm-1' });
     expect((peer.received[0] as SendMessageCommand).input).toEqual({ QueueUrl: PEER, MessageBody: 'x' });
@@ -169,8 +219,14 @@ describe('withFailover on an SQS client', () => {
   it('keeps a queue without a counterpart (a DLQ) at home, failing with the home error', async () => {
     const home = scripted(socketError('ECONNREFUSED'));
     const peer = scripted({ MessageId: 'never' });
-    const client = withFailover({ name: 'cn-north-1', client: home }, { name: 'cn-northwest-1', client: peer }, { translate });
-    await expect(client.send(new SendMessageCommand({ QueueUrl: `${HOME}-dlq`, MessageBody: 'x' }) as never)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const client = withFailover(
+      { name: 'cn-north-1', client: home },
+      { name: 'cn-northwest-1', client: peer },
+      { translate },
+    );
+    await expect(
+      client.send(new SendMessageCommand({ QueueUrl: `${HOME}-dlq`, MessageBody: 'x' }) as never),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(peer.received).toHaveLength(0);
   });
 });

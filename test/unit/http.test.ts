@@ -231,7 +231,9 @@ describe('httpHandler: form bodies', () => {
 
   it('parses an application/x-www-form-urlencoded body', async () => {
     const { calls, invoke } = recording(tokenRoute, json(200, {}));
-    const response = await invoke(v2Event({ headers: formHeaders, body: 'grant_type=client_credentials&scope=licences%3Aread+audit' }));
+    const response = await invoke(
+      v2Event({ headers: formHeaders, body: 'grant_type=client_credentials&scope=licences%3Aread+audit' }),
+    );
     expect(response.statusCode).toBe(200);
     expect(calls[0]!.body).toEqual({ grant_type: 'client_credentials', scope: 'licences:read audit' });
   });
@@ -273,7 +275,12 @@ describe('httpHandler: path and query parameters', () => {
     responses: { 200: { description: 'the licence' } },
   });
   const getEvent = (pathParameters: Record<string, string>, queryStringParameters?: Record<string, string>) =>
-    v2Event({ method: 'GET', headers: {}, pathParameters, ...(queryStringParameters ? { queryStringParameters } : {}) });
+    v2Event({
+      method: 'GET',
+      headers: {},
+      pathParameters,
+      ...(queryStringParameters ? { queryStringParameters } : {}),
+    });
 
   it('hands valid params and query to the handler, and ignores the body of a route without one', async () => {
     const { calls, invoke } = recording(getLicence, json(200, {}));
@@ -333,7 +340,9 @@ describe('httpHandler: request id', () => {
     ['markup', '<script>'],
   ])('replaces an x-request-id with %s by the gateway request id', async (_what, given) => {
     const { calls, invoke } = recording(createThing);
-    const response = await invoke(v2Event({ headers: { 'content-type': 'application/json', 'x-request-id': given }, body: '{"name":"a"}' }));
+    const response = await invoke(
+      v2Event({ headers: { 'content-type': 'application/json', 'x-request-id': given }, body: '{"name":"a"}' }),
+    );
     expect(headerOf(response, 'x-request-id')).toBe(GATEWAY_REQUEST_ID);
     expect(calls[0]!.requestId).toBe(GATEWAY_REQUEST_ID);
   });
@@ -346,7 +355,9 @@ describe('httpHandler: request id', () => {
 
   it('puts the request id on error responses too, header and body alike', async () => {
     const { invoke } = recording(createThing);
-    const response = await invoke(v2Event({ headers: { 'content-type': 'application/json', 'x-request-id': 'abc-123' }, body: '{' }));
+    const response = await invoke(
+      v2Event({ headers: { 'content-type': 'application/json', 'x-request-id': 'abc-123' }, body: '{' }),
+    );
     expect(headerOf(response, 'x-request-id')).toBe('abc-123');
     expect(problemOf(response).requestId).toBe('abc-123');
   });

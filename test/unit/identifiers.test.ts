@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { creditCodeCheckChar, idNumberCheckDigit, isValidCreditCode, isValidIdNumber, isValidMobile } from '../../shared/identifiers.ts';
+import {
+  creditCodeCheckChar,
+  idNumberCheckDigit,
+  isValidCreditCode,
+  isValidIdNumber,
+  isValidMobile,
+} from '../../shared/identifiers.ts';
 
 // The check algorithms are restated here from the standards, independently of the implementation:
 // GB 11643-1999: W_i = 2^(18-i) mod 11 for positions i = 1..17; check = (12 - S mod 11) mod 11, 10 written X.
@@ -91,7 +97,8 @@ describe('isValidIdNumber (GB 11643-1999)', () => {
       const check = idCheck(prefix);
       expect(idNumberCheckDigit(prefix), prefix).toBe(check);
       expect(isValidIdNumber(prefix + check), prefix + check).toBe(true);
-      for (const other of ID_CHARS.replace(check, '')) expect(isValidIdNumber(prefix + other), prefix + other).toBe(false);
+      for (const other of ID_CHARS.replace(check, ''))
+        expect(isValidIdNumber(prefix + other), prefix + other).toBe(false);
     }
   });
 
@@ -130,7 +137,17 @@ describe('isValidIdNumber (GB 11643-1999)', () => {
 
   it('refuses the wrong shape: length, a leading zero, letters, the old 15-digit form', () => {
     const valid = '11010519491231002X';
-    for (const value of ['', valid.slice(0, 17), `${valid}0`, `0${valid.slice(1)}`, '1101051949123100AX', '110105491231002', ` ${valid}`, `${valid} `, '１１０１０５１９４９１２３１００２X']) {
+    for (const value of [
+      '',
+      valid.slice(0, 17),
+      `${valid}0`,
+      `0${valid.slice(1)}`,
+      '1101051949123100AX',
+      '110105491231002',
+      ` ${valid}`,
+      `${valid} `,
+      '１１０１０５１９４９１２３１００２X',
+    ]) {
       expect(isValidIdNumber(value), JSON.stringify(value)).toBe(false);
     }
   });
@@ -149,7 +166,8 @@ describe('isValidCreditCode (GB 32100-2015)', () => {
   });
 
   it('refuses the example with any other check character', () => {
-    for (const char of CREDIT_CHARSET.replace('3', '')) expect(isValidCreditCode(`91350100M000100Y4${char}`), char).toBe(false);
+    for (const char of CREDIT_CHARSET.replace('3', ''))
+      expect(isValidCreditCode(`91350100M000100Y4${char}`), char).toBe(false);
   });
 
   it('accepts a random prefix with its computed check character and refuses every other one', () => {
@@ -159,14 +177,18 @@ describe('isValidCreditCode (GB 32100-2015)', () => {
       const check = creditCheck(prefix);
       expect(creditCodeCheckChar(prefix), prefix).toBe(check);
       expect(isValidCreditCode(prefix + check), prefix + check).toBe(true);
-      for (const other of CREDIT_CHARSET.replace(check, '')) expect(isValidCreditCode(prefix + other), prefix + other).toBe(false);
+      for (const other of CREDIT_CHARSET.replace(check, ''))
+        expect(isValidCreditCode(prefix + other), prefix + other).toBe(false);
     }
   });
 
   it('writes a remainder of 0 (31 - 0 = 31) as the check character 0', () => {
     // The last weight (28) is invertible mod 31, so exactly one 17th character makes the sum divisible by 31.
     const prefixes = [...CREDIT_CHARSET].map((char) => `91350100M000100Y${char}`);
-    const divisible = prefixes.filter((prefix) => [...prefix].reduce((total, char, i) => total + CREDIT_CHARSET.indexOf(char) * CREDIT_WEIGHTS[i]!, 0) % 31 === 0);
+    const divisible = prefixes.filter(
+      (prefix) =>
+        [...prefix].reduce((total, char, i) => total + CREDIT_CHARSET.indexOf(char) * CREDIT_WEIGHTS[i]!, 0) % 31 === 0,
+    );
     expect(divisible).toHaveLength(1);
     expect(creditCodeCheckChar(divisible[0]!)).toBe('0');
     expect(isValidCreditCode(`${divisible[0]}0`)).toBe(true);
@@ -194,7 +216,8 @@ describe('isValidCreditCode (GB 32100-2015)', () => {
           expect(isValidCreditCode(base), base).toBe(false);
           continue;
         }
-        for (const check of CREDIT_CHARSET) expect(isValidCreditCode(base.slice(0, 17) + check), base.slice(0, 17) + check).toBe(false);
+        for (const check of CREDIT_CHARSET)
+          expect(isValidCreditCode(base.slice(0, 17) + check), base.slice(0, 17) + check).toBe(false);
       }
     }
   });
@@ -214,7 +237,19 @@ describe('isValidMobile', () => {
   });
 
   it('refuses other prefixes, lengths and decorations', () => {
-    for (const value of ['10812345678', '11812345678', '12812345678', '23812345678', '1381234567', '138123456789', '+8613812345678', '138 1234 5678', ' 13812345678', '１３８１２３４５６７８', '']) {
+    for (const value of [
+      '10812345678',
+      '11812345678',
+      '12812345678',
+      '23812345678',
+      '1381234567',
+      '138123456789',
+      '+8613812345678',
+      '138 1234 5678',
+      ' 13812345678',
+      '１３８１２３４５６７８',
+      '',
+    ]) {
       expect(isValidMobile(value), JSON.stringify(value)).toBe(false);
     }
   });

@@ -18,7 +18,10 @@ const stranger = newKey('key-1'); // same kid, another key
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Signs ES256 directly in ieee-p1363, independent of the code under test. */
-function es256(claims: Record<string, unknown>, { key = current.privateKey, header = {} }: { key?: KeyObject; header?: Record<string, unknown> } = {}): string {
+function es256(
+  claims: Record<string, unknown>,
+  { key = current.privateKey, header = {} }: { key?: KeyObject; header?: Record<string, unknown> } = {},
+): string {
   const input = `${b64({ alg: 'ES256', typ: 'at+jwt', kid: 'key-1', ...header })}.${b64(claims)}`;
   const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
@@ -47,7 +50,8 @@ function countingKeys(first: JsonWebKey[] = [current.jwk], refreshed: JsonWebKey
   return { keys, calls };
 }
 
-const verifier = (options: Partial<VerifierOptions> = {}) => accessTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: countingKeys().keys, now: () => NOW, ...options });
+const verifier = (options: Partial<VerifierOptions> = {}) =>
+  accessTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: countingKeys().keys, now: () => NOW, ...options });
 
 async function expectRefused(promise: Promise<unknown>, description?: RegExp): Promise<UnauthorizedError> {
   const error = await promise.then(
@@ -66,7 +70,14 @@ async function expectRefused(promise: Promise<unknown>, description?: RegExp): P
 describe('accessTokenVerifier', () => {
   it('accepts a valid ES256 token and returns its claims', async () => {
     const result = await verifier()(es256(claims()));
-    expect(result).toMatchObject({ iss: ISSUER, sub: 'acc-1', aud: AUDIENCE, jti: 'jti-1', scope: 'openid', client_id: 'portal' });
+    expect(result).toMatchObject({
+      iss: ISSUER,
+      sub: 'acc-1',
+      aud: AUDIENCE,
+      jti: 'jti-1',
+      scope: 'openid',
+      client_id: 'portal',
+    });
   });
 
   it('refuses a missing token and a malformed one', async () => {
@@ -85,7 +96,10 @@ describe('accessTokenVerifier', () => {
 
   it('refuses HS256 signed with the public key JSON as the HMAC secret (algorithm confusion)', async () => {
     const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: 'key-1' })}.${b64(claims())}`;
-    for (const secret of [JSON.stringify(current.jwk), JSON.stringify({ kty: current.jwk.kty, crv: current.jwk.crv, x: current.jwk.x, y: current.jwk.y })]) {
+    for (const secret of [
+      JSON.stringify(current.jwk),
+      JSON.stringify({ kty: current.jwk.kty, crv: current.jwk.crv, x: current.jwk.x, y: current.jwk.y }),
+    ]) {
       const mac = createHmac('sha256', secret).update(input).digest('base64url');
       await expectRefused(verifier()(`${input}.${mac}`), /algorithm/);
     }
@@ -93,7 +107,10 @@ describe('accessTokenVerifier', () => {
 
   it('refuses a token whose header names no key', async () => {
     const input = `${b64({ alg: 'ES256' })}.${b64(claims())}`;
-    const signature = sign('sha256', Buffer.from(input), { key: current.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    const signature = sign('sha256', Buffer.from(input), {
+      key: current.privateKey,
+      dsaEncoding: 'ieee-p1363',
+    }).toString('base64url');
     await expectRefused(verifier()(`${input}.${signature}`), /names no key/);
   });
 
@@ -187,7 +204,10 @@ describe('accessTokenVerifier', () => {
 
   it('does not consult the deny-list for a token that already failed', async () => {
     const asked: string[] = [];
-    const isRevoked = async (jti: string) => (asked.push(jti), false);
+    const isRevoked = async (jti: string) => {
+      asked.push(jti);
+      return false;
+    };
     await expectRefused(verifier({ isRevoked })(es256(claims({ iss: 'https://evil.example.com' }))));
     expect(asked).toEqual([]);
   });
@@ -200,6 +220,7 @@ describe('bearerToken', () => {
   });
 
   it('answers undefined for other schemes, a missing header and a token with spaces', () => {
-    for (const header of [undefined, '', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'Token abc']) expect(bearerToken(header), String(header)).toBeUndefined();
+    for (const header of [undefined, '', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'Token abc'])
+      expect(bearerToken(header), String(header)).toBeUndefined();
   });
 });

@@ -46,7 +46,10 @@ describe('derToJose', () => {
       expect(jose).toHaveLength(64);
       expect(integer(jose.subarray(0, 32))).toBe(integer(r!));
       expect(integer(jose.subarray(32))).toBe(integer(s!));
-      expect(verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, jose), `lengths ${lengths.join('/')}`).toBe(true);
+      expect(
+        verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, jose),
+        `lengths ${lengths.join('/')}`,
+      ).toBe(true);
       expect(verifyEs256Jose(publicJwk, data, jose)).toBe(true);
       checked += 1;
     }
@@ -94,7 +97,10 @@ describe('signJwt with the file signer', () => {
   it('is verified by an independent JOSE implementation (jose)', async () => {
     const jwk = await signer.publicJwk();
     const token = await signJwt(signer, { sub: 'acc-2', iss: 'https://id.example.gov.cn' });
-    const { payload, protectedHeader } = await jwtVerify(token, await importJWK(jwk, 'ES256'), { issuer: 'https://id.example.gov.cn', algorithms: ['ES256'] });
+    const { payload, protectedHeader } = await jwtVerify(token, await importJWK(jwk, 'ES256'), {
+      issuer: 'https://id.example.gov.cn',
+      algorithms: ['ES256'],
+    });
     expect(payload.sub).toBe('acc-2');
     expect(protectedHeader.kid).toBe(jwk.kid);
   });
@@ -171,6 +177,10 @@ describe('publicJwkOf', () => {
   it('publishes only the public members of the key', () => {
     const jwk = publicJwkOf(privateKey);
     expect(Object.keys(jwk).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'x', 'y']);
-    expect(jwk.kid).toBe(createHash('sha256').update(JSON.stringify({ crv: 'P-256', kty: 'EC', x: jwk.x, y: jwk.y })).digest('base64url'));
+    expect(jwk.kid).toBe(
+      createHash('sha256')
+        .update(JSON.stringify({ crv: 'P-256', kty: 'EC', x: jwk.x, y: jwk.y }))
+        .digest('base64url'),
+    );
   });
 });

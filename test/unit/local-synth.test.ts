@@ -26,18 +26,23 @@ const twoRegions = (regions: string[]) => (props: AppProps) => {
 
 // Synthesizing loads aws-cdk-lib (seconds on a loaded 2-core machine): beyond the unit default of 5 s.
 describe('synthStacks: what npm start runs', { timeout: 60_000 }, () => {
-  it('keeps only the primary region\'s stacks of a two-region app, so each route and table exists once locally', () => {
+  it("keeps only the primary region's stacks of a two-region app, so each route and table exists once locally", () => {
     const stacks = synthStacks(twoRegions(['cn-northwest-1', 'cn-north-1']), outdir());
     expect(stacks.map((stack) => [stack.stackName, stack.region])).toEqual([['app-cn-north-1', 'cn-north-1']]);
   });
 
   it('follows the primaryRegion of the context', () => {
-    const stacks = synthStacks(twoRegions(['eu-west-1', 'eu-central-1']), outdir(), { primaryRegion: 'eu-central-1', replicaRegion: 'eu-west-1' });
+    const stacks = synthStacks(twoRegions(['eu-west-1', 'eu-central-1']), outdir(), {
+      primaryRegion: 'eu-central-1',
+      replicaRegion: 'eu-west-1',
+    });
     expect(stacks.map((stack) => stack.region)).toEqual(['eu-central-1']);
   });
 
   it('refuses a multi-region app with nothing in its primary region rather than running the wrong one', () => {
-    expect(() => synthStacks(twoRegions(['eu-west-1', 'eu-central-1']), outdir())).toThrow(/none in its primary region cn-north-1/);
+    expect(() => synthStacks(twoRegions(['eu-west-1', 'eu-central-1']), outdir())).toThrow(
+      /none in its primary region cn-north-1/,
+    );
   });
 
   it('keeps every stack of a one-region app', () => {

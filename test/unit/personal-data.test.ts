@@ -96,7 +96,11 @@ describe('maskingReplacer with JSON.stringify', () => {
     const output = logLine(record);
     expectNoWholeIdentifiers(output);
     const parsed = JSON.parse(output) as typeof record;
-    expect(parsed.ticket.applicant).toEqual({ holderName: '张*', idNumber: '1101**********002X', phone: '138****5678' });
+    expect(parsed.ticket.applicant).toEqual({
+      holderName: '张*',
+      idNumber: '1101**********002X',
+      phone: '138****5678',
+    });
     expect(parsed.ticket.operator).toEqual({ operatorIdNumber: '4403**********1234', contactName: '李*' });
     expect(parsed.ticket.payment).toEqual({ PayerName: '王**', IDNumber: '4403**********1234' });
   });
@@ -113,10 +117,7 @@ describe('maskingReplacer with JSON.stringify', () => {
   it('masks identifiers inside arrays, of strings and of records', () => {
     const output = logLine({
       phones: [MOBILE, OTHER_MOBILE],
-      people: [
-        { idNumber: ID_NUMBER, name: '张三' },
-        { remark: `see ${OTHER_ID_NUMBER}` },
-      ],
+      people: [{ idNumber: ID_NUMBER, name: '张三' }, { remark: `see ${OTHER_ID_NUMBER}` }],
     });
     expectNoWholeIdentifiers(output);
     expect(JSON.parse(output)).toEqual({
@@ -131,7 +132,10 @@ describe('maskingReplacer with JSON.stringify', () => {
   });
 
   it('redacts a password completely', () => {
-    expect(JSON.parse(logLine({ user: 'ops', password: 'hunter2hunter2' }))).toEqual({ user: 'ops', password: '[redacted]' });
+    expect(JSON.parse(logLine({ user: 'ops', password: 'hunter2hunter2' }))).toEqual({
+      user: 'ops',
+      password: '[redacted]',
+    });
   });
 
   it("does not mask an error's name", () => {
@@ -150,7 +154,9 @@ describe('maskingReplacer with JSON.stringify', () => {
 
   it('masks a name beside a phone or a credit code', () => {
     expect(JSON.parse(logLine({ name: '张三', phone: MOBILE }))).toEqual({ name: '张*', phone: '138****5678' });
-    expect(JSON.parse(logLine({ name: '某某公司', creditCode: '91370000MA3C0000XX' }))).toMatchObject({ name: '某***' });
+    expect(JSON.parse(logLine({ name: '某某公司', creditCode: '91370000MA3C0000XX' }))).toMatchObject({
+      name: '某***',
+    });
   });
 
   it('turns a bigint into a string instead of throwing', () => {

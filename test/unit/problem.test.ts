@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ConflictError,
   DependencyUnavailableError,
-  DomainError,
+  type DomainError,
   ForbiddenError,
   MalformedBodyError,
   MethodNotAllowedError,
@@ -17,7 +17,8 @@ import { PROBLEM_CONTENT_TYPE, problemResponse, problemType, toProblem } from '.
 
 const REQUEST_ID = 'req-42';
 
-const bodyOf = (response: ReturnType<typeof problemResponse>) => JSON.parse(response.body ?? '') as Record<string, unknown>;
+const bodyOf = (response: ReturnType<typeof problemResponse>) =>
+  JSON.parse(response.body ?? '') as Record<string, unknown>;
 
 describe('problemType', () => {
   it('builds a dgov URN from a slug', () => {
@@ -29,7 +30,12 @@ describe('problemResponse for each domain error', () => {
   const cases: { error: DomainError; status: number; slug: string; headers?: Record<string, string> }[] = [
     { error: new ValidationError('bad input'), status: 400, slug: 'validation' },
     { error: new MalformedBodyError('not JSON'), status: 400, slug: 'malformed-body' },
-    { error: new UnauthorizedError('no token'), status: 401, slug: 'unauthorized', headers: { 'www-authenticate': 'Bearer' } },
+    {
+      error: new UnauthorizedError('no token'),
+      status: 401,
+      slug: 'unauthorized',
+      headers: { 'www-authenticate': 'Bearer' },
+    },
     { error: new ForbiddenError('not yours'), status: 403, slug: 'forbidden' },
     { error: new NotFoundError('no such licence'), status: 404, slug: 'not-found' },
     {
@@ -41,7 +47,12 @@ describe('problemResponse for each domain error', () => {
     { error: new ConflictError('already revoked'), status: 409, slug: 'conflict' },
     { error: new PayloadTooLargeError('too big'), status: 413, slug: 'payload-too-large' },
     { error: new UnsupportedMediaTypeError('send JSON'), status: 415, slug: 'unsupported-media-type' },
-    { error: new RateLimitedError('slow down', 30), status: 429, slug: 'rate-limited', headers: { 'retry-after': '30' } },
+    {
+      error: new RateLimitedError('slow down', 30),
+      status: 429,
+      slug: 'rate-limited',
+      headers: { 'retry-after': '30' },
+    },
     {
       error: new DependencyUnavailableError('dynamodb'),
       status: 503,

@@ -29,7 +29,10 @@ const dataStack: StackTemplate = {
       AuditQueue: { Type: 'AWS::SQS::Queue' },
     },
     Outputs: {
-      TableName: { Value: { Ref: 'ControlTable' }, Export: { Name: { 'Fn::Sub': '${AWS::StackName}:ControlTableName' } } },
+      TableName: {
+        Value: { Ref: 'ControlTable' },
+        Export: { Name: { 'Fn::Sub': '${AWS::StackName}:ControlTableName' } },
+      },
       TableArn: { Value: { 'Fn::GetAtt': ['ControlTable', 'Arn'] }, Export: { Name: 'dgov-control-table-arn' } },
       NotExported: { Value: 'x' },
     },
@@ -51,9 +54,18 @@ const apiStack: StackTemplate = {
 
 const physical: Record<string, Record<string, PhysicalResource>> = {
   DgovData: {
-    ControlTable: { ref: 'dgov-control', attributes: { Arn: 'arn:aws-cn:dynamodb:cn-north-1:000000000000:table/dgov-control' } },
-    AuditBucket: { ref: 'dgov-audit', attributes: { Arn: 'arn:aws-cn:s3:::dgov-audit', DomainName: 'dgov-audit.s3.amazonaws.com.cn' } },
-    AuditQueue: { ref: 'http://localhost/000000000000/audit', attributes: { Arn: 'arn:aws-cn:sqs:cn-north-1:000000000000:audit', 'Endpoint.Address': 'q.local' } },
+    ControlTable: {
+      ref: 'dgov-control',
+      attributes: { Arn: 'arn:aws-cn:dynamodb:cn-north-1:000000000000:table/dgov-control' },
+    },
+    AuditBucket: {
+      ref: 'dgov-audit',
+      attributes: { Arn: 'arn:aws-cn:s3:::dgov-audit', DomainName: 'dgov-audit.s3.amazonaws.com.cn' },
+    },
+    AuditQueue: {
+      ref: 'http://localhost/000000000000/audit',
+      attributes: { Arn: 'arn:aws-cn:sqs:cn-north-1:000000000000:audit', 'Endpoint.Address': 'q.local' },
+    },
   },
   DgovApi: {
     HealthFn: { ref: 'dgov-health', attributes: { Arn: 'arn:aws:lambda:eu-west-1:000000000000:function:dgov-health' } },
@@ -91,7 +103,9 @@ describe('Resolver: Ref', () => {
   });
 
   it('builds a stack id in the right partition', () => {
-    expect(inData({ Ref: 'AWS::StackId' })).toMatch(/^arn:aws-cn:cloudformation:cn-north-1:000000000000:stack\/DgovData\//);
+    expect(inData({ Ref: 'AWS::StackId' })).toMatch(
+      /^arn:aws-cn:cloudformation:cn-north-1:000000000000:stack\/DgovData\//,
+    );
   });
 
   it('throws UnresolvableError naming an unknown Ref and its stack', () => {
@@ -122,16 +136,18 @@ describe('Resolver: Fn::GetAtt', () => {
 
 describe('Resolver: Fn::Join, Fn::Select, Fn::Split', () => {
   it('joins resolved parts', () => {
-    expect(inData({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: 'AuditBucket' }, '/*']] })).toBe(
-      'arn:aws-cn:s3:::dgov-audit/*',
-    );
+    expect(
+      inData({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: 'AuditBucket' }, '/*']] }),
+    ).toBe('arn:aws-cn:s3:::dgov-audit/*');
     expect(inData({ 'Fn::Join': [',', ['a', 'b', 'c']] })).toBe('a,b,c');
   });
 
   it('selects by index from a literal list and from a split', () => {
     expect(inData({ 'Fn::Select': [1, ['a', 'b', 'c']] })).toBe('b');
     expect(inData({ 'Fn::Select': ['2', ['a', 'b', 'c']] })).toBe('c');
-    expect(inData({ 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['AuditQueue', 'Arn'] }] }] })).toBe('audit');
+    expect(inData({ 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['AuditQueue', 'Arn'] }] }] })).toBe(
+      'audit',
+    );
   });
 
   it('splits a resolved string', () => {
@@ -220,7 +236,9 @@ describe('Resolver: conditions and AWS::NoValue', () => {
   });
 
   it('drops list items that resolve to AWS::NoValue', () => {
-    expect(inData(['a', { Ref: 'AWS::NoValue' }, { 'Fn::If': ['IsProd', 'b', { Ref: 'AWS::NoValue' }] }, 'c'])).toEqual(['a', 'c']);
+    expect(inData(['a', { Ref: 'AWS::NoValue' }, { 'Fn::If': ['IsProd', 'b', { Ref: 'AWS::NoValue' }] }, 'c'])).toEqual(
+      ['a', 'c'],
+    );
   });
 });
 
@@ -228,7 +246,9 @@ describe('Resolver: plain values', () => {
   it('resolves nested objects and arrays recursively and leaves literals alone', () => {
     expect(
       inApi({
-        Environment: { Variables: { TABLE: { 'Fn::ImportValue': 'DgovData:ControlTableName' }, REGION: { Ref: 'AWS::Region' } } },
+        Environment: {
+          Variables: { TABLE: { 'Fn::ImportValue': 'DgovData:ControlTableName' }, REGION: { Ref: 'AWS::Region' } },
+        },
         Layers: [{ 'Fn::GetAtt': ['HealthFn', 'Arn'] }],
         MemorySize: 256,
         Tracing: null,
@@ -257,12 +277,14 @@ describe('Resolver: plain values', () => {
 describe('resourcesOfType and constructPath', () => {
   it('lists resources of the given types across stacks, in template order', () => {
     const queues = resourcesOfType([dataStack, apiStack], 'AWS::SQS::Queue');
-    expect(queues.map(({ stack, logicalId }) => `${stack.stackName}/${logicalId}`)).toEqual(['DgovData/AuditQueue', 'DgovApi/Queue2']);
-    expect(queues[0]!.properties).toEqual({});
-    expect(resourcesOfType([dataStack, apiStack], 'AWS::S3::Bucket', 'AWS::Lambda::Function').map((r) => r.logicalId)).toEqual([
-      'AuditBucket',
-      'HealthFn',
+    expect(queues.map(({ stack, logicalId }) => `${stack.stackName}/${logicalId}`)).toEqual([
+      'DgovData/AuditQueue',
+      'DgovApi/Queue2',
     ]);
+    expect(queues[0]!.properties).toEqual({});
+    expect(
+      resourcesOfType([dataStack, apiStack], 'AWS::S3::Bucket', 'AWS::Lambda::Function').map((r) => r.logicalId),
+    ).toEqual(['AuditBucket', 'HealthFn']);
   });
 
   it('names a resource by its CDK path without /Resource, or by its logical id', () => {

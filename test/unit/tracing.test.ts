@@ -80,7 +80,10 @@ describe('tracing in Lambda', () => {
       ['--import', 'tsx', 'test/fixtures/traced-invocation.ts'],
       { cwd: ROOT, env, timeout: 30_000 },
     );
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.at(-1)).toEqual({ tracing: true, tables: ['things'], secret: 'response body', statuses: [404, 500] });
     const traceId = '1-67891233-abcdef012345678912345678';
     expect(lines[0]).toMatchObject({ message: 'listing tables', xray_trace_id: traceId });

@@ -27,7 +27,10 @@ export function dynamoTokenFamilyStore(table: IdentityTable): TokenFamilyStore {
         ExpressionAttributeValues: { ':true': true },
         ReturnValues: 'ALL_NEW',
       });
-      const revoked = await unlessConditionFails(() => table.documents.send(revoke), () => undefined);
+      const revoked = await unlessConditionFails(
+        () => table.documents.send(revoke),
+        () => undefined,
+      );
       return revoked?.Attributes as TokenFamily | undefined;
     },
   };

@@ -17,7 +17,10 @@ export function dynamoSessionStore(table: IdentityTable): SessionStore {
         ExpressionAttributeValues: { ':empty': [], ':family': [familyId] },
       });
       // The session ended meanwhile: nothing to link.
-      await unlessConditionFails(() => table.documents.send(append), () => undefined);
+      await unlessConditionFails(
+        () => table.documents.send(append),
+        () => undefined,
+      );
     },
     async deleteSession(sessionHash) {
       await guard(() => table.documents.send(new DeleteCommand({ TableName: table.name, Key: key(sessionHash) })));

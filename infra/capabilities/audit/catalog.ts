@@ -42,7 +42,10 @@ export class AuditCatalog extends Construct {
           location,
           inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', parameters: { 'case.insensitive': 'true' } },
+          serdeInfo: {
+            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            parameters: { 'case.insensitive': 'true' },
+          },
           columns: [
             { name: 'eventid', type: 'string' },
             { name: 'time', type: 'string' },

@@ -7,10 +7,32 @@ import type { LocalSeed } from '../capability.ts';
 
 /** The demo clients `npm start` registers for local use (README, "Demo clients"). */
 export const DEMO_CLIENTS: NewClient[] = [
-  { clientId: 'demo-portal', kind: 'public', scopes: ['openid', 'profile', 'offline_access'], redirectUris: ['http://127.0.0.1:8080/callback'] },
-  { clientId: 'demo-app', kind: 'public', scopes: ['openid', 'profile', 'offline_access'], redirectUris: ['http://127.0.0.1:8081/callback'] },
-  { clientId: 'demo-department', kind: 'confidential', scopes: ['licences:issue', 'payments:orders', 'tickets:act'], redirectUris: [], department: 'dept-market' },
-  { clientId: 'demo-callcentre', kind: 'confidential', scopes: ['open311', 'tickets:act'], redirectUris: [], department: 'dept-12345' },
+  {
+    clientId: 'demo-portal',
+    kind: 'public',
+    scopes: ['openid', 'profile', 'offline_access'],
+    redirectUris: ['http://127.0.0.1:8080/callback'],
+  },
+  {
+    clientId: 'demo-app',
+    kind: 'public',
+    scopes: ['openid', 'profile', 'offline_access'],
+    redirectUris: ['http://127.0.0.1:8081/callback'],
+  },
+  {
+    clientId: 'demo-department',
+    kind: 'confidential',
+    scopes: ['licences:issue', 'payments:orders', 'tickets:act'],
+    redirectUris: [],
+    department: 'dept-market',
+  },
+  {
+    clientId: 'demo-callcentre',
+    kind: 'confidential',
+    scopes: ['open311', 'tickets:act'],
+    redirectUris: [],
+    department: 'dept-12345',
+  },
 ];
 
 /**
@@ -20,10 +42,17 @@ export const DEMO_CLIENTS: NewClient[] = [
 export const seedDemoClients: LocalSeed = async (env, clients, dataDir) => {
   const file = join(dataDir, 'demo-clients.json');
   const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-  const store = dynamoIdentityStore(DynamoDBDocumentClient.from(clients.dynamodb), { identity: env.tables.identityTable!, control: env.tables.controlTable! });
+  const store = dynamoIdentityStore(DynamoDBDocumentClient.from(clients.dynamodb), {
+    identity: env.tables.identityTable!,
+    control: env.tables.controlTable!,
+  });
   for (const demo of DEMO_CLIENTS) {
     if (await store.client(demo.clientId)) continue;
-    known[demo.clientId] = { ...(await createClient(demo, store)), redirect_uris: demo.redirectUris, scopes: demo.scopes.join(' ') };
+    known[demo.clientId] = {
+      ...(await createClient(demo, store)),
+      redirect_uris: demo.redirectUris,
+      scopes: demo.scopes.join(' '),
+    };
   }
   writeFileSync(file, `${JSON.stringify(known, null, 2)}\n`, { mode: 0o600 });
   return `demo clients (ids and secrets): ${file}`;

@@ -17,7 +17,10 @@ const embedded = target.name === 'embedded' && Boolean(target.apiUrl);
 
 /** `npx dgov …` against what the e2e `npm start` runs. */
 const dgov = (...args: string[]) => {
-  const result = spawnSync(join(PROJECT_ROOT, 'cli/bin.mjs'), args, { env: { ...process.env, DGOV_LOCAL_DIR: target.localDir }, encoding: 'utf8' });
+  const result = spawnSync(join(PROJECT_ROOT, 'cli/bin.mjs'), args, {
+    env: { ...process.env, DGOV_LOCAL_DIR: target.localDir },
+    encoding: 'utf8',
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
@@ -46,7 +49,12 @@ describe.skipIf(!embedded)('an auditor using the CLI on the running suite', () =
       });
     }
     for (let i = 0; i < sent.length; i += 10) {
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: env.queues.auditQueue, Entries: sent.slice(i, i + 10).map((event, j) => ({ Id: String(j), MessageBody: JSON.stringify(event) })) }));
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: env.queues.auditQueue,
+          Entries: sent.slice(i, i + 10).map((event, j) => ({ Id: String(j), MessageBody: JSON.stringify(event) })),
+        }),
+      );
     }
     // The writer (fed by the queue's event source mapping) stores them; wait until the query sees all.
     const deadline = Date.now() + 30_000;
@@ -62,8 +70,16 @@ describe.skipIf(!embedded)('an auditor using the CLI on the running suite', () =
   it('queries the events the writer stored, filtered, as JSON lines', () => {
     const result = dgov('audit', 'query', '--actor', 'acc-42', '--json');
     expect(result.status).toBe(0);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as AuditEvent);
-    expect(events.map((event) => event.eventId).sort()).toEqual(sent.filter((event) => event.actor.id === 'acc-42').map((event) => event.eventId).sort());
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEvent);
+    expect(events.map((event) => event.eventId).sort()).toEqual(
+      sent
+        .filter((event) => event.actor.id === 'acc-42')
+        .map((event) => event.eventId)
+        .sort(),
+    );
   });
 
   it('seals the period and verifies the trail intact (exit 0)', () => {
@@ -83,14 +99,27 @@ describe.skipIf(!embedded)('an auditor using the CLI on the running suite', () =
     expect(dom).toContain('Intact: every hash, link and signature verified');
     expect(dom.match(/<svg/g)?.length).toBeGreaterThanOrEqual(2);
     expect(Number(/id="total">(\d+)</.exec(dom)?.[1])).toBeGreaterThanOrEqual(sent.length);
-    expect(Number(/id="denials">(\d+)</.exec(dom)?.[1])).toBeGreaterThanOrEqual(sent.filter((event) => event.outcome === 'denied').length);
+    expect(Number(/id="denials">(\d+)</.exec(dom)?.[1])).toBeGreaterThanOrEqual(
+      sent.filter((event) => event.outcome === 'denied').length,
+    );
     expect(dom).toContain('citizen:acc-42');
   });
 
   it('exits 1 and names an events object that was changed', async () => {
-    const key = (await s3.send(new ListObjectsV2Command({ Bucket: env.buckets.auditBucket, Prefix: 'events/' }))).Contents![0]!.Key!;
-    const bytes = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: env.buckets.auditBucket, Key: key }))).Body!.transformToByteArray());
-    await s3.send(new PutObjectCommand({ Bucket: env.buckets.auditBucket, Key: key, Body: Buffer.concat([bytes, Buffer.from([0])]) }));
+    const key = (await s3.send(new ListObjectsV2Command({ Bucket: env.buckets.auditBucket, Prefix: 'events/' })))
+      .Contents![0]!.Key!;
+    const bytes = Buffer.from(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: env.buckets.auditBucket, Key: key }))
+      ).Body!.transformToByteArray(),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: env.buckets.auditBucket,
+        Key: key,
+        Body: Buffer.concat([bytes, Buffer.from([0])]),
+      }),
+    );
     const result = dgov('audit', 'verify');
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(`MODIFIED  ${key}`);

@@ -1,6 +1,14 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from '../synth.ts';
+import {
+  getAttArn,
+  logicalId,
+  ourFunctions,
+  resourcesOfType,
+  rolePolicyStatements,
+  synthesize,
+  type Synthesized,
+} from '../synth.ts';
 import { AuditData } from '../../../infra/capabilities/audit/data.ts';
 
 let cloud: Synthesized;
@@ -19,19 +27,31 @@ describe('the audit bucket', () => {
   it('locks objects in compliance mode for the configured retention', () => {
     cloud.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
       ObjectLockEnabled: true,
-      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } } },
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } },
+      },
       VersioningConfiguration: { Status: 'Enabled' },
     });
   });
 
   it('defaults to 180 days of retention', () => {
-    local.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', { ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 180 } } } });
+    local.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 180 } } },
+    });
   });
 
   it('is encrypted with a customer-managed KMS key that rotates', () => {
     const key = logicalId(cloud.stateful.data.get(AuditData).bucket.encryptionKey as never);
     cloud.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAttArn(key) }, BucketKeyEnabled: true }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAttArn(key) },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
     });
     cloud.statefulTemplate.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, KeySpec: Match.absent() });
   });
@@ -39,11 +59,18 @@ describe('the audit bucket', () => {
 
 describe('the audit signing key', () => {
   it('is a KMS ECC_NIST_P256 signing key that only the seal function may use', () => {
-    cloud.statefulTemplate.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    cloud.statefulTemplate.hasResourceProperties('AWS::KMS::Key', {
+      KeySpec: 'ECC_NIST_P256',
+      KeyUsage: 'SIGN_VERIFY',
+    });
     const signingKey = getAttArn(logicalId(cloud.stateful.data.get(AuditData).signingKey.key!));
     for (const fn of ourFunctions(cloud.stateless$)) {
       const actions = rolePolicyStatements(cloud.stateless$, fn)
-        .filter((statement) => JSON.stringify(statement.Resource).includes(JSON.stringify(signingKey).slice(1, -1)) || JSON.stringify(statement.Resource).includes('AuditSigningKey'))
+        .filter(
+          (statement) =>
+            JSON.stringify(statement.Resource).includes(JSON.stringify(signingKey).slice(1, -1)) ||
+            JSON.stringify(statement.Resource).includes('AuditSigningKey'),
+        )
         .flatMap((statement) => statement.Action);
       if (fn.service === 'audit-seal') expect(actions.sort()).toEqual(['kms:GetPublicKey', 'kms:Sign']);
       else expect(actions, fn.service).toEqual([]);
@@ -51,7 +78,9 @@ describe('the audit signing key', () => {
   });
 
   it('is a key file for the embedded runtime, with no KMS signing key in the template', () => {
-    expect(resourcesOfType(local.stateful$, 'AWS::KMS::Key').filter(([, key]) => key.Properties?.KeyUsage === 'SIGN_VERIFY')).toEqual([]);
+    expect(
+      resourcesOfType(local.stateful$, 'AWS::KMS::Key').filter(([, key]) => key.Properties?.KeyUsage === 'SIGN_VERIFY'),
+    ).toEqual([]);
     const seal = ourFunctions(local.stateless$).find((fn) => fn.service === 'audit-seal')!;
     expect(seal.variables.DGOV_AUDIT_KEY).toBe('file:/tmp/dgov-test/audit.pem');
   });
@@ -67,7 +96,10 @@ describe('the audit functions', () => {
   });
 
   it('closes a period on the configured schedule', () => {
-    cloud.statelessTemplate.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+    cloud.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+    });
     local.statelessTemplate.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
   });
 });
@@ -83,9 +115,13 @@ describe('Athena', () => {
           'projection.enabled': 'true',
           'projection.hour.type': 'date',
           'projection.hour.format': 'yyyy/MM/dd/HH',
-          'storage.location.template': Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('events/\\$\\{hour\\}/$')])]) }),
+          'storage.location.template': Match.objectLike({
+            'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('events/\\$\\{hour\\}/$')])]),
+          }),
         }),
-        StorageDescriptor: Match.objectLike({ SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' }) }),
+        StorageDescriptor: Match.objectLike({
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' }),
+        }),
       }),
     });
   });

@@ -45,7 +45,9 @@ const sampleTableArn = () => getAttArn(logicalId(synth.stateful.data.get(SampleD
 const actionsOn = (statements: PolicyStatement[], arn: unknown) =>
   statements
     .filter((statement) =>
-      statement.Resource.some((resource) => JSON.stringify(followImport(resource, [synth.stateful$, synth.base$])) === JSON.stringify(arn)),
+      statement.Resource.some(
+        (resource) => JSON.stringify(followImport(resource, [synth.stateful$, synth.base$])) === JSON.stringify(arn),
+      ),
     )
     .flatMap((statement) => statement.Action);
 
@@ -71,7 +73,8 @@ describe('a capability declared in the list', () => {
   it('gives each function the environment its manifest config asks for', () => {
     for (const manifest of sampleManifest.functions) {
       const fn = sampleFunction(manifest.service);
-      for (const name of Object.keys(manifest.config.shape)) expect(fn.variables, `${manifest.service} ${name}`).toHaveProperty(name);
+      for (const name of Object.keys(manifest.config.shape))
+        expect(fn.variables, `${manifest.service} ${name}`).toHaveProperty(name);
       expect(followImport(fn.variables[SAMPLE_ENV.sampleTable], [synth.stateful$])).toEqual({
         Ref: logicalId(synth.stateful.data.get(SampleData).table as never),
       });
@@ -92,13 +95,24 @@ describe('a capability declared in the list', () => {
   it('gets alarms from the invocation kinds: errors of its queue and schedule functions, its DLQ, its SLA breaches', () => {
     const alarms = resourcesOfType(synth.stateless$, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties!);
     const dimension = (alarm: Json, name: string) =>
-      followImport((alarm.Dimensions as { Name: string; Value: unknown }[]).find((d) => d.Name === name)?.Value, [synth.stateful$]);
-    const errors = alarms.filter((alarm) => alarm.MetricName === 'Errors').map((alarm) => JSON.stringify(dimension(alarm, 'FunctionName')));
-    for (const service of ['sample-worker', 'sample-sweep']) expect(errors).toContain(JSON.stringify({ Ref: sampleFunction(service).logicalId }));
+      followImport((alarm.Dimensions as { Name: string; Value: unknown }[]).find((d) => d.Name === name)?.Value, [
+        synth.stateful$,
+      ]);
+    const errors = alarms
+      .filter((alarm) => alarm.MetricName === 'Errors')
+      .map((alarm) => JSON.stringify(dimension(alarm, 'FunctionName')));
+    for (const service of ['sample-worker', 'sample-sweep'])
+      expect(errors).toContain(JSON.stringify({ Ref: sampleFunction(service).logicalId }));
     expect(errors).not.toContain(JSON.stringify({ Ref: sampleFunction('sample-api').logicalId }));
-    const dlqs = alarms.filter((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible').map((alarm) => JSON.stringify(dimension(alarm, 'QueueName')));
-    expect(dlqs).toContain(JSON.stringify({ 'Fn::GetAtt': [logicalId(synth.stateful.data.get(SampleData).deadLetters), 'QueueName'] }));
-    const sla = alarms.filter((alarm) => alarm.MetricName === 'slaBreached').map((alarm) => dimension(alarm, 'service'));
+    const dlqs = alarms
+      .filter((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible')
+      .map((alarm) => JSON.stringify(dimension(alarm, 'QueueName')));
+    expect(dlqs).toContain(
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(synth.stateful.data.get(SampleData).deadLetters), 'QueueName'] }),
+    );
+    const sla = alarms
+      .filter((alarm) => alarm.MetricName === 'slaBreached')
+      .map((alarm) => dimension(alarm, 'service'));
     expect(sla).toEqual(['sample-sweep']);
   });
 
@@ -106,12 +120,18 @@ describe('a capability declared in the list', () => {
     expect(left.map((finding) => finding.id)).toEqual([]);
     const dlqReasons = (service: string) =>
       acknowledged
-        .filter(({ finding }) => finding.rule === 'NIST.800.53.R5-LambdaDLQ' && finding.constructPath.startsWith(`${synth.stateless.stackName}/Sample/${service}/`))
+        .filter(
+          ({ finding }) =>
+            finding.rule === 'NIST.800.53.R5-LambdaDLQ' &&
+            finding.constructPath.startsWith(`${synth.stateless.stackName}/Sample/${service}/`),
+        )
         .map(({ suppression }) => suppression.kinds);
     expect(dlqReasons('Api')).toEqual([['http']]);
     expect(dlqReasons('Worker')).toEqual([['queue']]);
     expect(dlqReasons('Sweep')).toEqual([['schedule']]);
-    const publicRoutes = acknowledged.filter(({ finding }) => finding.rule === 'AwsSolutions-APIG4').map(({ finding }) => finding.constructPath);
+    const publicRoutes = acknowledged
+      .filter(({ finding }) => finding.rule === 'AwsSolutions-APIG4')
+      .map(({ finding }) => finding.constructPath);
     expect(publicRoutes.some((path) => path.endsWith('/Http/listSamplesRoute/Resource'))).toBe(true);
     expect(publicRoutes.some((path) => path.endsWith('/Http/createSampleRoute/Resource'))).toBe(false);
   });
@@ -123,7 +143,8 @@ describe('the stacks name no capability', () => {
     for (const file of files) {
       // API Gateway's own `$context.identity.sourceIp` is not the identity capability.
       const text = readFileSync(`${PROJECT_ROOT}infra/${file}`, 'utf8').replace(/\$context\.[\w.]+/g, '');
-      for (const { name } of CAPABILITIES) expect(text, `${file} names ${name}`).not.toMatch(new RegExp(`\\b${name}\\b`, 'i'));
+      for (const { name } of CAPABILITIES)
+        expect(text, `${file} names ${name}`).not.toMatch(new RegExp(`\\b${name}\\b`, 'i'));
     }
   });
 });

@@ -1,7 +1,15 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityRoutes } from '../../../functions/identity/contract.ts';
-import { getAttArn, logicalId, ourFunctions, resourcesOfType, rolePolicyStatements, synthesize, type Synthesized } from '../synth.ts';
+import {
+  getAttArn,
+  logicalId,
+  ourFunctions,
+  resourcesOfType,
+  rolePolicyStatements,
+  synthesize,
+  type Synthesized,
+} from '../synth.ts';
 import { IdentityData } from '../../../infra/capabilities/identity/data.ts';
 
 let synth: Synthesized;
@@ -20,10 +28,19 @@ describe('identity infrastructure', () => {
 
   it('signs tokens with a KMS P-256 key that only the identity function may use', () => {
     const key = JSON.stringify(getAttArn(logicalId(synth.stateful.data.get(IdentityData).tokenSigningKey.key!)));
-    synth.statefulTemplate.hasResourceProperties('AWS::KMS::Key', { Description: 'Signs access and ID tokens (ES256)', KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    synth.statefulTemplate.hasResourceProperties('AWS::KMS::Key', {
+      Description: 'Signs access and ID tokens (ES256)',
+      KeySpec: 'ECC_NIST_P256',
+      KeyUsage: 'SIGN_VERIFY',
+    });
     for (const fn of ourFunctions(synth.stateless$)) {
       const actions = rolePolicyStatements(synth.stateless$, fn)
-        .filter((statement) => JSON.stringify(statement.Resource).includes(logicalId(synth.stateful.data.get(IdentityData).tokenSigningKey.key!)) || JSON.stringify(statement.Resource).includes(key))
+        .filter(
+          (statement) =>
+            JSON.stringify(statement.Resource).includes(
+              logicalId(synth.stateful.data.get(IdentityData).tokenSigningKey.key!),
+            ) || JSON.stringify(statement.Resource).includes(key),
+        )
         .flatMap((statement) => statement.Action);
       if (fn.service === 'identity') expect(actions.sort()).toEqual(['kms:GetPublicKey', 'kms:Sign']);
       else expect(actions, fn.service).toEqual([]);
@@ -32,11 +49,24 @@ describe('identity infrastructure', () => {
 
   it('gives the identity function its issuer and keys, and puts the JWT authorizer only on userinfo', () => {
     const identity = ourFunctions(synth.stateless$).find((fn) => fn.service === 'identity')!;
-    expect(Object.keys(identity.variables)).toEqual(expect.arrayContaining(['DGOV_ISSUER', 'DGOV_TOKEN_KEYS', 'DGOV_IDENTITY_TABLE', 'DGOV_CONTROL_TABLE', 'DGOV_AUDIT_QUEUE_URL']));
+    expect(Object.keys(identity.variables)).toEqual(
+      expect.arrayContaining([
+        'DGOV_ISSUER',
+        'DGOV_TOKEN_KEYS',
+        'DGOV_IDENTITY_TABLE',
+        'DGOV_CONTROL_TABLE',
+        'DGOV_AUDIT_QUEUE_URL',
+      ]),
+    );
     const protectedKeys = resourcesOfType(synth.stateless$, 'AWS::ApiGatewayV2::Route')
       .filter(([, route]) => route.Properties?.AuthorizationType === 'JWT')
       .map(([, route]) => route.Properties?.RouteKey);
-    expect(protectedKeys).toEqual(identityRoutes.filter((route) => route.auth === 'jwt').map((route) => `${route.method} ${route.path}`));
-    synth.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT', JwtConfiguration: { Audience: ['dgov-api'], Issuer: Match.anyValue() } });
+    expect(protectedKeys).toEqual(
+      identityRoutes.filter((route) => route.auth === 'jwt').map((route) => `${route.method} ${route.path}`),
+    );
+    synth.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Audience: ['dgov-api'], Issuer: Match.anyValue() },
+    });
   });
 });

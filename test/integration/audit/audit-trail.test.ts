@@ -5,8 +5,20 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeEvents, encodeEvents, sealPeriod, writeBatch, type WriterPorts } from '../../../functions/audit/domain.ts';
-import { sealPorts, s3TrailReader, withSealLock, writerPorts, type AuditStoreNames } from '../../../functions/audit/store.ts';
+import {
+  decodeEvents,
+  encodeEvents,
+  sealPeriod,
+  writeBatch,
+  type WriterPorts,
+} from '../../../functions/audit/domain.ts';
+import {
+  sealPorts,
+  s3TrailReader,
+  withSealLock,
+  writerPorts,
+  type AuditStoreNames,
+} from '../../../functions/audit/store.ts';
 import { queryEvents } from '../../../cli/audit/query.ts';
 import { verifyTrail } from '../../../cli/audit/verify.ts';
 import type { AuditEvent } from '../../../shared/audit.ts';
@@ -32,8 +44,14 @@ beforeEach(async () => {
   await clients.dynamodb.send(
     new CreateTableCommand({
       TableName: names.table,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
@@ -60,7 +78,12 @@ const query = async () => {
   for await (const item of queryEvents(reader())) found.push(item);
   return found;
 };
-const readBytes = async (key: string) => Buffer.from(await (await clients.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: key }))).Body!.transformToByteArray());
+const readBytes = async (key: string) =>
+  Buffer.from(
+    await (
+      await clients.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: key }))
+    ).Body!.transformToByteArray(),
+  );
 
 /** Writer ports that count object writes, to prove a redelivery never writes again. */
 function countingPorts(failRecordOnce = false) {
@@ -126,9 +149,18 @@ describe('the writer', () => {
   it('query shows each event once even when a crash left it in two objects', async () => {
     const shared = event();
     // Two objects that both hold `shared`: what a crash before recording could leave behind.
-    for (const batch of [[shared, event()], [shared, event()]]) {
+    for (const batch of [
+      [shared, event()],
+      [shared, event()],
+    ]) {
       const bytes = encodeEvents(batch);
-      await clients.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: `events/2026/11/29/08/${region}-${String(Date.parse(batch[1]!.time)).padStart(13, '0')}-${randomUUID().replace(/-/g, '').slice(0, 16)}.jsonl.gz`, Body: bytes }));
+      await clients.s3.send(
+        new PutObjectCommand({
+          Bucket: names.bucket,
+          Key: `events/2026/11/29/08/${region}-${String(Date.parse(batch[1]!.time)).padStart(13, '0')}-${randomUUID().replace(/-/g, '').slice(0, 16)}.jsonl.gz`,
+          Body: bytes,
+        }),
+      );
     }
     const found = await query();
     expect(found.filter((item) => item.eventId === shared.eventId)).toHaveLength(1);
@@ -139,7 +171,8 @@ describe('the writer', () => {
 describe('digests and verification', () => {
   async function sealedTrail() {
     const objects = [];
-    for (let i = 0; i < 3; i++) objects.push((await writeBatch(region, [event(), event('licences.revoke', 'denied')], writerPorts(names)))!);
+    for (let i = 0; i < 3; i++)
+      objects.push((await writeBatch(region, [event(), event('licences.revoke', 'denied')], writerPorts(names)))!);
     const first = await seal();
     objects.push((await writeBatch(region, [event()], writerPorts(names)))!);
     const second = await seal();
@@ -149,7 +182,12 @@ describe('digests and verification', () => {
   it('chains signed digests from a genesis and verifies intact', async () => {
     const { objects, first, second } = await sealedTrail();
     expect(first.digest.sequence).toBe(1);
-    expect(first.digest.objects.map((object) => object.key)).toEqual(objects.slice(0, 3).map((object) => object.key).sort());
+    expect(first.digest.objects.map((object) => object.key)).toEqual(
+      objects
+        .slice(0, 3)
+        .map((object) => object.key)
+        .sort(),
+    );
     expect(second.digest.previous.key).toBe(first.key);
     expect(second.digest.objects.map((object) => object.key)).toEqual([objects[3]!.key]);
     const report = await verify();
@@ -199,10 +237,14 @@ describe('digests and verification', () => {
     await clients.s3.send(new DeleteObjectCommand({ Bucket: names.bucket, Key: second.key }));
     const report = await verify();
     expect(report.ok).toBe(false);
-    expect(report.findings).toContainEqual(expect.objectContaining({ kind: 'missing-digest', key: `${region} digest #2` }));
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ kind: 'missing-digest', key: `${region} digest #2` }),
+    );
     expect(report.findings.map((finding) => finding.detail).join(' ')).toContain(first.key);
     // The objects only the removed digest listed are now unaccounted for.
-    expect(report.findings).toContainEqual(expect.objectContaining({ kind: 'inserted', key: second.digest.objects[0]!.key }));
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ kind: 'inserted', key: second.digest.objects[0]!.key }),
+    );
   });
 
   it('names a digest whose content was altered', async () => {

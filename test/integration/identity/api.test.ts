@@ -17,7 +17,15 @@ import { synthStacks } from '../../../local/synth.ts';
 import { chromiumPath } from '../../support/chromium.ts';
 import { scratchDir } from '../../../local/scratch.ts';
 import { freePort } from '../../../local/ports.ts';
-import { basic, claimsOf, CookieJar, creditCodeCheckChar, formFields, idNumberCheckDigit, pkce } from '../../support/oidc.ts';
+import {
+  basic,
+  claimsOf,
+  CookieJar,
+  creditCodeCheckChar,
+  formFields,
+  idNumberCheckDigit,
+  pkce,
+} from '../../support/oidc.ts';
 
 const dir = scratchDir('identity');
 let runtime: LocalRuntime;
@@ -33,7 +41,7 @@ const callbacks = createServer((request, response) => {
 const PORTAL = { id: 'portal', redirect: '' };
 const APP = { id: 'mobile-app', redirect: '' };
 const citizenId = (n: number) => {
-  const first17 = `37010219900115${String(n).padStart(3, "0")}`;
+  const first17 = `37010219900115${String(n).padStart(3, '0')}`;
   return first17 + idNumberCheckDigit(first17);
 };
 const creditCode = (n: number) => {
@@ -50,7 +58,11 @@ beforeAll(async () => {
   APP.redirect = `http://127.0.0.1:${port}/app/cb`;
   runtime = await startRuntime({
     // A higher per-source login limit than the default 20, so the lockout test is not cut short by it.
-    synth: () => synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out'), { ...localAppContext(dir), loginAttemptsPerMinute: '50' }),
+    synth: () =>
+      synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out'), {
+        ...localAppContext(dir),
+        loginAttemptsPerMinute: '50',
+      }),
     port: 0,
     dataDir: dir,
     dynamodbPort: 0,
@@ -58,11 +70,42 @@ beforeAll(async () => {
     aws: inject('aws'),
   });
   api = runtime.url;
-  const store = dynamoIdentityStore(DynamoDBDocumentClient.from(runtime.clients.dynamodb), { identity: runtime.environment.tables.identityTable!, control: runtime.environment.tables.controlTable! });
-  await createClient({ clientId: PORTAL.id, kind: 'public', scopes: ['openid', 'profile', 'offline_access'], redirectUris: [PORTAL.redirect] }, store);
-  await createClient({ clientId: APP.id, kind: 'public', scopes: ['openid', 'profile'], redirectUris: [APP.redirect] }, store);
-  departmentSecret = (await createClient({ clientId: 'dept-market', kind: 'confidential', scopes: ['licences:issue', 'payments:orders'], redirectUris: [], department: 'dept-market' }, store)).client_secret!;
-  const created = await post('/identity/accounts', { type: 'citizen', idNumber: alice, name: '李华', phone: '13812345678', password: PASSWORD });
+  const store = dynamoIdentityStore(DynamoDBDocumentClient.from(runtime.clients.dynamodb), {
+    identity: runtime.environment.tables.identityTable!,
+    control: runtime.environment.tables.controlTable!,
+  });
+  await createClient(
+    {
+      clientId: PORTAL.id,
+      kind: 'public',
+      scopes: ['openid', 'profile', 'offline_access'],
+      redirectUris: [PORTAL.redirect],
+    },
+    store,
+  );
+  await createClient(
+    { clientId: APP.id, kind: 'public', scopes: ['openid', 'profile'], redirectUris: [APP.redirect] },
+    store,
+  );
+  departmentSecret = (
+    await createClient(
+      {
+        clientId: 'dept-market',
+        kind: 'confidential',
+        scopes: ['licences:issue', 'payments:orders'],
+        redirectUris: [],
+        department: 'dept-market',
+      },
+      store,
+    )
+  ).client_secret!;
+  const created = await post('/identity/accounts', {
+    type: 'citizen',
+    idNumber: alice,
+    name: '李华',
+    phone: '13812345678',
+    password: PASSWORD,
+  });
   expect(created.status).toBe(201);
 });
 
@@ -73,12 +116,21 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(`${api}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 async function form(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-  const response = await fetch(`${api}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields) });
+  const response = await fetch(`${api}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields),
+  });
   const text = await response.text();
   let body: Record<string, unknown> = {};
   try {
@@ -89,13 +141,24 @@ async function form(path: string, fields: Record<string, string>, headers: Recor
   return { status: response.status, body, text, headers: response.headers, response };
 }
 
-const authorizeUrl = (client: { id: string; redirect: string }, challenge: string, extra: Record<string, string> = {}) =>
+const authorizeUrl = (
+  client: { id: string; redirect: string },
+  challenge: string,
+  extra: Record<string, string> = {},
+) =>
   `${api}/oauth2/authorize?${new URLSearchParams({ response_type: 'code', client_id: client.id, redirect_uri: client.redirect, scope: 'openid profile offline_access', state: randomUUID(), nonce: randomUUID(), code_challenge: challenge, code_challenge_method: 'S256', ...extra })}`;
 
 /** The browser's part of the code flow: the login page if there is no SSO session, then the redirect. */
-async function signIn(client: { id: string; redirect: string }, jar: CookieJar, credentials?: { username: string; password: string }) {
+async function signIn(
+  client: { id: string; redirect: string },
+  jar: CookieJar,
+  credentials?: { username: string; password: string },
+) {
   const { verifier, challenge } = pkce();
-  const first = await fetch(authorizeUrl(client, challenge, client === APP ? { scope: 'openid profile' } : {}), { redirect: 'manual', headers: { cookie: jar.header() } });
+  const first = await fetch(authorizeUrl(client, challenge, client === APP ? { scope: 'openid profile' } : {}), {
+    redirect: 'manual',
+    headers: { cookie: jar.header() },
+  });
   jar.store(first);
   let location = first.headers.get('location');
   let loginShown = false;
@@ -109,38 +172,77 @@ async function signIn(client: { id: string; redirect: string }, jar: CookieJar, 
     location = submitted.headers.get('location');
   }
   const redirected = new URL(location!);
-  return { loginShown, status: 302, code: redirected.searchParams.get('code')!, state: redirected.searchParams.get('state'), redirected, verifier };
+  return {
+    loginShown,
+    status: 302,
+    code: redirected.searchParams.get('code')!,
+    state: redirected.searchParams.get('state'),
+    redirected,
+    verifier,
+  };
 }
 
 async function exchange(client: { id: string; redirect: string }, code: string, verifier: string) {
-  return form('/oauth2/token', { grant_type: 'authorization_code', client_id: client.id, code, redirect_uri: client.redirect, code_verifier: verifier });
+  return form('/oauth2/token', {
+    grant_type: 'authorization_code',
+    client_id: client.id,
+    code,
+    redirect_uri: client.redirect,
+    code_verifier: verifier,
+  });
 }
 
 async function tokensFor(client: { id: string; redirect: string }, jar = new CookieJar()) {
   const signed = await signIn(client, jar, { username: alice, password: PASSWORD });
   const tokens = await exchange(client, signed.code!, signed.verifier!);
   expect(tokens.status).toBe(200);
-  return tokens.body as { access_token: string; refresh_token: string; id_token: string; scope: string; expires_in: number };
+  return tokens.body as {
+    access_token: string;
+    refresh_token: string;
+    id_token: string;
+    scope: string;
+    expires_in: number;
+  };
 }
 
-const introspect = (token: string) => form('/oauth2/introspect', { token }, { authorization: basic('dept-market', departmentSecret) });
+const introspect = (token: string) =>
+  form('/oauth2/introspect', { token }, { authorization: basic('dept-market', departmentSecret) });
 const userinfo = (token: string) => fetch(`${api}/oauth2/userinfo`, { headers: { authorization: `Bearer ${token}` } });
 
 describe('discovery and keys', () => {
   it('publishes the OpenID configuration with PKCE S256 only', async () => {
     const config = (await (await fetch(`${api}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
-    expect(config).toMatchObject({ issuer: api, jwks_uri: `${api}/.well-known/jwks.json`, code_challenge_methods_supported: ['S256'], grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'] });
-    for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'userinfo_endpoint', 'end_session_endpoint']) expect(config[endpoint], endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    expect(config).toMatchObject({
+      issuer: api,
+      jwks_uri: `${api}/.well-known/jwks.json`,
+      code_challenge_methods_supported: ['S256'],
+      grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
+    });
+    for (const endpoint of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'revocation_endpoint',
+      'introspection_endpoint',
+      'userinfo_endpoint',
+      'end_session_endpoint',
+    ])
+      expect(config[endpoint], endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
   });
 
   it('is trusted by an independent OIDC library, which verifies our ID and access tokens through jwks_uri', async () => {
-    const configuration = await oidc.discovery(new URL(api), PORTAL.id, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    const configuration = await oidc.discovery(new URL(api), PORTAL.id, undefined, oidc.None(), {
+      execute: [oidc.allowInsecureRequests],
+    });
     expect(configuration.serverMetadata().issuer).toBe(api);
     const tokens = await tokensFor(PORTAL);
     const keys = jose.createRemoteJWKSet(new URL(configuration.serverMetadata().jwks_uri!));
     const id = await jose.jwtVerify(tokens.id_token, keys, { issuer: api, audience: PORTAL.id, algorithms: ['ES256'] });
     expect(id.payload.sub).toMatch(/^acc-/);
-    const access = await jose.jwtVerify(tokens.access_token, keys, { issuer: api, audience: 'dgov-api', algorithms: ['ES256'] });
+    const access = await jose.jwtVerify(tokens.access_token, keys, {
+      issuer: api,
+      audience: 'dgov-api',
+      algorithms: ['ES256'],
+    });
     expect(access.payload).toMatchObject({ client_id: PORTAL.id, sub: id.payload.sub });
     expect(access.payload.exp! - access.payload.iat!).toBeLessThanOrEqual(15 * 60);
   });
@@ -148,21 +250,48 @@ describe('discovery and keys', () => {
 
 describe('accounts', () => {
   it('refuses a second account for the same ID number with 409', async () => {
-    expect((await post('/identity/accounts', { type: 'citizen', idNumber: alice, name: '李华', phone: '13812345678', password: PASSWORD })).status).toBe(409);
+    expect(
+      (
+        await post('/identity/accounts', {
+          type: 'citizen',
+          idNumber: alice,
+          name: '李华',
+          phone: '13812345678',
+          password: PASSWORD,
+        })
+      ).status,
+    ).toBe(409);
   });
 
   it('registers an enterprise by its unified social credit code', async () => {
-    const created = await post('/identity/accounts', { type: 'enterprise', creditCode: creditCode(7), name: '济南某某科技有限公司', operatorIdNumber: citizenId(2), password: PASSWORD });
+    const created = await post('/identity/accounts', {
+      type: 'enterprise',
+      creditCode: creditCode(7),
+      name: '济南某某科技有限公司',
+      operatorIdNumber: citizenId(2),
+      password: PASSWORD,
+    });
     expect(created.status).toBe(201);
   });
 
   it.each([
     ['a bad ID check digit', { idNumber: `${alice.slice(0, 17)}${alice[17] === '0' ? '1' : '0'}` }, 'body.idNumber'],
     ['a short password', { password: 'short' }, 'body.password'],
-    ['a password that contains the ID number', { password: `pw-${citizenId(3)}` , idNumber: citizenId(3) }, 'body.password'],
+    [
+      'a password that contains the ID number',
+      { password: `pw-${citizenId(3)}`, idNumber: citizenId(3) },
+      'body.password',
+    ],
     ['a phone that is not a mobile', { phone: '0531-1234567' }, 'body.phone'],
   ])('refuses %s with 400 naming the field', async (_name, change, path) => {
-    const answer = await post('/identity/accounts', { type: 'citizen', idNumber: citizenId(4), name: '王五', phone: '13912345678', password: PASSWORD, ...change });
+    const answer = await post('/identity/accounts', {
+      type: 'citizen',
+      idNumber: citizenId(4),
+      name: '王五',
+      phone: '13912345678',
+      password: PASSWORD,
+      ...change,
+    });
     expect(answer.status).toBe(400);
     expect((answer.body.errors as { path: string }[]).map((error) => error.path)).toContain(path);
   });
@@ -179,7 +308,9 @@ describe('one sign-on for the province', () => {
     const tokens = await exchange(APP, app.code!, app.verifier!);
     expect(tokens.status).toBe(200);
     expect(claimsOf(tokens.body.id_token as string)).toMatchObject({ aud: APP.id, iss: api });
-    expect(claimsOf(tokens.body.id_token as string).sub).toBe(claimsOf((await exchange(PORTAL, portal.code!, portal.verifier!)).body.id_token as string).sub);
+    expect(claimsOf(tokens.body.id_token as string).sub).toBe(
+      claimsOf((await exchange(PORTAL, portal.code!, portal.verifier!)).body.id_token as string).sub,
+    );
   });
 
   it('sets the SSO cookie HttpOnly and SameSite=Lax', async () => {
@@ -188,7 +319,11 @@ describe('one sign-on for the province', () => {
     const fields = formFields(await page.text());
     const jar = new CookieJar();
     jar.store(page);
-    const submitted = await form('/oauth2/authorize', { ...fields, username: alice, password: PASSWORD }, { cookie: jar.header() });
+    const submitted = await form(
+      '/oauth2/authorize',
+      { ...fields, username: alice, password: PASSWORD },
+      { cookie: jar.header() },
+    );
     const sso = submitted.headers.getSetCookie().find((line) => line.startsWith('dgov_sso='))!;
     expect(sso).toMatch(/HttpOnly/);
     expect(sso).toMatch(/SameSite=Lax/);
@@ -196,7 +331,9 @@ describe('one sign-on for the province', () => {
 
   it('never redirects to an unregistered redirect_uri', async () => {
     const { challenge } = pkce();
-    const response = await fetch(authorizeUrl({ id: PORTAL.id, redirect: 'https://evil.example/cb' }, challenge), { redirect: 'manual' });
+    const response = await fetch(authorizeUrl({ id: PORTAL.id, redirect: 'https://evil.example/cb' }, challenge), {
+      redirect: 'manual',
+    });
     expect(response.status).toBe(400);
     expect(response.headers.get('location')).toBeNull();
   });
@@ -225,7 +362,13 @@ describe('authorization codes', () => {
 
   it('are bound to the client and redirect_uri', async () => {
     const signed = await signIn(PORTAL, new CookieJar(), { username: alice, password: PASSWORD });
-    const other = await form('/oauth2/token', { grant_type: 'authorization_code', client_id: APP.id, code: signed.code!, redirect_uri: APP.redirect, code_verifier: signed.verifier! });
+    const other = await form('/oauth2/token', {
+      grant_type: 'authorization_code',
+      client_id: APP.id,
+      code: signed.code!,
+      redirect_uri: APP.redirect,
+      code_verifier: signed.verifier!,
+    });
     expect(other.body.error).toBe('invalid_grant');
   });
 
@@ -244,10 +387,20 @@ describe('authorization codes', () => {
 
 describe('client credentials', () => {
   it('issues a department token to a confidential client authenticated by HTTP Basic', async () => {
-    const answer = await form('/oauth2/token', { grant_type: 'client_credentials', scope: 'licences:issue' }, { authorization: basic('dept-market', departmentSecret) });
+    const answer = await form(
+      '/oauth2/token',
+      { grant_type: 'client_credentials', scope: 'licences:issue' },
+      { authorization: basic('dept-market', departmentSecret) },
+    );
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    expect(claimsOf(answer.body.access_token as string)).toMatchObject({ sub: 'dept-market', client_id: 'dept-market', department: 'dept-market', scope: 'licences:issue', aud: 'dgov-api' });
+    expect(claimsOf(answer.body.access_token as string)).toMatchObject({
+      sub: 'dept-market',
+      client_id: 'dept-market',
+      department: 'dept-market',
+      scope: 'licences:issue',
+      aud: 'dgov-api',
+    });
     expect(answer.body.refresh_token).toBeUndefined();
   });
 
@@ -258,7 +411,9 @@ describe('client credentials', () => {
     ['an unsupported grant', { grant_type: 'password' }, undefined, 400, 'unsupported_grant_type'],
     ['no grant_type', {}, undefined, 400, 'invalid_request'],
   ])('answers %s with the OAuth error', async (_name, fields, authorization, status, error) => {
-    const answer = await form('/oauth2/token', fields as Record<string, string>, { authorization: authorization ?? basic('dept-market', departmentSecret) });
+    const answer = await form('/oauth2/token', fields as Record<string, string>, {
+      authorization: authorization ?? basic('dept-market', departmentSecret),
+    });
     expect(answer.status).toBe(status);
     expect(answer.body.error).toBe(error);
   });
@@ -267,13 +422,25 @@ describe('client credentials', () => {
 describe('refresh tokens', () => {
   it('rotate on every use, and a reused one revokes its whole family', async () => {
     const tokens = await tokensFor(PORTAL);
-    const refreshed = await form('/oauth2/token', { grant_type: 'refresh_token', client_id: PORTAL.id, refresh_token: tokens.refresh_token });
+    const refreshed = await form('/oauth2/token', {
+      grant_type: 'refresh_token',
+      client_id: PORTAL.id,
+      refresh_token: tokens.refresh_token,
+    });
     expect(refreshed.status).toBe(200);
     const next = refreshed.body.refresh_token as string;
     expect(next).not.toBe(tokens.refresh_token);
-    const reused = await form('/oauth2/token', { grant_type: 'refresh_token', client_id: PORTAL.id, refresh_token: tokens.refresh_token });
+    const reused = await form('/oauth2/token', {
+      grant_type: 'refresh_token',
+      client_id: PORTAL.id,
+      refresh_token: tokens.refresh_token,
+    });
     expect(reused.body.error).toBe('invalid_grant');
-    const afterReuse = await form('/oauth2/token', { grant_type: 'refresh_token', client_id: PORTAL.id, refresh_token: next });
+    const afterReuse = await form('/oauth2/token', {
+      grant_type: 'refresh_token',
+      client_id: PORTAL.id,
+      refresh_token: next,
+    });
     expect(afterReuse.body.error).toBe('invalid_grant');
     expect((await introspect(refreshed.body.access_token as string)).body.active).toBe(false);
   });
@@ -283,7 +450,11 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
   it('a revoked access token is inactive to introspection and refused by a protected endpoint', async () => {
     const tokens = await tokensFor(PORTAL);
     expect((await userinfo(tokens.access_token)).status).toBe(200);
-    const revoked = await form('/oauth2/revoke', { token: tokens.access_token, token_type_hint: 'access_token', client_id: PORTAL.id });
+    const revoked = await form('/oauth2/revoke', {
+      token: tokens.access_token,
+      token_type_hint: 'access_token',
+      client_id: PORTAL.id,
+    });
     expect(revoked.status).toBe(200);
     expect((await introspect(tokens.access_token)).body).toEqual({ active: false });
     expect((await userinfo(tokens.access_token)).status).toBe(401);
@@ -322,14 +493,20 @@ describe('forged and expired tokens at a protected endpoint', () => {
     claims = claimsOf(valid);
     header = JSON.parse(Buffer.from(valid.split('.')[0]!, 'base64url').toString('utf8'));
   });
-  const resign = (change: Record<string, unknown>) => `${valid.split('.')[0]}.${b64({ ...claims, ...change })}.${valid.split('.')[2]}`;
+  const resign = (change: Record<string, unknown>) =>
+    `${valid.split('.')[0]}.${b64({ ...claims, ...change })}.${valid.split('.')[2]}`;
 
   it.each([
     ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`],
-    ['HS256 signed with the public key', () => {
-      const head = b64({ ...header, alg: 'HS256' });
-      return `${head}.${b64(claims)}.${createHmac('sha256', JSON.stringify(header)).update(`${head}.${b64(claims)}`).digest('base64url')}`;
-    }],
+    [
+      'HS256 signed with the public key',
+      () => {
+        const head = b64({ ...header, alg: 'HS256' });
+        return `${head}.${b64(claims)}.${createHmac('sha256', JSON.stringify(header))
+          .update(`${head}.${b64(claims)}`)
+          .digest('base64url')}`;
+      },
+    ],
     ['an unknown kid', () => `${b64({ ...header, kid: 'unknown' })}.${valid.split('.')[1]}.${valid.split('.')[2]}`],
     ['an expired token', () => resign({ exp: Math.floor(Date.now() / 1000) - 120 })],
     ['a token not yet valid', () => resign({ nbf: Math.floor(Date.now() / 1000) + 600 })],
@@ -346,7 +523,17 @@ describe('forged and expired tokens at a protected endpoint', () => {
 describe.skipIf(!chromiumPath)('the login page in headless Chromium', () => {
   it('signs in by typing into the form, then the second client needs no password', async () => {
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     try {
       const page = await browser.newPage();
       await page.goto(authorizeUrl(PORTAL, pkce().challenge));
@@ -377,8 +564,21 @@ describe('login failures', () => {
 
   it('locks the account for 15 minutes after five failures, even for the right password', async () => {
     const bob = citizenId(5);
-    expect((await post('/identity/accounts', { type: 'citizen', idNumber: bob, name: '赵六', phone: '13712345678', password: PASSWORD })).status).toBe(201);
-    for (let i = 0; i < 5; i++) expect((await signIn(PORTAL, new CookieJar(), { username: bob, password: `wrong-password-${i}` })).status).toBe(401);
+    expect(
+      (
+        await post('/identity/accounts', {
+          type: 'citizen',
+          idNumber: bob,
+          name: '赵六',
+          phone: '13712345678',
+          password: PASSWORD,
+        })
+      ).status,
+    ).toBe(201);
+    for (let i = 0; i < 5; i++)
+      expect((await signIn(PORTAL, new CookieJar(), { username: bob, password: `wrong-password-${i}` })).status).toBe(
+        401,
+      );
     expect((await signIn(PORTAL, new CookieJar(), { username: bob, password: PASSWORD })).status).toBe(401);
   });
 
@@ -390,7 +590,11 @@ describe('login failures', () => {
       const jar = new CookieJar();
       const page = await fetch(authorizeUrl(PORTAL, challenge));
       jar.store(page);
-      const answer = await form('/oauth2/authorize', { ...fields, ...formFields(await page.text()), username: citizenId(50 + i), password: 'wrong-password-x' }, { cookie: jar.header() });
+      const answer = await form(
+        '/oauth2/authorize',
+        { ...fields, ...formFields(await page.text()), username: citizenId(50 + i), password: 'wrong-password-x' },
+        { cookie: jar.header() },
+      );
       if (answer.status === 429) limited = answer.response;
     }
     expect(limited?.status).toBe(429);
@@ -400,12 +604,21 @@ describe('login failures', () => {
 
 describe('audit', () => {
   it('records logins, failed logins, token issues, refreshes, reuse detection and revocations', async () => {
-    const wanted = ['identity.login', 'identity.token.issue', 'identity.token.refresh', 'identity.token.reuse-detected', 'identity.token.revoke'];
+    const wanted = [
+      'identity.login',
+      'identity.token.issue',
+      'identity.token.refresh',
+      'identity.token.reuse-detected',
+      'identity.token.revoke',
+    ];
     const deadline = Date.now() + 30_000;
     let seen = new Map<string, Set<string>>();
     while (Date.now() < deadline) {
       seen = new Map();
-      for await (const event of queryEvents(s3TrailReader(runtime.clients.s3, runtime.environment.buckets.auditBucket!), { action: 'identity.*' })) {
+      for await (const event of queryEvents(
+        s3TrailReader(runtime.clients.s3, runtime.environment.buckets.auditBucket!),
+        { action: 'identity.*' },
+      )) {
         (seen.get(event.action) ?? seen.set(event.action, new Set()).get(event.action)!).add(event.outcome);
       }
       if (wanted.every((action) => seen.has(action)) && seen.get('identity.login')?.has('denied')) break;

@@ -98,11 +98,28 @@ async function world(): Promise<World> {
     now: () => clock,
     audit: async (input): Promise<AuditEvent> => {
       events.push(input);
-      return { ...input, eventId: input.eventId ?? randomUUID(), time: input.time ?? new Date(clock * 1000).toISOString(), region: 'cn-test-1' };
+      return {
+        ...input,
+        eventId: input.eventId ?? randomUUID(),
+        time: input.time ?? new Date(clock * 1000).toISOString(),
+        region: 'cn-test-1',
+      };
     },
   };
-  await createClient({ clientId: PORTAL, kind: 'public', scopes: ['licences:read'], redirectUris: [PORTAL_REDIRECT] }, store);
-  const created = await createClient({ clientId: DEPT, kind: 'confidential', scopes: ['licences:read', 'hotline:write'], redirectUris: [DEPT_REDIRECT], department: 'dept-health' }, store);
+  await createClient(
+    { clientId: PORTAL, kind: 'public', scopes: ['licences:read'], redirectUris: [PORTAL_REDIRECT] },
+    store,
+  );
+  const created = await createClient(
+    {
+      clientId: DEPT,
+      kind: 'confidential',
+      scopes: ['licences:read', 'hotline:write'],
+      redirectUris: [DEPT_REDIRECT],
+      department: 'dept-health',
+    },
+    store,
+  );
   return {
     store,
     deps,
@@ -136,7 +153,11 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-async function expectOAuthError(promise: Promise<unknown>, code: OAuthError['error'], status = 400): Promise<OAuthError> {
+async function expectOAuthError(
+  promise: Promise<unknown>,
+  code: OAuthError['error'],
+  status = 400,
+): Promise<OAuthError> {
   const error = await failure(promise);
   expect(error).toBeInstanceOf(OAuthError);
   expect((error as OAuthError).error).toBe(code);
@@ -163,7 +184,9 @@ const authorizeQuery = (challenge: string, overrides: Record<string, string | un
 
 /** Registers a citizen, logs in, opens an SSO session and gets a code for the portal. */
 async function codeFor(w: World, scope = 'openid profile licences:read') {
-  const accountId = (await w.store.accountByIdentifier(ID_NUMBER))?.accountId ?? (await registerAccount(citizen(), w.deps, { requestId: 'req-register' }));
+  const accountId =
+    (await w.store.accountByIdentifier(ID_NUMBER))?.accountId ??
+    (await registerAccount(citizen(), w.deps, { requestId: 'req-register' }));
   const account = await authenticate(ID_NUMBER, PASSWORD, context(), w.deps);
   const { session } = await startSession(account, w.deps);
   const { verifier, challenge } = pkce();
@@ -174,15 +197,32 @@ async function codeFor(w: World, scope = 'openid profile licences:read') {
 
 async function tokensFor(w: World, scope?: string) {
   const issued = await codeFor(w, scope);
-  const tokens = await exchangeCode({ grant_type: 'authorization_code', code: issued.code, redirect_uri: PORTAL_REDIRECT, code_verifier: issued.verifier }, w.portal, w.deps, 'req-token');
+  const tokens = await exchangeCode(
+    {
+      grant_type: 'authorization_code',
+      code: issued.code,
+      redirect_uri: PORTAL_REDIRECT,
+      code_verifier: issued.verifier,
+    },
+    w.portal,
+    w.deps,
+    'req-token',
+  );
   return { ...issued, tokens };
 }
 
 const verifierFor = (w: World) =>
-  accessTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: async () => [await signer.publicJwk()], isRevoked: (jti) => w.store.isDenied(jti), now: w.now });
+  accessTokenVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keys: async () => [await signer.publicJwk()],
+    isRevoked: (jti) => w.store.isDenied(jti),
+    now: w.now,
+  });
 
 const claimsOf = (token: string) => decodeJwt(token)!.claims;
-const familyOf = async (w: World, tokens: TokenResponse) => (await w.store.refresh(hashSecret(tokens.refresh_token!)))!.familyId;
+const familyOf = async (w: World, tokens: TokenResponse) =>
+  (await w.store.refresh(hashSecret(tokens.refresh_token!)))!.familyId;
 const actions = (w: World) => w.events.map((event) => `${event.action}:${event.outcome}`);
 
 describe('identity domain', () => {
@@ -192,26 +232,51 @@ describe('identity domain', () => {
   });
 
   describe('registerAccount', () => {
-    it('creates a citizen account findable by its identifier, with a hashed password, and audits it', { timeout: SLOW }, async () => {
+    it('creates a citizen account findable by its identifier, with a hashed password, and audits it', {
+      timeout: SLOW,
+    }, async () => {
       const accountId = await registerAccount(citizen(), w.deps, { requestId: 'req-1' });
       const account = await w.store.accountByIdentifier(ID_NUMBER);
-      expect(account).toMatchObject({ accountId, type: 'citizen', identifier: ID_NUMBER, phone: '13812345678', createdAt: new Date(START * 1000).toISOString() });
+      expect(account).toMatchObject({
+        accountId,
+        type: 'citizen',
+        identifier: ID_NUMBER,
+        phone: '13812345678',
+        createdAt: new Date(START * 1000).toISOString(),
+      });
       expect(account!.passwordHash.startsWith('scrypt$32768$8$1$')).toBe(true);
       expect(account!.passwordHash).not.toContain(PASSWORD);
-      expect(w.events).toContainEqual(expect.objectContaining({ action: 'identity.account.create', resource: `account/${accountId}`, outcome: 'success', requestId: 'req-1' }));
+      expect(w.events).toContainEqual(
+        expect.objectContaining({
+          action: 'identity.account.create',
+          resource: `account/${accountId}`,
+          outcome: 'success',
+          requestId: 'req-1',
+        }),
+      );
     });
 
-    it('stores the identifier upper-cased and answers 409 ConflictError for a duplicate, whatever its case', { timeout: SLOW }, async () => {
+    it('stores the identifier upper-cased and answers 409 ConflictError for a duplicate, whatever its case', {
+      timeout: SLOW,
+    }, async () => {
       await registerAccount(citizen(), w.deps, { requestId: 'req-1' });
       for (const idNumber of [ID_NUMBER, ID_NUMBER.toLowerCase()]) {
-        const error = await failure(registerAccount(citizen({ idNumber, password: 'Another-Password-99' }), w.deps, { requestId: 'req-2' }));
+        const error = await failure(
+          registerAccount(citizen({ idNumber, password: 'Another-Password-99' }), w.deps, { requestId: 'req-2' }),
+        );
         expect(error).toBeInstanceOf(ConflictError);
         expect((error as ConflictError).status).toBe(409);
       }
     });
 
     it('refuses a password that contains the identifier, case-insensitively', { timeout: SLOW }, async () => {
-      const enterprise: NewAccount = { type: 'enterprise', creditCode: CREDIT_CODE, name: '某某有限公司', operatorIdNumber: ID_NUMBER, password: `my-${CREDIT_CODE.toLowerCase()}!` };
+      const enterprise: NewAccount = {
+        type: 'enterprise',
+        creditCode: CREDIT_CODE,
+        name: '某某有限公司',
+        operatorIdNumber: ID_NUMBER,
+        password: `my-${CREDIT_CODE.toLowerCase()}!`,
+      };
       for (const [input, label] of [
         [citizen({ password: `pw-${ID_NUMBER.toLowerCase()}-pw` }), 'lower-case x inside'],
         [citizen({ password: ID_NUMBER }), 'equal'],
@@ -228,8 +293,22 @@ describe('identity domain', () => {
     });
 
     it('creates an enterprise account under its credit code', { timeout: SLOW }, async () => {
-      const accountId = await registerAccount({ type: 'enterprise', creditCode: CREDIT_CODE.toLowerCase(), name: '某某有限公司', operatorIdNumber: ID_NUMBER, password: PASSWORD }, w.deps, { requestId: 'req-1' });
-      expect(await w.store.accountByIdentifier(CREDIT_CODE)).toMatchObject({ accountId, type: 'enterprise', operatorIdNumber: ID_NUMBER });
+      const accountId = await registerAccount(
+        {
+          type: 'enterprise',
+          creditCode: CREDIT_CODE.toLowerCase(),
+          name: '某某有限公司',
+          operatorIdNumber: ID_NUMBER,
+          password: PASSWORD,
+        },
+        w.deps,
+        { requestId: 'req-1' },
+      );
+      expect(await w.store.accountByIdentifier(CREDIT_CODE)).toMatchObject({
+        accountId,
+        type: 'enterprise',
+        operatorIdNumber: ID_NUMBER,
+      });
     });
     const limit = `${REGISTRATIONS_PER_MINUTE} registrations a minute`;
     it(`answers RateLimitedError (429, retry-after 60) after ${limit} from one source address`, async () => {
@@ -260,13 +339,25 @@ describe('identity domain', () => {
       w.events.length = 0;
     });
 
-    it('returns the account for the right password (identifier trimmed, any case) and audits the success', { timeout: SLOW }, async () => {
+    it('returns the account for the right password (identifier trimmed, any case) and audits the success', {
+      timeout: SLOW,
+    }, async () => {
       const account = await authenticate(`  ${ID_NUMBER.toLowerCase()} `, PASSWORD, context(), w.deps);
       expect(account.accountId).toBe(accountId);
-      expect(w.events).toEqual([expect.objectContaining({ action: 'identity.login', outcome: 'success', resource: `account/${accountId}`, sourceIp: SOURCE_IP, actor: { kind: 'citizen', id: accountId } })]);
+      expect(w.events).toEqual([
+        expect.objectContaining({
+          action: 'identity.login',
+          outcome: 'success',
+          resource: `account/${accountId}`,
+          sourceIp: SOURCE_IP,
+          actor: { kind: 'citizen', id: accountId },
+        }),
+      ]);
     });
 
-    it('answers LoginFailedError for a wrong password and for an unknown account, with the same message, and audits both as denied', { timeout: SLOW }, async () => {
+    it('answers LoginFailedError for a wrong password and for an unknown account, with the same message, and audits both as denied', {
+      timeout: SLOW,
+    }, async () => {
       const wrong = await failure(authenticate(ID_NUMBER, 'not-the-password', context(), w.deps));
       const unknown = await failure(authenticate('440305199001011234', PASSWORD, context(), w.deps));
       expect(wrong).toBeInstanceOf(LoginFailedError);
@@ -276,14 +367,23 @@ describe('identity domain', () => {
       expect((unknown as LoginFailedError).reason).toBe('bad-credentials');
       expect(w.events).toEqual([
         expect.objectContaining({ action: 'identity.login', outcome: 'denied', resource: `account/${accountId}` }),
-        expect.objectContaining({ action: 'identity.login', outcome: 'denied', resource: 'account/unknown', actor: { kind: 'anonymous', id: 'unknown' } }),
+        expect.objectContaining({
+          action: 'identity.login',
+          outcome: 'denied',
+          resource: 'account/unknown',
+          actor: { kind: 'anonymous', id: 'unknown' },
+        }),
       ]);
     });
 
-    it('locks the account after 5 failures within the window: even the right password is then refused', { timeout: SLOW }, async () => {
+    it('locks the account after 5 failures within the window: even the right password is then refused', {
+      timeout: SLOW,
+    }, async () => {
       for (let i = 0; i < 5; i += 1) {
         w.advance(30);
-        expect(await failure(authenticate(ID_NUMBER, `wrong-${i}`, context(), w.deps))).toMatchObject({ reason: 'bad-credentials' });
+        expect(await failure(authenticate(ID_NUMBER, `wrong-${i}`, context(), w.deps))).toMatchObject({
+          reason: 'bad-credentials',
+        });
       }
       w.advance(1);
       const locked = await failure(authenticate(ID_NUMBER, PASSWORD, context(), w.deps));
@@ -323,9 +423,14 @@ describe('identity domain', () => {
       expect((await authenticate(ID_NUMBER, PASSWORD, context(), w.deps)).accountId).toBe(accountId);
     });
 
-    it('answers RateLimitedError (429, retry-after at most 60) after 20 attempts a minute from one source address', { timeout: SLOW }, async () => {
+    it('answers RateLimitedError (429, retry-after at most 60) after 20 attempts a minute from one source address', {
+      timeout: SLOW,
+    }, async () => {
       for (let i = 0; i < 20; i += 1) {
-        expect(await failure(authenticate('440305199001011234', `guess-${i}`, context(), w.deps)), `attempt ${i + 1}`).toBeInstanceOf(LoginFailedError);
+        expect(
+          await failure(authenticate('440305199001011234', `guess-${i}`, context(), w.deps)),
+          `attempt ${i + 1}`,
+        ).toBeInstanceOf(LoginFailedError);
       }
       const limited = await failure(authenticate(ID_NUMBER, PASSWORD, context(), w.deps));
       expect(limited).toBeInstanceOf(RateLimitedError);
@@ -346,7 +451,13 @@ describe('identity domain', () => {
 
     it('returns the request for a registered client and exact redirect_uri', async () => {
       const request = await validateAuthorization(authorizeQuery(challenge), w.deps);
-      expect(request).toMatchObject({ redirectUri: PORTAL_REDIRECT, state: 'state-123', nonce: 'nonce-456', scope: 'openid profile licences:read', codeChallenge: challenge });
+      expect(request).toMatchObject({
+        redirectUri: PORTAL_REDIRECT,
+        state: 'state-123',
+        nonce: 'nonce-456',
+        scope: 'openid profile licences:read',
+        codeChallenge: challenge,
+      });
       expect(request.client.clientId).toBe(PORTAL);
     });
 
@@ -384,173 +495,365 @@ describe('identity domain', () => {
         { code_challenge: `${challenge}A` },
         { code_challenge: `${challenge.slice(0, 42)}=` },
       ]) {
-        const error = await expectOAuthError(validateAuthorization(authorizeQuery(challenge, overrides), w.deps), 'invalid_request');
-        expect((error as OAuthError & { redirect?: { redirectUri: string; state?: string } }).redirect, JSON.stringify(overrides)).toMatchObject({ redirectUri: PORTAL_REDIRECT, state: 'state-123' });
+        const error = await expectOAuthError(
+          validateAuthorization(authorizeQuery(challenge, overrides), w.deps),
+          'invalid_request',
+        );
+        expect(
+          (error as OAuthError & { redirect?: { redirectUri: string; state?: string } }).redirect,
+          JSON.stringify(overrides),
+        ).toMatchObject({ redirectUri: PORTAL_REDIRECT, state: 'state-123' });
       }
     });
 
     it('answers unsupported_response_type and invalid_scope with a redirect as well', async () => {
-      const implicit = await expectOAuthError(validateAuthorization(authorizeQuery(challenge, { response_type: 'token' }), w.deps), 'unsupported_response_type');
+      const implicit = await expectOAuthError(
+        validateAuthorization(authorizeQuery(challenge, { response_type: 'token' }), w.deps),
+        'unsupported_response_type',
+      );
       expect(implicit).toHaveProperty('redirect.redirectUri', PORTAL_REDIRECT);
       for (const scope of ['profile', 'openid hotline:write', 'openid admin']) {
-        const error = await expectOAuthError(validateAuthorization(authorizeQuery(challenge, { scope }), w.deps), 'invalid_scope');
+        const error = await expectOAuthError(
+          validateAuthorization(authorizeQuery(challenge, { scope }), w.deps),
+          'invalid_scope',
+        );
         expect(error).toHaveProperty('redirect.redirectUri', PORTAL_REDIRECT);
       }
     });
   });
 
   describe('exchangeCode', () => {
-    it('issues access, refresh and ID tokens for the code and verifier, and audits the issue', { timeout: SLOW }, async () => {
+    it('issues access, refresh and ID tokens for the code and verifier, and audits the issue', {
+      timeout: SLOW,
+    }, async () => {
       const { tokens, accountId, session } = await tokensFor(w);
-      expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: ACCESS_TOKEN_SECONDS, scope: 'openid profile licences:read' });
+      expect(tokens).toMatchObject({
+        token_type: 'Bearer',
+        expires_in: ACCESS_TOKEN_SECONDS,
+        scope: 'openid profile licences:read',
+      });
       expect(tokens.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
       const access = await verifierFor(w)(tokens.access_token);
-      expect(access).toMatchObject({ iss: ISSUER, aud: AUDIENCE, sub: accountId, scope: 'openid profile licences:read', client_id: PORTAL, exp: START + ACCESS_TOKEN_SECONDS });
+      expect(access).toMatchObject({
+        iss: ISSUER,
+        aud: AUDIENCE,
+        sub: accountId,
+        scope: 'openid profile licences:read',
+        client_id: PORTAL,
+        exp: START + ACCESS_TOKEN_SECONDS,
+      });
       expect(decodeJwt(tokens.access_token)!.header.typ).toBe('at+jwt');
 
       const id = claimsOf(tokens.id_token!);
-      expect(id).toMatchObject({ iss: ISSUER, aud: PORTAL, sub: accountId, nonce: 'nonce-456', auth_time: session.authTime, account_type: 'citizen' });
-      expect(id.at_hash).toBe(createHash('sha256').update(tokens.access_token).digest().subarray(0, 16).toString('base64url'));
+      expect(id).toMatchObject({
+        iss: ISSUER,
+        aud: PORTAL,
+        sub: accountId,
+        nonce: 'nonce-456',
+        auth_time: session.authTime,
+        account_type: 'citizen',
+      });
+      expect(id.at_hash).toBe(
+        createHash('sha256').update(tokens.access_token).digest().subarray(0, 16).toString('base64url'),
+      );
 
       const familyId = await familyOf(w, tokens);
-      expect(await w.store.family(familyId)).toMatchObject({ revoked: false, clientId: PORTAL, sub: accountId, accessJtis: [{ jti: access.jti }] });
+      expect(await w.store.family(familyId)).toMatchObject({
+        revoked: false,
+        clientId: PORTAL,
+        sub: accountId,
+        accessJtis: [{ jti: access.jti }],
+      });
       expect((await w.store.session(session.sessionHash))!.families).toEqual([familyId]);
-      expect(w.events).toContainEqual(expect.objectContaining({ action: 'identity.token.issue', outcome: 'success', resource: `client/${PORTAL}`, actor: { kind: 'citizen', id: accountId, clientId: PORTAL } }));
+      expect(w.events).toContainEqual(
+        expect.objectContaining({
+          action: 'identity.token.issue',
+          outcome: 'success',
+          resource: `client/${PORTAL}`,
+          actor: { kind: 'citizen', id: accountId, clientId: PORTAL },
+        }),
+      );
     });
 
     it('answers invalid_grant for a wrong code_verifier', { timeout: SLOW }, async () => {
       const { code } = await codeFor(w);
       const other = pkce();
-      await expectOAuthError(exchangeCode({ code, redirect_uri: PORTAL_REDIRECT, code_verifier: other.verifier }, w.portal, w.deps, 'req'), 'invalid_grant');
+      await expectOAuthError(
+        exchangeCode({ code, redirect_uri: PORTAL_REDIRECT, code_verifier: other.verifier }, w.portal, w.deps, 'req'),
+        'invalid_grant',
+      );
     });
 
     it('answers invalid_grant for an expired code (61 s later)', { timeout: SLOW }, async () => {
       const { code, verifier } = await codeFor(w);
       w.advance(61);
-      await expectOAuthError(exchangeCode({ code, redirect_uri: PORTAL_REDIRECT, code_verifier: verifier }, w.portal, w.deps, 'req'), 'invalid_grant');
+      await expectOAuthError(
+        exchangeCode({ code, redirect_uri: PORTAL_REDIRECT, code_verifier: verifier }, w.portal, w.deps, 'req'),
+        'invalid_grant',
+      );
     });
 
-    it('answers invalid_grant for an unknown code, another redirect_uri or another client', { timeout: SLOW }, async () => {
+    it('answers invalid_grant for an unknown code, another redirect_uri or another client', {
+      timeout: SLOW,
+    }, async () => {
       const { verifier } = await codeFor(w);
-      await expectOAuthError(exchangeCode({ code: 'no-such-code', redirect_uri: PORTAL_REDIRECT, code_verifier: verifier }, w.portal, w.deps, 'req'), 'invalid_grant');
+      await expectOAuthError(
+        exchangeCode(
+          { code: 'no-such-code', redirect_uri: PORTAL_REDIRECT, code_verifier: verifier },
+          w.portal,
+          w.deps,
+          'req',
+        ),
+        'invalid_grant',
+      );
       const second = await codeFor(w);
-      await expectOAuthError(exchangeCode({ code: second.code, redirect_uri: `${PORTAL_REDIRECT}/`, code_verifier: second.verifier }, w.portal, w.deps, 'req'), 'invalid_grant');
+      await expectOAuthError(
+        exchangeCode(
+          { code: second.code, redirect_uri: `${PORTAL_REDIRECT}/`, code_verifier: second.verifier },
+          w.portal,
+          w.deps,
+          'req',
+        ),
+        'invalid_grant',
+      );
       const third = await codeFor(w);
-      await expectOAuthError(exchangeCode({ code: third.code, redirect_uri: PORTAL_REDIRECT, code_verifier: third.verifier }, w.dept, w.deps, 'req'), 'invalid_grant');
+      await expectOAuthError(
+        exchangeCode(
+          { code: third.code, redirect_uri: PORTAL_REDIRECT, code_verifier: third.verifier },
+          w.dept,
+          w.deps,
+          'req',
+        ),
+        'invalid_grant',
+      );
     });
 
     it('answers invalid_request when code, redirect_uri or code_verifier is missing', async () => {
-      await expectOAuthError(exchangeCode({ redirect_uri: PORTAL_REDIRECT, code_verifier: 'x'.repeat(43) }, w.portal, w.deps, 'req'), 'invalid_request');
-      await expectOAuthError(exchangeCode({ code: 'c', code_verifier: 'x'.repeat(43) }, w.portal, w.deps, 'req'), 'invalid_request');
-      await expectOAuthError(exchangeCode({ code: 'c', redirect_uri: PORTAL_REDIRECT }, w.portal, w.deps, 'req'), 'invalid_request');
+      await expectOAuthError(
+        exchangeCode({ redirect_uri: PORTAL_REDIRECT, code_verifier: 'x'.repeat(43) }, w.portal, w.deps, 'req'),
+        'invalid_request',
+      );
+      await expectOAuthError(
+        exchangeCode({ code: 'c', code_verifier: 'x'.repeat(43) }, w.portal, w.deps, 'req'),
+        'invalid_request',
+      );
+      await expectOAuthError(
+        exchangeCode({ code: 'c', redirect_uri: PORTAL_REDIRECT }, w.portal, w.deps, 'req'),
+        'invalid_request',
+      );
     });
 
-    it('on a replayed code answers invalid_grant, revokes the family and denies the first access token', { timeout: SLOW }, async () => {
+    it('on a replayed code answers invalid_grant, revokes the family and denies the first access token', {
+      timeout: SLOW,
+    }, async () => {
       const { tokens, code, verifier } = await tokensFor(w);
       const { jti } = claimsOf(tokens.access_token) as { jti: string };
       const familyId = await familyOf(w, tokens);
       expect(await w.store.isDenied(jti)).toBe(false);
 
       w.advance(5);
-      await expectOAuthError(exchangeCode({ code, redirect_uri: PORTAL_REDIRECT, code_verifier: verifier }, w.portal, w.deps, 'req-replay'), 'invalid_grant');
+      await expectOAuthError(
+        exchangeCode({ code, redirect_uri: PORTAL_REDIRECT, code_verifier: verifier }, w.portal, w.deps, 'req-replay'),
+        'invalid_grant',
+      );
 
       expect((await w.store.family(familyId))!.revoked).toBe(true);
       expect(await w.store.isDenied(jti)).toBe(true);
       const refused = await failure(verifierFor(w)(tokens.access_token));
       expect(refused).toBeInstanceOf(UnauthorizedError);
-      await expectOAuthError(refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req'), 'invalid_grant');
-      expect(w.events).toContainEqual(expect.objectContaining({ action: 'identity.code.replay', outcome: 'denied', requestId: 'req-replay' }));
-      expect(w.events).toContainEqual(expect.objectContaining({ action: 'identity.token.revoke-family', resource: `family/${familyId}` }));
+      await expectOAuthError(
+        refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req'),
+        'invalid_grant',
+      );
+      expect(w.events).toContainEqual(
+        expect.objectContaining({ action: 'identity.code.replay', outcome: 'denied', requestId: 'req-replay' }),
+      );
+      expect(w.events).toContainEqual(
+        expect.objectContaining({ action: 'identity.token.revoke-family', resource: `family/${familyId}` }),
+      );
     });
   });
 
   describe('refreshGrant', () => {
-    it('rotates: a new refresh token and a new valid access token in the same family, audited', { timeout: SLOW }, async () => {
+    it('rotates: a new refresh token and a new valid access token in the same family, audited', {
+      timeout: SLOW,
+    }, async () => {
       const { tokens, accountId } = await tokensFor(w);
       const familyId = await familyOf(w, tokens);
       w.advance(600);
-      const refreshed = await refreshGrant({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-refresh');
+      const refreshed = await refreshGrant(
+        { grant_type: 'refresh_token', refresh_token: tokens.refresh_token },
+        w.portal,
+        w.deps,
+        'req-refresh',
+      );
       expect(refreshed.refresh_token).toBeDefined();
       expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
       expect(refreshed.scope).toBe(tokens.scope);
       const access = await verifierFor(w)(refreshed.access_token);
-      expect(access).toMatchObject({ sub: accountId, client_id: PORTAL, scope: tokens.scope, exp: w.now() + ACCESS_TOKEN_SECONDS });
+      expect(access).toMatchObject({
+        sub: accountId,
+        client_id: PORTAL,
+        scope: tokens.scope,
+        exp: w.now() + ACCESS_TOKEN_SECONDS,
+      });
       expect(access.jti).not.toBe(claimsOf(tokens.access_token).jti);
       expect(await familyOf(w, refreshed)).toBe(familyId);
       expect((await w.store.family(familyId))!.accessJtis.map((entry) => entry.jti)).toContain(access.jti);
-      expect(w.events).toContainEqual(expect.objectContaining({ action: 'identity.token.refresh', outcome: 'success', resource: `family/${familyId}`, requestId: 'req-refresh' }));
+      expect(w.events).toContainEqual(
+        expect.objectContaining({
+          action: 'identity.token.refresh',
+          outcome: 'success',
+          resource: `family/${familyId}`,
+          requestId: 'req-refresh',
+        }),
+      );
 
       const again = await refreshGrant({ refresh_token: refreshed.refresh_token }, w.portal, w.deps, 'req-refresh-2');
       expect(again.refresh_token).not.toBe(refreshed.refresh_token);
     });
 
-    it('on reuse of a rotated-out refresh token revokes the whole family and audits the detection', { timeout: SLOW }, async () => {
+    it('on reuse of a rotated-out refresh token revokes the whole family and audits the detection', {
+      timeout: SLOW,
+    }, async () => {
       const { tokens } = await tokensFor(w);
       const familyId = await familyOf(w, tokens);
       const refreshed = await refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-1');
 
-      await expectOAuthError(refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-reuse'), 'invalid_grant');
+      await expectOAuthError(
+        refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-reuse'),
+        'invalid_grant',
+      );
 
       expect((await w.store.family(familyId))!.revoked).toBe(true);
       // The legitimate-looking successor dies with its family, and so do the family's access tokens.
-      await expectOAuthError(refreshGrant({ refresh_token: refreshed.refresh_token }, w.portal, w.deps, 'req-2'), 'invalid_grant');
+      await expectOAuthError(
+        refreshGrant({ refresh_token: refreshed.refresh_token }, w.portal, w.deps, 'req-2'),
+        'invalid_grant',
+      );
       for (const token of [tokens.access_token, refreshed.access_token]) {
         expect(await w.store.isDenied(claimsOf(token).jti as string)).toBe(true);
         expect(await failure(verifierFor(w)(token))).toBeInstanceOf(UnauthorizedError);
       }
-      expect(w.events).toContainEqual(expect.objectContaining({ action: 'identity.token.reuse-detected', outcome: 'denied', resource: `family/${familyId}`, requestId: 'req-reuse' }));
+      expect(w.events).toContainEqual(
+        expect.objectContaining({
+          action: 'identity.token.reuse-detected',
+          outcome: 'denied',
+          resource: `family/${familyId}`,
+          requestId: 'req-reuse',
+        }),
+      );
     });
 
     it('cannot widen the scope (invalid_scope) but may narrow it', { timeout: SLOW }, async () => {
       const { tokens } = await tokensFor(w, 'openid profile');
-      await expectOAuthError(refreshGrant({ refresh_token: tokens.refresh_token, scope: 'openid profile licences:read' }, w.portal, w.deps, 'req'), 'invalid_scope');
+      await expectOAuthError(
+        refreshGrant(
+          { refresh_token: tokens.refresh_token, scope: 'openid profile licences:read' },
+          w.portal,
+          w.deps,
+          'req',
+        ),
+        'invalid_scope',
+      );
 
       const other = await tokensFor(w, 'openid profile');
-      const narrowed = await refreshGrant({ refresh_token: other.tokens.refresh_token, scope: 'openid' }, w.portal, w.deps, 'req');
+      const narrowed = await refreshGrant(
+        { refresh_token: other.tokens.refresh_token, scope: 'openid' },
+        w.portal,
+        w.deps,
+        'req',
+      );
       expect(narrowed.scope).toBe('openid');
       expect((await verifierFor(w)(narrowed.access_token)).scope).toBe('openid');
       // Narrowing one access token does not shrink the grant: the next refresh may ask for the original scope.
-      const restored = await refreshGrant({ refresh_token: narrowed.refresh_token, scope: 'openid profile' }, w.portal, w.deps, 'req');
+      const restored = await refreshGrant(
+        { refresh_token: narrowed.refresh_token, scope: 'openid profile' },
+        w.portal,
+        w.deps,
+        'req',
+      );
       expect(restored.scope).toBe('openid profile');
     });
 
     // RFC 6749 §6: the old refresh token is retired only once a new one is issued, so a refused
     // request must leave it usable and its retry must not look like reuse.
-    it('a refused scope widening leaves the refresh token usable (the retry is not treated as reuse)', { timeout: SLOW }, async () => {
+    it('a refused scope widening leaves the refresh token usable (the retry is not treated as reuse)', {
+      timeout: SLOW,
+    }, async () => {
       const { tokens } = await tokensFor(w, 'openid profile');
       const familyId = await familyOf(w, tokens);
-      await expectOAuthError(refreshGrant({ refresh_token: tokens.refresh_token, scope: 'openid profile licences:read' }, w.portal, w.deps, 'req-widen'), 'invalid_scope');
-      const retried = await refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-retry').catch((error: unknown) => ({ refused: (error as Error).message }));
+      await expectOAuthError(
+        refreshGrant(
+          { refresh_token: tokens.refresh_token, scope: 'openid profile licences:read' },
+          w.portal,
+          w.deps,
+          'req-widen',
+        ),
+        'invalid_scope',
+      );
+      const retried = await refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-retry').catch(
+        (error: unknown) => ({ refused: (error as Error).message }),
+      );
       expect(retried).toMatchObject({ token_type: 'Bearer', scope: 'openid profile' });
       expect((await w.store.family(familyId))!.revoked).toBe(false);
     });
 
-    it('answers invalid_grant for an unknown refresh token, one of another client, and invalid_request when none is given', { timeout: SLOW }, async () => {
-      await expectOAuthError(refreshGrant({ refresh_token: 'no-such-token' }, w.portal, w.deps, 'req'), 'invalid_grant');
+    it('answers invalid_grant for an unknown refresh token, one of another client, and invalid_request when none is given', {
+      timeout: SLOW,
+    }, async () => {
+      await expectOAuthError(
+        refreshGrant({ refresh_token: 'no-such-token' }, w.portal, w.deps, 'req'),
+        'invalid_grant',
+      );
       await expectOAuthError(refreshGrant({}, w.portal, w.deps, 'req'), 'invalid_request');
       const { tokens } = await tokensFor(w);
-      await expectOAuthError(refreshGrant({ refresh_token: tokens.refresh_token }, w.dept, w.deps, 'req'), 'invalid_grant');
+      await expectOAuthError(
+        refreshGrant({ refresh_token: tokens.refresh_token }, w.dept, w.deps, 'req'),
+        'invalid_grant',
+      );
     });
   });
 
   describe('clientCredentialsGrant', () => {
     it('refuses a public client with unauthorized_client', async () => {
-      await expectOAuthError(clientCredentialsGrant({ scope: 'licences:read' }, w.portal, w.deps, 'req'), 'unauthorized_client');
+      await expectOAuthError(
+        clientCredentialsGrant({ scope: 'licences:read' }, w.portal, w.deps, 'req'),
+        'unauthorized_client',
+      );
     });
 
     it('issues a client token (no refresh, no ID token) to a confidential client within its scopes, audited', async () => {
       const response = await clientCredentialsGrant({ scope: 'licences:read' }, w.dept, w.deps, 'req-cc');
-      expect(response).toMatchObject({ token_type: 'Bearer', scope: 'licences:read', expires_in: ACCESS_TOKEN_SECONDS });
+      expect(response).toMatchObject({
+        token_type: 'Bearer',
+        scope: 'licences:read',
+        expires_in: ACCESS_TOKEN_SECONDS,
+      });
       expect(response.refresh_token).toBeUndefined();
       expect(response.id_token).toBeUndefined();
-      expect(await verifierFor(w)(response.access_token)).toMatchObject({ sub: DEPT, client_id: DEPT, department: 'dept-health', scope: 'licences:read' });
-      expect(w.events).toContainEqual(expect.objectContaining({ action: 'identity.token.issue', outcome: 'success', actor: { kind: 'client', id: DEPT, clientId: DEPT } }));
+      expect(await verifierFor(w)(response.access_token)).toMatchObject({
+        sub: DEPT,
+        client_id: DEPT,
+        department: 'dept-health',
+        scope: 'licences:read',
+      });
+      expect(w.events).toContainEqual(
+        expect.objectContaining({
+          action: 'identity.token.issue',
+          outcome: 'success',
+          actor: { kind: 'client', id: DEPT, clientId: DEPT },
+        }),
+      );
       expect((await clientCredentialsGrant({}, w.dept, w.deps, 'req')).scope).toBe('licences:read hotline:write');
     });
 
     it('refuses scopes the client was not given', async () => {
-      await expectOAuthError(clientCredentialsGrant({ scope: 'licences:read admin' }, w.dept, w.deps, 'req'), 'invalid_scope');
+      await expectOAuthError(
+        clientCredentialsGrant({ scope: 'licences:read admin' }, w.dept, w.deps, 'req'),
+        'invalid_scope',
+      );
     });
   });
 
@@ -631,13 +934,19 @@ describe('identity domain', () => {
 
     it('lets a public client name itself, but not present a secret nor pass where a confidential client is required', async () => {
       expect((await authenticateClient({ clientId: PORTAL }, w.deps)).clientId).toBe(PORTAL);
-      await expectOAuthError(authenticateClient({ clientId: PORTAL, clientSecret: 'anything' }, w.deps), 'invalid_client', 401);
+      await expectOAuthError(
+        authenticateClient({ clientId: PORTAL, clientSecret: 'anything' }, w.deps),
+        'invalid_client',
+        401,
+      );
       await expectOAuthError(authenticateClient({ clientId: PORTAL }, w.deps, true), 'invalid_client', 401);
     });
   });
 
   describe('audit trail of a whole journey', () => {
-    it('records login success and denial, token issue, refresh and reuse detection in order', { timeout: SLOW }, async () => {
+    it('records login success and denial, token issue, refresh and reuse detection in order', {
+      timeout: SLOW,
+    }, async () => {
       await registerAccount(citizen(), w.deps, { requestId: 'req-register' });
       await failure(authenticate(ID_NUMBER, 'wrong-password', context(), w.deps));
       const { tokens } = await tokensFor(w);

@@ -1,6 +1,12 @@
 import { createHash, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decoyHash, hashPassword, hashSecret, newSecret, verifyPassword } from '../../../functions/identity/passwords.ts';
+import {
+  decoyHash,
+  hashPassword,
+  hashSecret,
+  newSecret,
+  verifyPassword,
+} from '../../../functions/identity/passwords.ts';
 
 // scrypt at N=2^15 costs tens of milliseconds per call; these tests allow for a slow machine.
 const SLOW = 30_000;
@@ -11,9 +17,12 @@ describe('hashPassword and verifyPassword', () => {
     expect(await verifyPassword('correct horse battery staple', stored)).toBe(true);
   });
 
-  it('refuses a wrong password, including one differing only in case or by a trailing space', { timeout: SLOW }, async () => {
+  it('refuses a wrong password, including one differing only in case or by a trailing space', {
+    timeout: SLOW,
+  }, async () => {
     const stored = await hashPassword('Sesame-Open-2024');
-    for (const wrong of ['sesame-open-2024', 'Sesame-Open-2024 ', 'Sesame-Open-202', '']) expect(await verifyPassword(wrong, stored), JSON.stringify(wrong)).toBe(false);
+    for (const wrong of ['sesame-open-2024', 'Sesame-Open-2024 ', 'Sesame-Open-202', ''])
+      expect(await verifyPassword(wrong, stored), JSON.stringify(wrong)).toBe(false);
   });
 
   it('salts per account: two hashes of the same password differ, and both verify', { timeout: SLOW }, async () => {
@@ -24,17 +33,26 @@ describe('hashPassword and verifyPassword', () => {
     expect(await verifyPassword('same password 123', second)).toBe(true);
   });
 
-  it('stores scrypt$32768$8$1$salt$hash: a 16-byte salt and a 32-byte key that scrypt itself reproduces', { timeout: SLOW }, async () => {
+  it('stores scrypt$32768$8$1$salt$hash: a 16-byte salt and a 32-byte key that scrypt itself reproduces', {
+    timeout: SLOW,
+  }, async () => {
     const stored = await hashPassword('a password of mine');
     expect(stored.startsWith('scrypt$32768$8$1$')).toBe(true);
     const [, , , , salt, hash] = stored.split('$');
     expect(Buffer.from(salt!, 'base64url')).toHaveLength(16);
     expect(Buffer.from(hash!, 'base64url')).toHaveLength(32);
-    const expected = scryptSync('a password of mine', Buffer.from(salt!, 'base64url'), 32, { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const expected = scryptSync('a password of mine', Buffer.from(salt!, 'base64url'), 32, {
+      N: 32768,
+      r: 8,
+      p: 1,
+      maxmem: 64 * 1024 * 1024,
+    });
     expect(hash).toBe(expected.toString('base64url'));
   });
 
-  it('normalises to NFKC: full-width digits and letters verify like their ASCII forms, both ways', { timeout: SLOW }, async () => {
+  it('normalises to NFKC: full-width digits and letters verify like their ASCII forms, both ways', {
+    timeout: SLOW,
+  }, async () => {
     const ascii = 'Password123';
     const fullWidth = 'Ｐａｓｓｗｏｒｄ１２３';
     expect(fullWidth).not.toBe(ascii);
@@ -67,10 +85,17 @@ describe('hashPassword and verifyPassword', () => {
   });
 
   // A damaged stored hash (cost parameters scrypt refuses) must fail the login, not turn it into a 500.
-  it('answers false (does not throw) when the stored cost parameters are not valid scrypt parameters', { timeout: SLOW }, async () => {
+  it('answers false (does not throw) when the stored cost parameters are not valid scrypt parameters', {
+    timeout: SLOW,
+  }, async () => {
     const stored = await hashPassword('pw-1234567890');
     const [, , , , salt, hash] = stored.split('$');
-    const malformed = [`scrypt$abc$8$1$${salt}$${hash}`, `scrypt$$$$${salt}$${hash}`, `scrypt$3$8$1$${salt}$${hash}`, `scrypt$1048576$8$1$${salt}$${hash}`];
+    const malformed = [
+      `scrypt$abc$8$1$${salt}$${hash}`,
+      `scrypt$$$$${salt}$${hash}`,
+      `scrypt$3$8$1$${salt}$${hash}`,
+      `scrypt$1048576$8$1$${salt}$${hash}`,
+    ];
     const outcomes = await Promise.all(
       malformed.map((value) =>
         verifyPassword('pw-1234567890', value).then(

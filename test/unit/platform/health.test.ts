@@ -52,8 +52,11 @@ describe('checkHealth', () => {
 
   it('waits for a slow probe up to the timeout, not beyond', async () => {
     vi.useFakeTimers();
-    const after = (ms: number): Probe => () => new Promise<void>((resolve) => setTimeout(resolve, ms));
-    const pending = checkHealth(probes({ dynamodb: after(40), sqs: after(60), s3: silent }), INFO, 50);
+    const answersAfter =
+      (ms: number): Probe =>
+      () =>
+        new Promise<void>((resolve) => setTimeout(resolve, ms));
+    const pending = checkHealth(probes({ dynamodb: answersAfter(40), sqs: answersAfter(60), s3: silent }), INFO, 50);
     await vi.advanceTimersByTimeAsync(100);
     const health = await pending;
     expect(health.dependencies).toEqual({ dynamodb: 'ok', sqs: 'down', s3: 'down' });
@@ -62,10 +65,12 @@ describe('checkHealth', () => {
   it('runs every probe at once', async () => {
     vi.useFakeTimers();
     const started: string[] = [];
-    const tracked = (name: string): Probe => () => {
-      started.push(name);
-      return new Promise<void>((resolve) => setTimeout(resolve, 10));
-    };
+    const tracked =
+      (name: string): Probe =>
+      () => {
+        started.push(name);
+        return new Promise<void>((resolve) => setTimeout(resolve, 10));
+      };
     const pending = checkHealth({ dynamodb: tracked('dynamodb'), sqs: tracked('sqs'), s3: tracked('s3') }, INFO, 50);
     // Before any probe has finished, all three have started.
     expect(started.sort()).toEqual(['dynamodb', 's3', 'sqs']);

@@ -38,13 +38,21 @@ describe('openApiDocument for the API', () => {
   });
 
   it('describes problem+json in components and points 500s at it', () => {
-    const problem = document.components.schemas.Problem as { type?: string; properties?: Record<string, unknown>; required?: string[] };
+    const problem = document.components.schemas.Problem as {
+      type?: string;
+      properties?: Record<string, unknown>;
+      required?: string[];
+    };
     expect(problem.type).toBe('object');
-    expect(Object.keys(problem.properties ?? {})).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail', 'requestId', 'errors']));
+    expect(Object.keys(problem.properties ?? {})).toEqual(
+      expect.arrayContaining(['type', 'title', 'status', 'detail', 'requestId', 'errors']),
+    );
     expect(problem.required).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail']));
     expect(problem).not.toHaveProperty('$schema');
     const health = operationOf(document, '/health', 'get')!;
-    expect(health.responses['500']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });
+    expect(health.responses['500']?.content?.['application/problem+json']?.schema).toEqual({
+      $ref: '#/components/schemas/Problem',
+    });
   });
 
   it('documents the responses a route declares, with their schemas', () => {
