@@ -84,19 +84,31 @@ export class LambdaHost {
       this.worker = worker;
       pipeLines(worker.stdout, (line) => this.output(this.spec.displayName, line));
       pipeLines(worker.stderr, (line) => this.output(this.spec.displayName, line));
-      worker.on('message', (message: { type: string; id?: string; result?: unknown; error?: { errorType: string; errorMessage: string; stack: string[] }; initError?: { errorMessage: string } }) => {
-        if (message.type === 'ready') {
-          if (message.initError) this.output(this.spec.displayName, `init failed: ${message.initError.errorMessage}`);
-          resolve();
-          return;
-        }
-        const waiting = message.id ? this.pending.get(message.id) : undefined;
-        if (!waiting) return;
-        this.pending.delete(message.id!);
-        clearTimeout(waiting.timer);
-        if (message.error) waiting.reject(new InvocationError(message.error.errorType, message.error.errorMessage, message.error.stack));
-        else waiting.resolve(message.result);
-      });
+      worker.on(
+        'message',
+        (message: {
+          type: string;
+          id?: string;
+          result?: unknown;
+          error?: { errorType: string; errorMessage: string; stack: string[] };
+          initError?: { errorMessage: string };
+        }) => {
+          if (message.type === 'ready') {
+            if (message.initError) this.output(this.spec.displayName, `init failed: ${message.initError.errorMessage}`);
+            resolve();
+            return;
+          }
+          const waiting = message.id ? this.pending.get(message.id) : undefined;
+          if (!waiting) return;
+          this.pending.delete(message.id!);
+          clearTimeout(waiting.timer);
+          if (message.error)
+            waiting.reject(
+              new InvocationError(message.error.errorType, message.error.errorMessage, message.error.stack),
+            );
+          else waiting.resolve(message.result);
+        },
+      );
       worker.on('error', (error) => {
         this.output(this.spec.displayName, `sandbox crashed: ${error.message}`);
         this.failAll(new InvocationError('Runtime.ExitError', error.message));

@@ -40,7 +40,11 @@ parentPort.on('message', async ({ id, event, deadline }) => {
   };
   try {
     const result = await handler(event, context);
-    parentPort.postMessage({ type: 'result', id, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+    parentPort.postMessage({
+      type: 'result',
+      id,
+      result: result === undefined ? null : JSON.parse(JSON.stringify(result)),
+    });
   } catch (error) {
     parentPort.postMessage({ type: 'result', id, error: serializeError(error) });
   }

@@ -3,14 +3,21 @@ import { stageConfig } from '../infra/stage.ts';
 import type { StackTemplate } from './template.ts';
 
 /** Context the CDK CLI would set: asset paths in metadata let the runtime find each bundle. */
-export const LOCAL_SYNTH_CONTEXT = { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true } as const;
+export const LOCAL_SYNTH_CONTEXT = {
+  'aws:cdk:enable-asset-metadata': true,
+  'aws:cdk:enable-path-metadata': true,
+} as const;
 
 /**
  * Synthesizes in-process (no CLI round trip) and returns the stacks the runtime runs: one
  * region's. The app declares both regions of its stage; locally there is one AWS (one DynamoDB,
  * one fauxqs), so only the primary region's stacks run, and the gateway sees each route once.
  */
-export function synthStacks(build: (props: AppProps) => App, outdir: string, context: Record<string, unknown> = {}): StackTemplate[] {
+export function synthStacks(
+  build: (props: AppProps) => App,
+  outdir: string,
+  context: Record<string, unknown> = {},
+): StackTemplate[] {
   const app = build({ outdir, context: { ...LOCAL_SYNTH_CONTEXT, ...context } });
   const assembly = app.synth();
   const stacks = assembly.stacks.map((stack) => ({
@@ -22,6 +29,9 @@ export function synthStacks(build: (props: AppProps) => App, outdir: string, con
   if (new Set(stacks.map((stack) => stack.region)).size <= 1) return stacks;
   const { primaryRegion } = stageConfig(app);
   const local = stacks.filter((stack) => stack.region === primaryRegion);
-  if (local.length === 0) throw new Error(`the app has stacks in ${[...new Set(stacks.map((stack) => stack.region))].join(', ')} but none in its primary region ${primaryRegion}`);
+  if (local.length === 0)
+    throw new Error(
+      `the app has stacks in ${[...new Set(stacks.map((stack) => stack.region))].join(', ')} but none in its primary region ${primaryRegion}`,
+    );
   return local;
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -16,7 +16,8 @@ import { grantPeerAccess } from '../replication.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // ESM bundles still meet CommonJS dependencies that call require(); give them one.
-const REQUIRE_SHIM = "import{createRequire as __dgovCreateRequire}from'node:module';const require=__dgovCreateRequire(import.meta.url);";
+const REQUIRE_SHIM =
+  "import{createRequire as __dgovCreateRequire}from'node:module';const require=__dgovCreateRequire(import.meta.url);";
 
 export interface DgovFunctionProps {
   /** The Powertools service name (functions/capabilities.ts). */
@@ -125,7 +126,8 @@ export class DgovFunction extends Construct {
   }
 
   useBucket(envName: string, bucket: IBucket, access: 'describe' | 'read' | 'readWrite'): this {
-    if (access === 'describe') this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    if (access === 'describe')
+      this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
     else if (access === 'read') bucket.grantRead(this.fn);
     else bucket.grantReadWrite(this.fn);
     this.fn.addEnvironment(envName, bucket.bucketName);
