@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { PROJECT_ROOT } from '../../infra/constructs/dgov-function.ts';
+import { beforeCoverage } from './coverage-hooks.ts';
 import { scratchDir } from '../support/dirs.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -77,11 +78,17 @@ export default async function setup(project: TestProject) {
   if (name === 'embedded') {
     const { target, child, dir } = await startEmbedded();
     project.provide('target', target);
-    return async () => {
+    const stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
       if (child.exitCode === null) child.kill('SIGKILL');
+    };
+    // The child writes its coverage as it stops: under coverage it stops before that is read.
+    if (process.env.DGOV_COVERAGE_DIR) beforeCoverage(stop);
+    return async () => {
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     };
   }
