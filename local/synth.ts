@@ -11,7 +11,7 @@ export const LOCAL_SYNTH_CONTEXT = { 'aws:cdk:enable-asset-metadata': true, 'aws
  * one fauxqs), so only the primary region's stacks run, and the gateway sees each route once.
  */
 export function synthStacks(build: (props: AppProps) => App, outdir: string, context: Record<string, unknown> = {}): StackTemplate[] {
-  // Under `npm test`'s coverage the bundles keep source maps (infra/constructs/dgov-function.ts).
+  // Under `npm test`'s coverage, bundles are built unminified with source maps (infra/constructs/dgov-function.ts).
   const coverage = process.env.DGOV_COVERAGE_DIR ? { 'dgov:coverage': true } : {};
   const app = build({ outdir, context: { ...LOCAL_SYNTH_CONTEXT, ...coverage, ...context } });
   const assembly = app.synth();
