@@ -33,6 +33,8 @@ interface Pending {
 }
 
 const WORKER_SCRIPT = new URL('./lambda-worker.mjs', import.meta.url);
+/** Set by `npm test` when it measures coverage: each sandbox writes its V8 coverage there. */
+const COVERAGE_DIR = process.env.DGOV_COVERAGE_DIR || undefined;
 
 /**
  * Runs one function from its bundle in its own worker thread, with exactly the environment
@@ -77,6 +79,7 @@ export class LambdaHost {
           functionArn: this.spec.functionArn,
           memorySize: this.spec.memorySize,
           logGroupName: `/aws/lambda/${this.spec.functionName}`,
+          coverageDir: COVERAGE_DIR,
         },
         stdout: true,
         stderr: true,
@@ -137,12 +140,30 @@ export class LambdaHost {
     const worker = this.worker;
     this.worker = undefined;
     this.ready = undefined;
+    if (worker && COVERAGE_DIR) await writeCoverage(worker);
     await worker?.terminate();
   }
 
   async stop(): Promise<void> {
     await this.discard();
   }
+}
+
+/** Asks a sandbox to write its coverage before it is terminated; a stuck one is given 2 s. */
+function writeCoverage(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('exit', done);
+      resolve();
+    };
+    const onMessage = (message: { type?: string }) => message.type === 'coverage-written' && done();
+    const timer = setTimeout(done, 2_000);
+    worker.on('message', onMessage);
+    worker.once('exit', done);
+    worker.postMessage({ type: 'coverage' });
+  });
 }
 
 function pipeLines(stream: Readable | null | undefined, sink: (line: string) => void) {

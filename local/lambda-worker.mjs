@@ -1,9 +1,12 @@
 // One Lambda sandbox in miniature: a worker thread that imports one function bundle
 // with its own process.env and answers invocations sent by the host (local/lambda-host.ts).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 
-const { bundlePath, handlerName, functionName, functionArn, memorySize, logGroupName } = workerData;
+const { bundlePath, handlerName, functionName, functionArn, memorySize, logGroupName, coverageDir } = workerData;
+const bundleUrl = pathToFileURL(bundlePath).href;
+// Set only under `npm test`'s coverage: V8 counts in this isolate, written on request and at exit.
+const coverage = coverageDir ? await startCoverage(coverageDir) : undefined;
 
 const serializeError = (error) => ({
   errorType: error?.name ?? 'Error',
@@ -22,7 +25,11 @@ try {
 }
 parentPort.postMessage({ type: 'ready', initError });
 
-parentPort.on('message', async ({ id, event, deadline }) => {
+parentPort.on('message', async ({ type, id, event, deadline }) => {
+  if (type === 'coverage') {
+    coverage?.write();
+    return parentPort.postMessage({ type: 'coverage-written' });
+  }
   if (initError) return parentPort.postMessage({ type: 'result', id, error: initError });
   const context = {
     awsRequestId: id,
@@ -49,3 +56,49 @@ parentPort.on('message', async ({ id, event, deadline }) => {
     parentPort.postMessage({ type: 'result', id, error: serializeError(error) });
   }
 });
+
+/**
+ * Precise V8 coverage of this worker's isolate (workers ignore NODE_V8_COVERAGE). The bundle's code
+ * and source map are kept next to the counts, since the bundle's directory may be gone when they
+ * are mapped back to the .ts sources (test/setup/coverage-provider.ts).
+ */
+async function startCoverage(dir) {
+  const [{ Session }, fs, { createHash }, { join }] = await Promise.all([
+    import('node:inspector'),
+    import('node:fs'),
+    import('node:crypto'),
+    import('node:path'),
+  ]);
+  const session = new Session();
+  session.connect();
+  // The same-thread session answers synchronously, so write() also works in an exit handler.
+  const post = (method, params) => {
+    let answer;
+    session.post(method, params, (error, result) => {
+      if (error) throw error;
+      answer = result;
+    });
+    return answer;
+  };
+  post('Profiler.enable');
+  post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
+  const code = fs.readFileSync(bundlePath, 'utf8');
+  const source = createHash('sha1').update(code).digest('hex');
+  const sourceFile = join(dir, 'sources', `${source}.json`);
+  if (!fs.existsSync(sourceFile)) {
+    const mapFile = `${bundlePath}.map`;
+    const map = fs.existsSync(mapFile) ? JSON.parse(fs.readFileSync(mapFile, 'utf8')) : undefined;
+    fs.mkdirSync(join(dir, 'sources'), { recursive: true });
+    fs.writeFileSync(`${sourceFile}.${threadId}`, JSON.stringify({ url: bundleUrl, code, map }));
+    fs.renameSync(`${sourceFile}.${threadId}`, sourceFile);
+  }
+  let written = 0;
+  const write = () => {
+    const scripts = post('Profiler.takePreciseCoverage').result.filter((script) => script.url === bundleUrl);
+    if (scripts.length === 0) return;
+    const file = join(dir, `sandbox-${process.pid}-${threadId}-${written++}.json`);
+    fs.writeFileSync(file, JSON.stringify({ result: scripts.map((script) => ({ ...script, source })) }));
+  };
+  process.on('exit', write);
+  return { write };
+}

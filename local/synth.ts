@@ -18,7 +18,9 @@ export function synthStacks(
   outdir: string,
   context: Record<string, unknown> = {},
 ): StackTemplate[] {
-  const app = build({ outdir, context: { ...LOCAL_SYNTH_CONTEXT, ...context } });
+  // Under `npm test`'s coverage, bundles are built unminified with source maps (infra/constructs/dgov-function.ts).
+  const coverage = process.env.DGOV_COVERAGE_DIR ? { 'dgov:coverage': true } : {};
+  const app = build({ outdir, context: { ...LOCAL_SYNTH_CONTEXT, ...coverage, ...context } });
   const assembly = app.synth();
   const stacks = assembly.stacks.map((stack) => ({
     stackName: stack.stackName,

@@ -87,8 +87,9 @@ export class DgovFunction extends Construct {
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
-        minify: true,
-        sourceMap: false,
+        // Context dgov:coverage (the local runtime under `npm test`): readable code, mapped back to .ts.
+        minify: this.node.tryGetContext('dgov:coverage') !== true,
+        sourceMap: this.node.tryGetContext('dgov:coverage') === true,
         mainFields: ['module', 'main'],
         banner: REQUIRE_SHIM,
         // The nodejs22.x runtime ships SDK v3; bundling it would only add cold-start bytes.

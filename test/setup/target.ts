@@ -5,6 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { PROJECT_ROOT } from '../../infra/constructs/dgov-function.ts';
 import { scratchDir } from '../../local/scratch.ts';
 import { freePort } from '../../local/ports.ts';
+import { beforeCoverage } from './coverage-hooks.ts';
 
 export interface E2eTarget {
   name: 'embedded' | 'localstack' | 'aws';
@@ -80,11 +81,17 @@ export default async function setup(project: TestProject) {
   if (name === 'embedded') {
     const { target, child, dir } = await startEmbedded();
     project.provide('target', target);
-    return async () => {
+    const stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
       if (child.exitCode === null) child.kill('SIGKILL');
+    };
+    // The child writes its coverage as it stops: under coverage it stops before that is read.
+    if (process.env.DGOV_COVERAGE_DIR) beforeCoverage(stop);
+    return async () => {
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     };
   }
