@@ -1,6 +1,3 @@
-// Audit-trail figures for `npm run bench`: the writer's event rate and verify throughput next to
-// raw SHA-256, measured side by side in one run, on this machine, against its own embedded AWS.
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -17,6 +14,7 @@ import { startEmbeddedAws } from '../local/embedded-aws.ts';
 import { ensureSigningKey } from '../local/keys.ts';
 import { freePort } from '../local/ports.ts';
 import { scratchDir } from '../local/scratch.ts';
+import { createSingleTable } from '../local/single-table.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -67,20 +65,7 @@ export async function auditBench(): Promise<[string, string][]> {
       table: 'bench-audit-control',
       region: REGION,
     };
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: names.table,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createSingleTable(dynamodb, names.table);
     await s3.send(new CreateBucketCommand({ Bucket: names.bucket }));
     const keyPath = ensureSigningKey(join(dir, 'keys', 'audit-signing.pem'));
     const writer = writerPorts(names);

@@ -1,8 +1,8 @@
 import { Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ResolvedEnvironment } from '../local/runtime.ts';
+import { PROJECT_ROOT } from '../infra/project-root.ts';
 
 export class CliError extends Error {
   constructor(
@@ -12,9 +12,6 @@ export class CliError extends Error {
     super(message);
   }
 }
-
-// Not infra's PROJECT_ROOT: importing it would load aws-cdk-lib on every command.
-const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export const localDir = () => process.env.DGOV_LOCAL_DIR ?? join(PROJECT_ROOT, '.local');
 

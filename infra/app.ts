@@ -1,7 +1,7 @@
 import { App, type AppProps } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
 import { BaseStack } from './base-stack.ts';
-import { PROJECT_ROOT } from './constructs/dgov-function.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 import type { CapabilityInfra } from './capabilities/capability.ts';
 import { capabilityInfra } from './capabilities/index.ts';
 import { applyNag, recordCapabilities } from './nag.ts';

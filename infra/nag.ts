@@ -179,6 +179,10 @@ export const recordCapabilities = (app: App, capabilities: readonly CapabilityIn
 const suppressionsOf = (scope: IConstruct): readonly Suppression[] =>
   suppressionsFor(appCapabilities.get(scope.node.root) ?? capabilityInfra());
 
+/** The invocation kind of the function a construct belongs to, if it belongs to one of ours. */
+const kindOf = (construct?: IConstruct): InvocationKind | undefined =>
+  construct && DgovFunction.enclosing(construct)?.kind;
+
 /** Fresh pack instances (they keep the findings of their last run). */
 export const nagPacks = (): NagPack[] => [new AwsSolutionsChecks(), new NIST80053R5Checks()];
 
@@ -188,8 +192,7 @@ export interface Finding {
   rule: string;
   finding?: string;
   constructPath: string;
-  /** The invocation kind of the function the construct belongs to, if it belongs to one of ours. */
-  kind?: InvocationKind;
+  /** The construct at that path (undefined only for a path the tree no longer has). */
   construct?: IConstruct;
   severity: string;
   description: string;
@@ -198,7 +201,6 @@ export interface Finding {
 /** Every finding the packs report on the tree now (acknowledged ones are not reported). */
 export function findings(scope: IConstruct, packs: NagPack[] = nagPacks()): Finding[] {
   const byPath = new Map(scope.node.findAll().map((node) => [node.node.path, node]));
-  const kindOf = (construct?: IConstruct) => construct && DgovFunction.enclosing(construct)?.kind;
   return packs.flatMap((pack) =>
     pack.validateScope(scope).violations.flatMap((violation) =>
       violation.violatingResources.map((resource) => {
@@ -208,7 +210,6 @@ export function findings(scope: IConstruct, packs: NagPack[] = nagPacks()): Find
           rule: match[1]!,
           finding: match[2],
           constructPath: resource.constructPath ?? '',
-          kind: kindOf(byPath.get(resource.constructPath ?? '')),
           construct: byPath.get(resource.constructPath ?? ''),
           severity: String(violation.severity),
           description: violation.description,
@@ -229,20 +230,18 @@ export const suppressionFor = (finding: Finding, suppressions = SUPPRESSIONS): S
         ? finding.finding === undefined
         : finding.finding !== undefined && suppression.finding.test(finding.finding)) &&
       suppression.path.test(pathInStack(finding.constructPath)) &&
-      (suppression.kinds === undefined || (finding.kind !== undefined && suppression.kinds.includes(finding.kind))) &&
+      (suppression.kinds === undefined || suppression.kinds.some((kind) => kind === kindOf(finding.construct))) &&
       (suppression.where === undefined || (finding.construct !== undefined && suppression.where(finding.construct))),
   );
 
 /** Acknowledges every finding a suppression covers; returns them with the suppression used. */
 export function acknowledgeFindings(scope: IConstruct): { finding: Finding; suppression: Suppression }[] {
-  const byPath = new Map(scope.node.findAll().map((node) => [node.node.path, node]));
   const acknowledged: { finding: Finding; suppression: Suppression }[] = [];
   const suppressions = suppressionsOf(scope);
   for (const finding of findings(scope)) {
     const suppression = suppressionFor(finding, suppressions);
-    const construct = byPath.get(finding.constructPath);
-    if (!suppression || !construct) continue;
-    Validations.of(construct).acknowledge({ id: finding.id, reason: suppression.reason });
+    if (!suppression || !finding.construct) continue;
+    Validations.of(finding.construct).acknowledge({ id: finding.id, reason: suppression.reason });
     acknowledged.push({ finding, suppression });
   }
   return acknowledged;

@@ -63,35 +63,15 @@ parentPort.on('message', async ({ type, id, event, deadline }) => {
  * are mapped back to the .ts sources (test/setup/coverage-provider.ts).
  */
 async function startCoverage(dir) {
-  const [{ Session }, fs, { createHash }, { join }] = await Promise.all([
-    import('node:inspector'),
+  const [{ startPreciseCoverage, keepSource }, fs, { join }] = await Promise.all([
+    import('./v8-coverage.mjs'),
     import('node:fs'),
-    import('node:crypto'),
     import('node:path'),
   ]);
-  const session = new Session();
-  session.connect();
-  // The same-thread session answers synchronously, so write() also works in an exit handler.
-  const post = (method, params) => {
-    let answer;
-    session.post(method, params, (error, result) => {
-      if (error) throw error;
-      answer = result;
-    });
-    return answer;
-  };
-  post('Profiler.enable');
-  post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
-  const code = fs.readFileSync(bundlePath, 'utf8');
-  const source = createHash('sha1').update(code).digest('hex');
-  const sourceFile = join(dir, 'sources', `${source}.json`);
-  if (!fs.existsSync(sourceFile)) {
-    const mapFile = `${bundlePath}.map`;
-    const map = fs.existsSync(mapFile) ? JSON.parse(fs.readFileSync(mapFile, 'utf8')) : undefined;
-    fs.mkdirSync(join(dir, 'sources'), { recursive: true });
-    fs.writeFileSync(`${sourceFile}.${threadId}`, JSON.stringify({ url: bundleUrl, code, map }));
-    fs.renameSync(`${sourceFile}.${threadId}`, sourceFile);
-  }
+  const { post } = startPreciseCoverage();
+  const mapFile = `${bundlePath}.map`;
+  const map = fs.existsSync(mapFile) ? JSON.parse(fs.readFileSync(mapFile, 'utf8')) : undefined;
+  const source = keepSource(dir, bundleUrl, fs.readFileSync(bundlePath, 'utf8'), map, threadId);
   let written = 0;
   const write = () => {
     const scripts = post('Profiler.takePreciseCoverage').result.filter((script) => script.url === bundleUrl);

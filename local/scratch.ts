@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
+import { PROJECT_ROOT } from '../infra/project-root.ts';
 
 /**
  * A scratch directory inside the project (under .local/, ignored by git). Bundles synthesized

@@ -8,7 +8,7 @@ import { localAppContext } from './keys.ts';
 import { capabilityInfra } from '../infra/capabilities/index.ts';
 import { startRuntime } from './runtime.ts';
 import { synthStacks } from './synth.ts';
-import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
+import { PROJECT_ROOT } from '../infra/project-root.ts';
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PROJECT_ROOT } from '../infra/constructs/dgov-function.ts';
+import { PROJECT_ROOT } from '../infra/project-root.ts';
 
 const action = process.argv[2];
 if (action !== 'deploy' && action !== 'destroy') {

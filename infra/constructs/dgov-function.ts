@@ -8,12 +8,10 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../project-root.ts';
 import type { InvocationKind } from '../../shared/capability.ts';
 import { ENV } from '../../shared/env-names.ts';
 import { grantPeerAccess } from '../replication.ts';
-
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // ESM bundles still meet CommonJS dependencies that call require(); give them one.
 const REQUIRE_SHIM =

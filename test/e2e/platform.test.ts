@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allRoutes } from '../../functions/routes.ts';
-import { PROJECT_ROOT } from '../../infra/constructs/dgov-function.ts';
+import { PROJECT_ROOT } from '../../infra/project-root.ts';
 import { call, target } from '../support/target.ts';
 
 const version = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

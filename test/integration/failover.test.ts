@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { LOCAL_CREDENTIALS } from '../../local/aws-clients.ts';
 import { failoverDocumentClient, type FailoverEvent } from '../../shared/aws/failover.ts';
 import { scratchDir } from '../../local/scratch.ts';
 import { freePort } from '../../local/ports.ts';
+import { createSingleTable } from '../../local/single-table.ts';
 
 /**
  * Client failover between two regions, for real: two DynamoDB Local instances stand for the
@@ -39,20 +40,7 @@ beforeAll(async () => {
     [home.endpoint, HOME],
     [peer.endpoint, PEER],
   ] as const) {
-    await raw(endpoint, region).send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createSingleTable(raw(endpoint, region), TABLE);
   }
 });
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { PROJECT_ROOT } from '../../infra/constructs/dgov-function.ts';
+import { PROJECT_ROOT } from '../../infra/project-root.ts';
 import { scratchDir } from '../../local/scratch.ts';
 import { freePort } from '../../local/ports.ts';
 import { beforeCoverage } from './coverage-hooks.ts';

@@ -1,7 +1,7 @@
 import type { Client } from '../model.ts';
 import type { IdentityDeps } from './deps.ts';
 import { OAuthError } from './oauth-error.ts';
-import { ACCESS_TOKEN_SECONDS, signAccessToken, type SigningDeps, type TokenResponse } from './token-minting.ts';
+import { signAccessToken, type SigningDeps, type TokenResponse, tokenResponse } from './token-minting.ts';
 
 /** grant_type=client_credentials: a confidential client's own token, within its scopes. */
 export async function clientCredentialsGrant(
@@ -26,5 +26,5 @@ export async function clientCredentialsGrant(
     outcome: 'success',
     requestId,
   });
-  return { access_token: access.token, token_type: 'Bearer', expires_in: ACCESS_TOKEN_SECONDS, scope };
+  return tokenResponse(access.token, scope);
 }

@@ -10,6 +10,7 @@ import {
   signAccessToken,
   signIdToken,
   storeNewRefreshToken,
+  tokenResponse,
   type SigningDeps,
   type TokenResponse,
 } from './token-minting.ts';
@@ -93,12 +94,8 @@ async function issueForCode(
     outcome: 'success',
     requestId,
   });
-  return {
-    access_token: access.token,
-    token_type: 'Bearer',
-    expires_in: ACCESS_TOKEN_SECONDS,
-    scope: code.scope,
+  return tokenResponse(access.token, code.scope, {
     refresh_token: refresh,
     id_token: await signIdToken(account, client, code, access.token, deps),
-  };
+  });
 }

@@ -4,9 +4,9 @@ import { nowSeconds, type IdentityDeps } from './deps.ts';
 import { OAuthError } from './oauth-error.ts';
 import { revokeFamily } from './revocation.ts';
 import {
-  ACCESS_TOKEN_SECONDS,
   signAccessToken,
   storeNewRefreshToken,
+  tokenResponse,
   type SigningDeps,
   type TokenResponse,
 } from './token-minting.ts';
@@ -45,13 +45,7 @@ export async function refreshGrant(
     outcome: 'success',
     requestId,
   });
-  return {
-    access_token: access.token,
-    token_type: 'Bearer',
-    expires_in: ACCESS_TOKEN_SECONDS,
-    scope,
-    refresh_token: refresh,
-  };
+  return tokenResponse(access.token, scope, { refresh_token: refresh });
 }
 
 const isWithin = (scope: string, granted: string) =>

@@ -16,6 +16,19 @@ export interface TokenResponse {
   id_token?: string;
 }
 
+/** The token endpoint's answer (RFC 6749 §5.1) for an access token of ACCESS_TOKEN_SECONDS. */
+export const tokenResponse = (
+  accessToken: string,
+  scope: string,
+  extra: Pick<TokenResponse, 'refresh_token' | 'id_token'> = {},
+): TokenResponse => ({
+  access_token: accessToken,
+  token_type: 'Bearer',
+  expires_in: ACCESS_TOKEN_SECONDS,
+  scope,
+  ...extra,
+});
+
 export type SigningDeps = Pick<IdentityDeps, 'signer' | 'issuer' | 'audience' | 'now'>;
 
 /** An ES256 access token (RFC 9068, typ at+jwt) for the API audience. */

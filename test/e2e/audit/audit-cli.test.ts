@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../infra/constructs/dgov-function.ts';
+import { PROJECT_ROOT } from '../../../infra/project-root.ts';
 import { LOCAL_CREDENTIALS } from '../../../local/aws-clients.ts';
 import type { ResolvedEnvironment } from '../../../local/runtime.ts';
 import type { AuditEvent } from '../../../shared/audit.ts';

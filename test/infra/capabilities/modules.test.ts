@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPABILITIES } from '../../../functions/capabilities.ts';
 import { capabilityInfra } from '../../../infra/capabilities/index.ts';
-import { PROJECT_ROOT } from '../../../infra/constructs/dgov-function.ts';
+import { PROJECT_ROOT } from '../../../infra/project-root.ts';
 import { acknowledgeFindings, findings, type Finding, type Suppression } from '../../../infra/nag.ts';
 import { SampleData, sampleInfra } from '../../fixtures/capability/infra.ts';
 import { SAMPLE_ENV, sampleManifest } from '../../fixtures/capability/manifest.ts';

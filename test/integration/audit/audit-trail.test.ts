@@ -1,4 +1,3 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -26,6 +25,7 @@ import { fileSigner, publicJwkOf } from '../../../shared/crypto/signer.ts';
 import { ensureSigningKey } from '../../../local/keys.ts';
 import { testClients } from '../../support/aws.ts';
 import { scratchDir } from '../../../local/scratch.ts';
+import { createSingleTable } from '../../../local/single-table.ts';
 
 const clients = testClients();
 const documents = DynamoDBDocumentClient.from(clients.dynamodb);
@@ -41,20 +41,7 @@ beforeEach(async () => {
   const suffix = randomUUID().slice(0, 8);
   names = { s3: clients.s3, documents, bucket: `audit-${suffix}`, table: `control-${suffix}`, region };
   await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucket }));
-  await clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: names.table,
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createSingleTable(clients.dynamodb, names.table);
 });
 
 let clock = Date.parse('2026-11-29T08:00:00Z');
