@@ -15,8 +15,6 @@ import type { StageConfig } from './stage.ts';
  */
 export type Layer = 'base' | 'stateful' | 'stateless';
 
-export const LAYERS: readonly Layer[] = ['base', 'stateful', 'stateless'];
-
 /** `dgov-prod-stateful-cn-north-1`. */
 export const stackName = (stage: string, layer: Layer, region: string): string => `dgov-${stage}-${layer}-${region}`;
 
@@ -39,7 +37,7 @@ export const regionRole = (config: Pick<StageConfig, 'primaryRegion' | 'replicaR
 };
 
 /** aws, aws-cn or aws-us-gov: a global table, an S3 replication rule or a multi-Region key cannot span two. */
-export const partitionOf = (region: string): string =>
+const partitionOf = (region: string): string =>
   region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 
 export function assertOnePartition(config: Pick<StageConfig, 'primaryRegion' | 'replicaRegion'>): void {

@@ -31,7 +31,7 @@ export interface ReplicatedBucketSpec {
 }
 
 /** PITR window of every table (the DynamoDB maximum). */
-export const PITR_DAYS = 35;
+const PITR_DAYS = 35;
 
 /** What of the region's base stack the stateful resources need. */
 export interface RegionBase {

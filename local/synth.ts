@@ -3,7 +3,7 @@ import { stageConfig } from '../infra/stage.ts';
 import type { StackTemplate } from './template.ts';
 
 /** Context the CDK CLI would set: asset paths in metadata let the runtime find each bundle. */
-export const LOCAL_SYNTH_CONTEXT = {
+const LOCAL_SYNTH_CONTEXT = {
   'aws:cdk:enable-asset-metadata': true,
   'aws:cdk:enable-path-metadata': true,
 } as const;

@@ -34,7 +34,7 @@ export interface PhysicalResource {
 
 export const ACCOUNT_ID = '000000000000';
 export const partitionOf = (region: string) => (region.startsWith('cn-') ? 'aws-cn' : 'aws');
-export const urlSuffixOf = (region: string) => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com');
+const urlSuffixOf = (region: string) => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com');
 
 export class UnresolvableError extends Error {}
 

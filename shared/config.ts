@@ -29,5 +29,4 @@ export function loadConfig<S extends z.ZodMiniObject>(
 }
 
 export const required = () => z.string().check(z.minLength(1));
-export const stageSchema = z.enum(['dev', 'prod', 'test']);
 export { ENV };

@@ -15,7 +15,7 @@ import { ControlData } from './platform/data.ts';
  * Each capability of functions/capabilities.ts with its cloud resources. The stacks loop over
  * this and name no capability; the type makes leaving one out (or naming a stranger) a compile error.
  */
-export const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } = {
+const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } = {
   platform: {
     manifest: platformManifest,
     data: (scope, context) => new ControlData(scope, 'Control', context),

@@ -28,26 +28,6 @@ export interface AccessClaims {
   [claim: string]: unknown;
 }
 
-/** JWKS over HTTP, cached; an unknown kid triggers one refetch (a rotated-in key), at most every 10 s. */
-export function remoteKeys(jwksUri: string, ttlMs = 300_000): KeySource {
-  let cached: { at: number; keys: (JsonWebKey & { kid?: string })[] } | undefined;
-  let refreshing: Promise<void> | undefined;
-  const refresh = async () => {
-    const response = await fetch(jwksUri, { signal: AbortSignal.timeout(3_000) });
-    if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
-    cached = {
-      at: Date.now(),
-      keys: ((await response.json()) as { keys: (JsonWebKey & { kid?: string })[] }).keys ?? [],
-    };
-  };
-  return async (force = false) => {
-    const age = cached ? Date.now() - cached.at : Infinity;
-    if (age > ttlMs || (force && age > 10_000))
-      await (refreshing ??= refresh().finally(() => (refreshing = undefined)));
-    return cached!.keys;
-  };
-}
-
 /**
  * The one verifier every function uses: ES256 only (alg pinned, so `none` and HS256-with-the-
  * public-key are refused), kid looked up in the issuer's keys, iss, aud, exp and nbf with at

@@ -3,7 +3,7 @@ import { hashSecret, newSecret } from '../passwords.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 import { OAuthError } from './oauth-error.ts';
 
-export const CODE_SECONDS = 60;
+const CODE_SECONDS = 60;
 
 export interface AuthorizationRequest {
   client: Client;

@@ -6,7 +6,7 @@ import type { LockoutPolicy } from '../ports.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
-export const LOCK_AFTER_FAILURES = 5;
+const LOCK_AFTER_FAILURES = 5;
 export const LOCK_SECONDS = 15 * 60;
 const LOCKOUT: LockoutPolicy = {
   windowSeconds: LOGIN_WINDOW_SECONDS,

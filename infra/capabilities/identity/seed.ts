@@ -6,7 +6,7 @@ import { dynamoIdentityStore } from '../../../functions/identity/store.ts';
 import type { LocalSeed } from '../capability.ts';
 
 /** The demo clients `npm start` registers for local use (README, "Demo clients"). */
-export const DEMO_CLIENTS: NewClient[] = [
+const DEMO_CLIENTS: NewClient[] = [
   {
     clientId: 'demo-portal',
     kind: 'public',
