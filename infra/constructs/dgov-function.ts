@@ -9,13 +9,10 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { PROJECT_ROOT } from '../project-root.ts';
+import { REQUIRE_SHIM, TRACER_MODULE, TracerLayer } from './tracer-layer.ts';
 import type { InvocationKind } from '../../shared/capability.ts';
 import { ENV } from '../../shared/env-names.ts';
 import { grantPeerAccess } from '../replication.ts';
-
-// ESM bundles still meet CommonJS dependencies that call require(); give them one.
-const REQUIRE_SHIM =
-  "import{createRequire as __dgovCreateRequire}from'node:module';const require=__dgovCreateRequire(import.meta.url);";
 
 export interface DgovFunctionProps {
   /** The Powertools service name (functions/capabilities.ts). */
@@ -71,6 +68,7 @@ export class DgovFunction extends Construct {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
+      layers: [TracerLayer.of(scope)],
       logGroup,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
@@ -90,8 +88,9 @@ export class DgovFunction extends Construct {
         sourceMap: this.node.tryGetContext('dgov:coverage') === true,
         mainFields: ['module', 'main'],
         banner: REQUIRE_SHIM,
-        // The nodejs22.x runtime ships SDK v3; bundling it would only add cold-start bytes.
-        externalModules: ['@aws-sdk/*'],
+        // The nodejs22.x runtime ships SDK v3, and the tracer comes in its layer: bundling them would
+        // only add bytes to every function.
+        externalModules: ['@aws-sdk/*', TRACER_MODULE],
         metafile: false,
       },
     });

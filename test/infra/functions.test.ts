@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
 import { configSchemas } from '../../functions/config-schemas.ts';
+import { TRACER_MODULE } from '../../infra/constructs/tracer-layer.ts';
+import { PROJECT_ROOT } from '../../infra/project-root.ts';
 import { runtimeEnvSchema } from '../../shared/config.ts';
 import { ENV } from '../../shared/env-names.ts';
 import { deployedEnv, ourFunctions, resourcesOfType, synthesize, type OurFunction, type Synthesized } from './synth.ts';
@@ -113,6 +116,36 @@ describe('handlers exported by their bundles', () => {
         typeofExport(bundleFile(fn), fn.exportName, deployedEnv(fn.variables)),
         `${fn.service}: typeof ${fn.handler}`,
       ).toBe('function');
+    }
+  });
+
+  it("takes the tracer from the stack's one layer: a bundle loads where Lambda would put it, beside the layer and the SDK only", () => {
+    const layers = resourcesOfType(synth.stateless$, 'AWS::Lambda::LayerVersion');
+    expect(layers).toHaveLength(1);
+    const [layerId, layer] = layers[0]!;
+    for (const fn of functions) expect(fn.props.Layers, fn.service).toEqual([{ Ref: layerId }]);
+    // A directory outside the project: only the layer's node_modules and the runtime's SDK resolve there.
+    const sandbox = mkdtempSync(join(tmpdir(), 'dgov-layer-'));
+    try {
+      cpSync(
+        join(synth.assembly.directory, String(layer.Metadata!['aws:asset:path']), 'nodejs', 'node_modules'),
+        join(sandbox, 'node_modules'),
+        {
+          recursive: true,
+        },
+      );
+      symlinkSync(join(PROJECT_ROOT, 'node_modules', '@aws-sdk'), join(sandbox, 'node_modules', '@aws-sdk'));
+      for (const fn of functions) {
+        const file = join(sandbox, `${fn.service}.mjs`);
+        cpSync(bundleFile(fn), file);
+        expect(typeofExport(file, fn.exportName, deployedEnv(fn.variables)), fn.service).toBe('function');
+      }
+      rmSync(join(sandbox, 'node_modules', TRACER_MODULE), { recursive: true });
+      expect(() =>
+        typeofExport(join(sandbox, `${functions[0]!.service}.mjs`), 'handler', deployedEnv(functions[0]!.variables)),
+      ).toThrow(/Cannot find package '@aws-lambda-powertools\/tracer'/);
+    } finally {
+      rmSync(sandbox, { recursive: true, force: true });
     }
   });
 
