@@ -93,7 +93,8 @@ export class Gateway {
   }
 
   async start(): Promise<string> {
-    const server = createServer((request, response) => {
+    // Node answers a missing Host with a bare 400; the gateway answers it as a problem (handle).
+    const server = createServer({ requireHostHeader: false }, (request, response) => {
       this.handle(request, response).catch((error: Error) => {
         this.options.log(`gateway error: ${error.message}`);
         if (!response.headersSent) send(response, problemResponse(new Error('the gateway failed'), randomUUID()));
@@ -142,6 +143,8 @@ export class Gateway {
     const started = Date.now();
     const url = targetOf(request.url ?? '/');
     if (!url) return send(response, problemResponse(new ValidationError('the request target is not a URL'), requestId));
+    if (request.httpVersion === '1.1' && request.headers.host === undefined)
+      return send(response, problemResponse(new ValidationError('an HTTP/1.1 request needs a Host header'), requestId));
     const method = (request.method ?? 'GET').toUpperCase();
     const body = await readBody(request, MAX_PAYLOAD_BYTES);
     if (body === 'too-large')
