@@ -29,7 +29,7 @@ export interface GatewayRoute {
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 const TEXT_TYPES = /^(text\/|application\/(json|.*\+json|x-www-form-urlencoded|xml|javascript))/i;
 
-/** What API Gateway refuses before any route: a request that is not HTTP it can read. */
+/** What API Gateway refuses before any route: HTTP it cannot read, or an expectation it cannot meet. */
 class UnreadableRequestError extends DomainError {
   readonly slug = 'malformed-request';
   readonly title = 'The request could not be read';
@@ -101,6 +101,12 @@ export class Gateway {
       });
     });
     server.on('clientError', refuseUnreadable);
+    server.on('checkExpectation', (_request, response) =>
+      send(
+        response,
+        problemResponse(new UnreadableRequestError(417, 'only Expect: 100-continue is understood'), randomUUID()),
+      ),
+    );
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
