@@ -1,14 +1,17 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import {
   DependencyUnavailableError,
+  DomainError,
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
   UnauthorizedError,
+  ValidationError,
 } from '../shared/errors.ts';
+import { decodePercent } from '../shared/percent-encoding.ts';
 import { problemResponse } from '../shared/problem.ts';
 import { JwtAuthorizer, type JwtAuthorizerConfig } from './jwt-authorizer.ts';
 import type { LambdaHost } from './lambda-host.ts';
@@ -25,6 +28,18 @@ export interface GatewayRoute {
 /** API Gateway refuses payloads over 10 MB before any function sees them. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 const TEXT_TYPES = /^(text\/|application\/(json|.*\+json|x-www-form-urlencoded|xml|javascript))/i;
+
+/** What API Gateway refuses before any route: HTTP it cannot read, or an expectation it cannot meet. */
+class UnreadableRequestError extends DomainError {
+  readonly slug = 'malformed-request';
+  readonly title = 'The request could not be read';
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
 
 interface CompiledRoute extends GatewayRoute {
   method: string;
@@ -78,12 +93,20 @@ export class Gateway {
   }
 
   async start(): Promise<string> {
-    const server = createServer((request, response) => {
+    // Node answers a missing Host with a bare 400; the gateway answers it as a problem (handle).
+    const server = createServer({ requireHostHeader: false }, (request, response) => {
       this.handle(request, response).catch((error: Error) => {
         this.options.log(`gateway error: ${error.message}`);
         if (!response.headersSent) send(response, problemResponse(new Error('the gateway failed'), randomUUID()));
       });
     });
+    server.on('clientError', refuseUnreadable);
+    server.on('checkExpectation', (_request, response) =>
+      send(
+        response,
+        problemResponse(new UnreadableRequestError(417, 'only Expect: 100-continue is understood'), randomUUID()),
+      ),
+    );
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -102,14 +125,18 @@ export class Gateway {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private match(method: string, path: string): { route: CompiledRoute; params: Record<string, string> } | undefined {
+  /** Path parameters are handed over decoded; one that is not percent-encoding stays undefined. */
+  private match(
+    method: string,
+    path: string,
+  ): { route: CompiledRoute; params: Record<string, string | undefined> } | undefined {
     for (const exactMethod of [true, false]) {
       for (const route of this.routes) {
         if (route.rank === 3) continue;
         if (exactMethod ? route.method !== method : route.method !== 'ANY') continue;
         const found = route.pattern!.exec(path);
         if (!found) continue;
-        const params = Object.fromEntries(route.paramNames.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
+        const params = Object.fromEntries(route.paramNames.map((name, i) => [name, decodePercent(found[i + 1]!)]));
         return { route, params };
       }
     }
@@ -120,7 +147,10 @@ export class Gateway {
   private async handle(request: IncomingMessage, response: ServerResponse) {
     const requestId = randomUUID();
     const started = Date.now();
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const url = targetOf(request.url ?? '/');
+    if (!url) return send(response, problemResponse(new ValidationError('the request target is not a URL'), requestId));
+    if (request.httpVersion === '1.1' && request.headers.host === undefined)
+      return send(response, problemResponse(new ValidationError('an HTTP/1.1 request needs a Host header'), requestId));
     const method = (request.method ?? 'GET').toUpperCase();
     const body = await readBody(request, MAX_PAYLOAD_BYTES);
     if (body === 'too-large')
@@ -135,6 +165,14 @@ export class Gateway {
     if (!matched)
       return send(response, problemResponse(new NotFoundError(`no route serves ${method} ${url.pathname}`), requestId));
     const { route, params } = matched;
+    const undecodable = Object.keys(params).filter((name) => params[name] === undefined);
+    if (undecodable.length > 0) {
+      const errors = undecodable.map((name) => ({ path: `params.${name}`, message: 'not valid percent-encoding' }));
+      return send(
+        response,
+        problemResponse(new ValidationError('a path parameter is not valid percent-encoding', errors), requestId),
+      );
+    }
 
     let authorizer: unknown;
     if (route.authorizer) {
@@ -154,7 +192,8 @@ export class Gateway {
       authorizer = { jwt: { claims: decision.claims, scopes: decision.scopes } };
     }
 
-    const event = toEvent(request, url, method, body, route.routeKey, params, requestId, authorizer);
+    const decoded = params as Record<string, string>;
+    const event = toEvent(request, url, method, body, route.routeKey, decoded, requestId, authorizer);
     try {
       const result = await route.host.invoke(event);
       send(response, fromResult(result));
@@ -169,6 +208,33 @@ export class Gateway {
       this.options.log(`${method} ${url.pathname} ${response.statusCode} ${Date.now() - started} ms`);
     }
   }
+}
+
+/**
+ * The request-target as API Gateway reads it: origin-form is a path (and a query), so `//x/y` is the
+ * path //x/y, not the host x; an absolute-form target that is no URL is undefined.
+ */
+function targetOf(target: string): URL | undefined {
+  try {
+    return target.startsWith('/') ? new URL(`http://127.0.0.1${target}`) : new URL(target, 'http://127.0.0.1');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Node's own answer to unparsable HTTP (400, 431 for oversized headers), as a problem like the gateway's others. */
+function refuseUnreadable(error: Error & { code?: string }, socket: Socket) {
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const { body } = problemResponse(new UnreadableRequestError(status, 'the request is not HTTP this API can read'));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/problem+json\r\n` +
+      `content-length: ${Buffer.byteLength(body!)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
@@ -197,8 +263,11 @@ function toEvent(
     if (value === undefined || name === 'cookie') continue;
     headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  // A Map, so that `constructor` or `__proto__` are parameters like any other, not Object's members.
+  const joined = new Map<string, string>();
+  for (const [name, value] of url.searchParams)
+    joined.set(name, joined.has(name) ? `${joined.get(name)},${value}` : value);
+  const query = Object.fromEntries(joined);
   const cookies = request.headers.cookie
     ?.split(';')
     .map((cookie) => cookie.trim())

@@ -16,8 +16,15 @@ const ALGORITHMS: Record<string, { hash: string; dsaEncoding?: 'ieee-p1363' }> =
   RS256: { hash: 'sha256' },
 };
 
-const decodeJson = (part: string): Record<string, unknown> =>
-  JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+/** A JOSE header or claims set: a JSON object, or undefined for anything else (null, a number, not JSON). */
+const decodeJson = (part: string): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * What API Gateway's JWT authorizer does: keys from the issuer's discovery document's
@@ -36,16 +43,13 @@ export class JwtAuthorizer {
     if (!token) return { ok: false, status: 401, reason: 'missing bearer token' };
     const parts = token.split('.');
     if (parts.length !== 3) return { ok: false, status: 401, reason: 'malformed token' };
-    let header: Record<string, unknown>;
-    let claims: Record<string, unknown>;
-    try {
-      header = decodeJson(parts[0]!);
-      claims = decodeJson(parts[1]!);
-    } catch {
-      return { ok: false, status: 401, reason: 'malformed token' };
-    }
-    const algorithm = ALGORITHMS[String(header.alg)];
-    if (!algorithm) return { ok: false, status: 401, reason: `algorithm ${String(header.alg)} is not accepted` };
+    const header = decodeJson(parts[0]!);
+    const claims = decodeJson(parts[1]!);
+    if (!header || !claims) return { ok: false, status: 401, reason: 'malformed token' };
+    // The reason goes into WWW-Authenticate: it names no part of the token (a line break there is a 500).
+    const alg = String(header.alg);
+    const algorithm = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
+    if (!algorithm) return { ok: false, status: 401, reason: 'algorithm not accepted' };
     const key = await this.key(config.issuer, String(header.kid ?? ''));
     if (!key) return { ok: false, status: 401, reason: 'unknown signing key' };
     const signed = Buffer.from(`${parts[0]}.${parts[1]}`);

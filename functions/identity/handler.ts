@@ -5,6 +5,7 @@ import { documents } from '../../shared/aws/dynamodb.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
 import { NotFoundError } from '../../shared/errors.ts';
+import { decodePercent } from '../../shared/percent-encoding.ts';
 import { httpHandler, json, type HttpRequest, type HttpResult, type RouteHandler } from '../../shared/http.ts';
 import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-contract.ts';
 import { configSchema } from './config.ts';
@@ -91,10 +92,12 @@ function clientCredentials(request: HttpRequest<Record<string, string>, unknown,
   if (basic) {
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    return {
-      clientId: decodeURIComponent(decoded.slice(0, colon)),
-      clientSecret: decodeURIComponent(decoded.slice(colon + 1)),
-    };
+    // RFC 6749 §2.3.1: both halves are form-encoded; a missing colon or a bad escape is no credential.
+    const clientId = colon < 0 ? undefined : decodePercent(decoded.slice(0, colon));
+    const clientSecret = colon < 0 ? undefined : decodePercent(decoded.slice(colon + 1));
+    if (clientId === undefined || clientSecret === undefined)
+      throw new OAuthError('invalid_client', 'the Authorization header holds no client_id:client_secret pair');
+    return { clientId, clientSecret };
   }
   return { clientId: request.body.client_id, clientSecret: request.body.client_secret };
 }

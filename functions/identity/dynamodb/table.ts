@@ -38,6 +38,12 @@ export const unlessConditionFails = async <T, F>(
   }
 };
 
+/**
+ * DynamoDB refuses a key over 2048 bytes (partition) or 1024 bytes (sort) with a ValidationException.
+ * No item can have such a key, so a lookup by one (a caller's username or client id) finds nothing.
+ */
+const storableKey = (pk: string, sk: string) => Buffer.byteLength(pk) <= 2048 && Buffer.byteLength(sk) <= 1024;
+
 /** Fixed windows of `seconds`, numbered since the epoch. */
 export const windowOf = (now: number, seconds: number) => Math.floor(now / seconds);
 
@@ -47,6 +53,7 @@ export type IdentityTable = ReturnType<typeof identityTable>;
 export function identityTable(documents: DynamoDBDocumentClient, name: string) {
   const get = async <V>(pk: string, sk: string, consistent = false) =>
     guard(async () => {
+      if (!storableKey(pk, sk)) return undefined;
       const read = new GetCommand({ TableName: name, Key: { pk, sk }, ConsistentRead: consistent });
       const answer = await documents.send(read);
       return answer.Item as (V & { pk: string }) | undefined;

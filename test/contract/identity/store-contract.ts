@@ -37,6 +37,12 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
         expect(await store.account('acc-unknown')).toBeUndefined();
       });
 
+      // A caller can send any username; one longer than a DynamoDB key can hold names no account.
+      it('answers undefined for an identifier longer than any stored key', async () => {
+        expect(await store.accountByIdentifier('X'.repeat(3000))).toBeUndefined();
+        expect(await store.accountByIdentifier('证'.repeat(700))).toBeUndefined();
+      });
+
       it("answers 'exists' for a taken identifier and keeps the first account", async () => {
         const first = account();
         await store.createAccount(first);
@@ -75,6 +81,10 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
 
       it('answers undefined for an unknown client', async () => {
         expect(await store.client('no-such-client')).toBeUndefined();
+      });
+
+      it('answers undefined for a client id longer than any stored key', async () => {
+        expect(await store.client('c'.repeat(3000))).toBeUndefined();
       });
     });
 
