@@ -1,4 +1,7 @@
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { App, AppProps } from 'aws-cdk-lib';
+import { PROJECT_ROOT } from '../infra/project-root.ts';
 import { stageConfig } from '../infra/stage.ts';
 import type { StackTemplate } from './template.ts';
 
@@ -20,6 +23,7 @@ export function synthStacks(
 ): StackTemplate[] {
   // Under `npm test`'s coverage, bundles are built unminified with source maps (infra/constructs/dgov-function.ts).
   const coverage = process.env.DGOV_COVERAGE_DIR ? { 'dgov:coverage': true } : {};
+  providedModules(outdir);
   const app = build({ outdir, context: { ...LOCAL_SYNTH_CONTEXT, ...coverage, ...context } });
   const assembly = app.synth();
   const stacks = assembly.stacks.map((stack) => ({
@@ -36,4 +40,16 @@ export function synthStacks(
       `the app has stacks in ${[...new Set(stacks.map((stack) => stack.region))].join(', ')} but none in its primary region ${primaryRegion}`,
     );
   return local;
+}
+
+/**
+ * Bundles leave out what Lambda provides (`@aws-sdk/*` in the runtime, the Tracer in its layer) and
+ * find it, like any import, in a node_modules above them. Under the project that is the project's;
+ * a cloud assembly elsewhere (DGOV_LOCAL_DIR outside the project) gets a link to it.
+ */
+export function providedModules(outdir: string): void {
+  if (!relative(PROJECT_ROOT, outdir).startsWith('..')) return;
+  const link = join(outdir, 'node_modules');
+  mkdirSync(outdir, { recursive: true });
+  if (!existsSync(link)) symlinkSync(join(PROJECT_ROOT, 'node_modules'), link, 'dir');
 }

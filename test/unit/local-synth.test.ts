@@ -1,7 +1,11 @@
 import { App, CfnResource, Stack, type AppProps } from 'aws-cdk-lib';
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { synthStacks } from '../../local/synth.ts';
+import { providedModules, synthStacks } from '../../local/synth.ts';
 import { scratchDir } from '../../local/scratch.ts';
 
 const dirs: string[] = [];
@@ -47,5 +51,38 @@ describe('synthStacks: what npm start runs', { timeout: 60_000 }, () => {
 
   it('keeps every stack of a one-region app', () => {
     expect(synthStacks(twoRegions(['ap-east-1']), outdir()).map((stack) => stack.region)).toEqual(['ap-east-1']);
+  });
+});
+
+describe('providedModules: what the bundles leave out, wherever the assembly is', () => {
+  const canImport = (dir: string) => {
+    const file = join(dir, 'probe.mjs');
+    writeFileSync(file, "export const kind = typeof (await import('@aws-sdk/client-sqs')).SQSClient;\n");
+    const script = 'console.log((await import(process.argv[1])).kind)';
+    try {
+      return execFileSync(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(file).href], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return 'not found';
+    }
+  };
+
+  it('links the project node_modules into an assembly outside the project, so the SDK and the Tracer resolve', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dgov-assembly-'));
+    dirs.push(dir);
+    expect(canImport(dir)).toBe('not found');
+    providedModules(dir);
+    expect(canImport(dir)).toBe('function');
+    providedModules(dir); // a restart on the same directory keeps the link
+    expect(canImport(dir)).toBe('function');
+  });
+
+  it('adds nothing under the project, where node_modules is found already', () => {
+    const dir = outdir();
+    providedModules(dir);
+    expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+    expect(canImport(dir)).toBe('function');
   });
 });
