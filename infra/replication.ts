@@ -237,11 +237,14 @@ export function grantPeerAccess(
   const peer = peers.get(resource);
   if (!peer || access === 'describe') return;
   if (peer.kind === 'table') {
-    const table = TableV2.fromTableAttributes(scope, `Peer${envName}`, {
-      tableArn: peer.tableArn,
-      encryptionKey: Key.fromKeyArn(scope, `Peer${envName}Key`, peer.keyArn),
-      grantIndexPermissions: true,
-    });
+    // A second use of the same table (read, then readWrite) grants again on the same import.
+    const table =
+      (scope.node.tryFindChild(`Peer${envName}`) as ITableV2 | undefined) ??
+      TableV2.fromTableAttributes(scope, `Peer${envName}`, {
+        tableArn: peer.tableArn,
+        encryptionKey: Key.fromKeyArn(scope, `Peer${envName}Key`, peer.keyArn),
+        grantIndexPermissions: true,
+      });
     if (access === 'read') table.grantReadData(fn);
     else table.grantReadWriteData(fn);
     fn.addEnvironment(ENV.peerRegion, peer.region);

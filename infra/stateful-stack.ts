@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type CapabilityInfra, DataRegistry } from './capabilities/capability.ts';
+import { ControlData } from './control-data.ts';
 import { regionRole } from './regions.ts';
 import type { RegionBase, RegionContext } from './replication.ts';
 import type { StageConfig } from './stage.ts';
@@ -22,14 +23,18 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   /** Which region this is, and its base stack. */
   readonly regionContext: RegionContext;
-  /** Each capability's data construct, by its class: `data.get(SomeData).table`. */
+  /** Each capability's data construct, and the control table, by class: `data.get(SomeData).table`. */
   readonly data = new DataRegistry();
+  /** Idempotency, rate limits and the token deny-list, which every function may use. */
+  readonly control: ControlData;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.regionContext = { config, role: regionRole(config, this.region), base: props.base };
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.control = new ControlData(this, 'Control', { ...this.regionContext, removalPolicy });
+    this.data.add(this.control);
     for (const capability of props.capabilities) {
       const data = capability.data?.(this, { ...this.regionContext, removalPolicy });
       if (data) this.data.add(data);

@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { FunctionManifest } from '../shared/capability.ts';
+import { ENV } from '../shared/env-names.ts';
 import type { BaseStack } from './base-stack.ts';
 import { type CapabilityInfra, type CodeContext, pascalCase } from './capabilities/capability.ts';
 import { DgovFunction, type DgovFunctionProps } from './constructs/dgov-function.ts';
@@ -74,6 +75,10 @@ export class StatelessStack extends Stack {
     });
     this.functions[manifest.service] = fn;
     if (manifest.routes) this.http.addRoutes(fn, manifest.routes);
+    // Every JWT route reads the token deny-list (shared/auth/revoked-tokens.ts): no route has to remember.
+    if (manifest.routes?.some((route) => route.auth === 'jwt')) {
+      fn.useTable(ENV.controlTable, props.data.control.table, 'read');
+    }
     if (manifest.servesDefaultRoute) this.http.setDefaultRoute(fn);
     return fn;
   }

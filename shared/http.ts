@@ -12,6 +12,7 @@ import {
   type FieldError,
 } from './errors.ts';
 import { logger, metrics, observed, traceStatus } from './observability.ts';
+import { type IsRevoked, revokedTokenGuard } from './auth/revoked-tokens.ts';
 import { problemResponse } from './problem.ts';
 import type { RouteContract } from './route-contract.ts';
 
@@ -180,14 +181,18 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
  * carries a request id and the security headers. Powertools' middlewares wrap the whole
  * HTTP handler, so they see what Lambda sees: a response, also for a refused request.
  */
-export function httpHandler<C extends RouteContract>(contract: C, handler: RouteHandler<C>) {
-  const http = middy<APIGatewayProxyEventV2, HttpResult>()
-    .use(responseEnvelope())
-    .use(requestParser(contract))
-    .handler(async (_event, context) => {
-      const request = parsedRequests.get(context);
-      if (!request) throw new Error('request parser did not run');
-      return handler(request as RequestOf<C>, context);
-    });
+export function httpHandler<C extends RouteContract>(
+  contract: C,
+  handler: RouteHandler<C>,
+  options: { isRevoked?: IsRevoked } = {},
+) {
+  const http = middy<APIGatewayProxyEventV2, HttpResult>().use(responseEnvelope());
+  // A JWT route refuses a revoked token before it looks at the request.
+  if (contract.auth === 'jwt') http.use(revokedTokenGuard(options.isRevoked));
+  http.use(requestParser(contract)).handler(async (_event, context) => {
+    const request = parsedRequests.get(context);
+    if (!request) throw new Error('request parser did not run');
+    return handler(request as RequestOf<C>, context);
+  });
   return observed<APIGatewayProxyEventV2, HttpResult>(http);
 }

@@ -35,12 +35,10 @@ const store = dynamoIdentityStore(documents, tables);
 // Every key is published until it is removed from the list: a rotated-out key stays until its tokens expire.
 const publishedKeys = () =>
   Promise.all(signers.map((signer) => signer.publicJwk().then((jwk) => ({ ...jwk, use: 'sig' }))));
-const verifyAccess = accessTokenVerifier({
-  issuer,
-  audience: API_AUDIENCE,
-  keys: publishedKeys,
-  isRevoked: (jti) => store.isDenied(jti),
-});
+const isRevoked = (jti: string) => store.isDenied(jti);
+const verifyAccess = accessTokenVerifier({ issuer, audience: API_AUDIENCE, keys: publishedKeys, isRevoked });
+// On a JWT route the guard in shared/http.ts has read the deny-list already: only the signature is left.
+const verifySignedAccess = accessTokenVerifier({ issuer, audience: API_AUDIENCE, keys: publishedKeys });
 const deps: IdentityDeps = {
   ...identityPorts(store),
   signer: signers[0]!,
@@ -225,7 +223,7 @@ export const introspect: RouteHandler<typeof routes.introspectRoute> = oauth(asy
 });
 
 export const userinfo: RouteHandler<typeof routes.userinfoRoute> = async (request) => {
-  const claims = await verifyAccess(bearerToken(request.headers.authorization));
+  const claims = await verifySignedAccess(bearerToken(request.headers.authorization));
   return json(200, await userInfo(claims, deps));
 };
 
@@ -251,7 +249,9 @@ const served: [RouteContract, RouteHandler<never>][] = [
   [routes.logoutRoute, endSession],
   [routes.logoutPostRoute, endSession],
 ];
-const byRouteKey = new Map(served.map(([contract, run]) => [routeKey(contract), httpHandler(contract, run)]));
+const byRouteKey = new Map(
+  served.map(([contract, run]) => [routeKey(contract), httpHandler(contract, run, { isRevoked })]),
+);
 const unknownRoute = httpHandler(routes.discoveryRoute, async (request) => {
   throw new NotFoundError(`no identity route ${request.raw.routeKey}`);
 });

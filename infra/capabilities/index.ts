@@ -9,7 +9,6 @@ import type { CapabilityInfra } from './capability.ts';
 import { IdentityCode } from './identity/code.ts';
 import { IdentityData } from './identity/data.ts';
 import { PlatformCode } from './platform/code.ts';
-import { ControlData } from './platform/data.ts';
 
 /**
  * Each capability of functions/capabilities.ts with its cloud resources. The stacks loop over
@@ -18,7 +17,6 @@ import { ControlData } from './platform/data.ts';
 const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } = {
   platform: {
     manifest: platformManifest,
-    data: (scope, context) => new ControlData(scope, 'Control', context),
     code: (scope, context) => new PlatformCode(scope, 'Platform', context),
   },
   identity: {

@@ -30,7 +30,7 @@ import {
   type SynthesizedRegion,
 } from './synth.ts';
 import { IdentityData } from '../../infra/capabilities/identity/data.ts';
-import { ControlData } from '../../infra/capabilities/platform/data.ts';
+import { ControlData } from '../../infra/control-data.ts';
 import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logicalId, ourFunctions, resourcesOfType, synthesize, type Json, type Synthesized } from './synth.ts';
-import { ControlData } from '../../infra/capabilities/platform/data.ts';
+import { ControlData } from '../../infra/control-data.ts';
 import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
 let synth: Synthesized;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logicalId, ourFunctions, synthesize, type Json, type Synthesized } from './synth.ts';
-import { ControlData } from '../../infra/capabilities/platform/data.ts';
+import { ControlData } from '../../infra/control-data.ts';
 
 const PRIMARY = 'eu-west-1';
 const REPLICA = 'eu-central-1';

@@ -15,7 +15,7 @@ import {
   type Synthesized,
   type SynthesizedRegion,
 } from './synth.ts';
-import { ControlData } from '../../infra/capabilities/platform/data.ts';
+import { ControlData } from '../../infra/control-data.ts';
 import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
 let synth: Synthesized;

@@ -17,7 +17,7 @@ import {
   type PolicyStatement,
   type Synthesized,
 } from './synth.ts';
-import { ControlData } from '../../infra/capabilities/platform/data.ts';
+import { ControlData } from '../../infra/control-data.ts';
 import { AuditData } from '../../infra/capabilities/audit/data.ts';
 
 let synth: Synthesized;

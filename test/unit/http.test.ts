@@ -422,3 +422,81 @@ describe('httpHandler: errors thrown by the handler', () => {
     expect(logger.error).not.toHaveBeenCalled();
   });
 });
+
+describe('JWT routes: the revoked-token guard every capability gets', () => {
+  const readThing = defineRoute({
+    method: 'GET',
+    path: '/things/mine',
+    operationId: 'readThing',
+    summary: 'Read my thing',
+    tags: ['test'],
+    auth: 'jwt',
+    responses: { 200: { description: 'the thing' } },
+  });
+  const withClaims = (claims?: Record<string, unknown>): APIGatewayProxyEventV2 => {
+    const event = v2Event({ method: 'GET', body: undefined });
+    return {
+      ...event,
+      requestContext: { ...event.requestContext, ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}) },
+    } as APIGatewayProxyEventV2;
+  };
+  const guarded = (isRevoked: (jti: string) => Promise<boolean>) => {
+    const asked: string[] = [];
+    let served = 0;
+    const handler = httpHandler(
+      readThing,
+      async () => {
+        served++;
+        return json(200, { ok: true });
+      },
+      {
+        isRevoked: async (jti) => {
+          asked.push(jti);
+          return isRevoked(jti);
+        },
+      },
+    );
+    const invoke = (event: APIGatewayProxyEventV2) => handler(event, lambdaContext()) as Promise<HttpResult>;
+    return { invoke, asked, served: () => served };
+  };
+
+  it('serves a token the deny-list does not name, asking about its jti', async () => {
+    const route = guarded(async () => false);
+    const response = await route.invoke(withClaims({ jti: 'jti-live', sub: 'a' }));
+    expect(response.statusCode).toBe(200);
+    expect(route.asked).toEqual(['jti-live']);
+  });
+
+  it('refuses a revoked token with 401 and a Bearer challenge, before the handler runs', async () => {
+    const route = guarded(async (jti) => jti === 'jti-revoked');
+    const response = await route.invoke(withClaims({ jti: 'jti-revoked', sub: 'a' }));
+    expectProblem(response, 401, 'unauthorized');
+    expect(headerOf(response, 'www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    expect(route.served()).toBe(0);
+  });
+
+  it('refuses a request the authorizer did not pass (no claims, or no jti), without asking the deny-list', async () => {
+    const route = guarded(async () => false);
+    for (const event of [withClaims(), withClaims({ sub: 'a' }), withClaims({ jti: '' })]) {
+      expectProblem(await route.invoke(event), 401, 'unauthorized');
+    }
+    expect(route.asked).toEqual([]);
+    expect(route.served()).toBe(0);
+  });
+
+  it('answers 503 when the deny-list cannot be read: "cannot tell" is never a pass', async () => {
+    const { DependencyUnavailableError } = await import('../../shared/errors.ts');
+    const route = guarded(async () => {
+      throw new DependencyUnavailableError('dynamodb');
+    });
+    const response = await route.invoke(withClaims({ jti: 'jti-live' }));
+    expectProblem(response, 503, 'dependency-unavailable');
+    expect(route.served()).toBe(0);
+  });
+
+  it('leaves routes without the authorizer alone', async () => {
+    const { invoke, calls } = recording(createThing);
+    expect((await invoke(v2Event({ body: '{"name":"a"}' }))).statusCode).toBe(201);
+    expect(calls).toHaveLength(1);
+  });
+});

@@ -7,7 +7,7 @@ import { auditManifest } from '../../../functions/audit/manifest.ts';
 import { ENV } from '../../../shared/env-names.ts';
 import type { CodeContext } from '../capability.ts';
 import { functionOf } from '../functions.ts';
-import { ControlData } from '../platform/data.ts';
+import { ControlData } from '../../control-data.ts';
 import { AUDIT_CONSUMER_TIMEOUT, AuditData } from './data.ts';
 
 /** The writer (audit queue → events objects) and the seal (a signed digest every period). */

@@ -5,7 +5,7 @@ import { ENV } from '../../../shared/env-names.ts';
 import { AuditData } from '../audit/data.ts';
 import type { CodeContext } from '../capability.ts';
 import { functionOf } from '../functions.ts';
-import { ControlData } from '../platform/data.ts';
+import { ControlData } from '../../control-data.ts';
 import { IdentityData } from './data.ts';
 
 /** The OpenID Connect provider. Its issuer is the API itself (or the stage's domain). */

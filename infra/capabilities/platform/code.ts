@@ -4,7 +4,7 @@ import { platformManifest } from '../../../functions/platform-manifest.ts';
 import { AuditData } from '../audit/data.ts';
 import type { CodeContext } from '../capability.ts';
 import { functionOf } from '../functions.ts';
-import { ControlData } from './data.ts';
+import { ControlData } from '../../control-data.ts';
 
 /** The 404/405 fallback, /health and /openapi.json. */
 export class PlatformCode extends Construct {

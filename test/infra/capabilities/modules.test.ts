@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPABILITIES } from '../../../functions/capabilities.ts';
 import { capabilityInfra } from '../../../infra/capabilities/index.ts';
+import { ENV } from '../../../shared/env-names.ts';
 import { PROJECT_ROOT } from '../../../infra/project-root.ts';
 import { acknowledgeFindings, findings, type Finding, type Suppression } from '../../../infra/nag.ts';
 import { SampleData, sampleInfra } from '../../fixtures/capability/infra.ts';
@@ -90,6 +91,20 @@ describe('a capability declared in the list', () => {
     const worker = rolePolicyStatements(synth.stateless$, sampleFunction('sample-worker'));
     const queueArn = getAttArn(logicalId(synth.stateful.data.get(SampleData).queue));
     expect(actionsOn(worker, queueArn)).toContain('sqs:ReceiveMessage');
+  });
+
+  it('gives every function with a JWT route read access to the token deny-list, and only those', () => {
+    const controlArn = getAttArn(logicalId(synth.stateful.control.table as never));
+    const api = sampleFunction('sample-api');
+    expect(followImport(api.variables[ENV.controlTable], [synth.stateful$])).toEqual({
+      Ref: logicalId(synth.stateful.control.table as never),
+    });
+    expect(actionsOn(rolePolicyStatements(synth.stateless$, api), controlArn)).toContain('dynamodb:GetItem');
+    for (const service of ['sample-worker', 'sample-sweep']) {
+      const fn = sampleFunction(service);
+      expect(fn.variables, service).not.toHaveProperty(ENV.controlTable);
+      expect(actionsOn(rolePolicyStatements(synth.stateless$, fn), controlArn), service).toEqual([]);
+    }
   });
 
   it('gets alarms from the invocation kinds: errors of its queue and schedule functions, its DLQ, its SLA breaches', () => {
