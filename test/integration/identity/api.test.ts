@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createClient } from '../../../cli/identity/clients.ts';
 import { dynamoIdentityStore } from '../../../functions/identity/store.ts';
 import { queryEvents } from '../../../cli/audit/query.ts';
+import { signJwt } from '../../../shared/auth/jwt.ts';
+import { fileSigner } from '../../../shared/crypto/signer.ts';
 import { s3TrailReader } from '../../../functions/audit/store.ts';
 import { buildApp } from '../../../infra/app.ts';
 import { localAppContext } from '../../../local/keys.ts';
@@ -493,30 +495,46 @@ describe('forged and expired tokens at a protected endpoint', () => {
     claims = claimsOf(valid);
     header = JSON.parse(Buffer.from(valid.split('.')[0]!, 'base64url').toString('utf8'));
   });
+  // Signed again with the suite's own token key, so only the changed claim can be what is refused.
   const resign = (change: Record<string, unknown>) =>
+    signJwt(fileSigner(join(dir, 'keys', 'token-signing.pem')), { ...claims, ...change }, 'at+jwt');
+  const keepSignature = (change: Record<string, unknown>) =>
     `${valid.split('.')[0]}.${b64({ ...claims, ...change })}.${valid.split('.')[2]}`;
 
+  it('accepts a token signed again with the same key and unchanged claims (so the cases below test the claims)', async () => {
+    expect((await userinfo(await resign({}))).status).toBe(200);
+  });
+
   it.each([
-    ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`],
+    ['alg none', async () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, 'algorithm not accepted'],
     [
       'HS256 signed with the public key',
-      () => {
+      async () => {
         const head = b64({ ...header, alg: 'HS256' });
         return `${head}.${b64(claims)}.${createHmac('sha256', JSON.stringify(header))
           .update(`${head}.${b64(claims)}`)
           .digest('base64url')}`;
       },
+      'algorithm not accepted',
     ],
-    ['an unknown kid', () => `${b64({ ...header, kid: 'unknown' })}.${valid.split('.')[1]}.${valid.split('.')[2]}`],
-    ['an expired token', () => resign({ exp: Math.floor(Date.now() / 1000) - 120 })],
-    ['a token not yet valid', () => resign({ nbf: Math.floor(Date.now() / 1000) + 600 })],
-    ['another issuer', () => resign({ iss: 'https://evil.example' })],
-    ['another audience', () => resign({ aud: 'someone-else' })],
-    ['a tampered payload', () => resign({ sub: 'acc-admin' })],
-  ])('refuses %s with 401', async (_name, forge) => {
-    const answer = await userinfo(forge());
+    [
+      'an unknown kid',
+      async () => `${b64({ ...header, kid: 'unknown' })}.${valid.split('.')[1]}.${valid.split('.')[2]}`,
+      'unknown signing key',
+    ],
+    ['an expired token', () => resign({ exp: Math.floor(Date.now() / 1000) - 120 }), 'expired'],
+    ['a token not yet valid', () => resign({ nbf: Math.floor(Date.now() / 1000) + 600 }), 'not yet valid'],
+    ['another issuer', () => resign({ iss: 'https://evil.example' }), 'wrong issuer'],
+    ['another audience', () => resign({ aud: 'someone-else' }), 'wrong audience'],
+    [
+      'a tampered payload under the original signature',
+      async () => keepSignature({ sub: 'acc-admin' }),
+      'bad signature',
+    ],
+  ])('refuses %s with 401, for that reason', async (_name, forge, reason) => {
+    const answer = await userinfo(await forge());
     expect(answer.status).toBe(401);
-    expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(answer.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description="${reason}"`);
   });
 });
 
@@ -554,7 +572,12 @@ describe.skipIf(!chromiumPath)('the login page in headless Chromium', () => {
 
 describe('login failures', () => {
   it('answers a wrong password and an unknown account alike', async () => {
-    const wrong = await signIn(PORTAL, new CookieJar(), { username: citizenId(2), password: 'wrong-password-1' });
+    const carol = citizenId(6);
+    const account = { type: 'citizen', idNumber: carol, name: '孙七', phone: '13612345678', password: PASSWORD };
+    expect((await post('/identity/accounts', account)).status).toBe(201);
+    // The account exists: the right password is let in, so the refusal below is the wrong password's.
+    expect((await signIn(PORTAL, new CookieJar(), { username: carol, password: PASSWORD })).status).toBe(302);
+    const wrong = await signIn(PORTAL, new CookieJar(), { username: carol, password: 'wrong-password-1' });
     const unknown = await signIn(PORTAL, new CookieJar(), { username: citizenId(99), password: 'wrong-password-1' });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
