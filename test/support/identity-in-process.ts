@@ -25,17 +25,29 @@ type IdentityHandler = (event: APIGatewayProxyEventV2, context: Context) => Prom
 
 let loaded: Promise<IdentityHandler> | undefined;
 
-/** Sets the function's environment (a fresh key file), registers two clients, then imports the handler once. */
+/**
+ * The token keys, as after a rotation (DGOV_TOKEN_KEYS lists the signing key first, then the one it
+ * replaced, still published until its tokens expire).
+ */
+export const TOKEN_KEY_FILES = { signing: '', retired: '' };
+
+const newKeyFile = (dir: string, name: string) => {
+  const file = join(dir, name);
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  return file;
+};
+
+/** Sets the function's environment (fresh key files), registers two clients, then imports the handler once. */
 export const identityHandler = (): Promise<IdentityHandler> =>
   (loaded ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dgov-identity-'));
-    const keyFile = join(dir, 'token-signing.pem');
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    TOKEN_KEY_FILES.signing = newKeyFile(dir, 'token-signing.pem');
+    TOKEN_KEY_FILES.retired = newKeyFile(dir, 'token-signing-retired.pem');
     Object.assign(process.env, {
       AWS_REGION: 'cn-north-1',
       [IDENTITY_ENV.identityTable]: 'identity',
-      [IDENTITY_ENV.tokenKeys]: `file:${keyFile}`,
+      [IDENTITY_ENV.tokenKeys]: `file:${TOKEN_KEY_FILES.signing}, file:${TOKEN_KEY_FILES.retired}`,
       [IDENTITY_ENV.issuer]: ISSUER,
       [ENV.controlTable]: 'control',
       [ENV.auditQueueUrl]: 'http://127.0.0.1:1/000000000000/audit',
