@@ -58,7 +58,8 @@ export class MemoryIdentityStore implements IdentityStore {
 
   async startAttempt(key: string, now: number, policy: LockoutPolicy): Promise<AttemptStart> {
     const item = this.attempts.get(key) ?? { window: undefined, current: 0, previous: 0 };
-    if (item.lockedUntil !== undefined && item.lockedUntil > now) return { admitted: false, lockedUntil: item.lockedUntil };
+    if (item.lockedUntil !== undefined && item.lockedUntil > now)
+      return { admitted: false, lockedUntil: item.lockedUntil };
     const window = windowOf(now, policy.windowSeconds);
     if (item.window !== window) {
       item.previous = item.window === window - 1 ? item.current : 0;

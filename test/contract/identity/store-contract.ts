@@ -248,7 +248,7 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
         });
       });
 
-      it('lets exactly one of 20 parallel consumptions win, and every loser sees the winner\'s successor', async () => {
+      it("lets exactly one of 20 parallel consumptions win, and every loser sees the winner's successor", async () => {
         const token = refreshToken();
         await store.putRefresh(token);
         const offered = Array.from({ length: 20 }, () => successor());
