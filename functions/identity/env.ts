@@ -4,6 +4,8 @@ export const IDENTITY_ENV = {
   /** Token signing keys, comma-separated (KMS ids/ARNs or file:…): the first signs, all are published. */
   tokenKeys: 'DGOV_TOKEN_KEYS',
   loginAttemptsPerMinute: 'DGOV_LOGIN_ATTEMPTS_PER_MINUTE',
+  /** Seconds a retry with a just-used refresh token gets the same answer again (0: never). */
+  refreshGraceSeconds: 'DGOV_REFRESH_GRACE_SECONDS',
   /** The OpenID issuer: the API's public base URL. */
   issuer: 'DGOV_ISSUER',
 } as const;

@@ -5,10 +5,11 @@ import { documents } from '../../shared/aws/dynamodb.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
 import { NotFoundError } from '../../shared/errors.ts';
+import { metrics } from '../../shared/observability.ts';
 import { decodePercent } from '../../shared/percent-encoding.ts';
 import { httpHandler, json, type HttpRequest, type HttpResult, type RouteHandler } from '../../shared/http.ts';
 import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-contract.ts';
-import { configSchema } from './config.ts';
+import { configSchema, REFRESH_GRACE_SECONDS } from './config.ts';
 import { IDENTITY_ENV } from './env.ts';
 import * as routes from './contract.ts';
 import { contentSecurityPolicy, errorPage, loginPage, PAGE_HEADERS, signedOutPage } from './pages.ts';
@@ -46,6 +47,8 @@ const deps: IdentityDeps = {
   audience: API_AUDIENCE,
   audit: auditEmitter(sqsAuditSender(config[ENV.auditQueueUrl]), config.region),
   loginAttemptsPerMinute: Number(config[IDENTITY_ENV.loginAttemptsPerMinute] ?? 20),
+  refreshGraceSeconds: Number(config[IDENTITY_ENV.refreshGraceSeconds] ?? REFRESH_GRACE_SECONDS),
+  countMetric: (name) => metrics.addMetric(name, 'Count', 1),
   // Revocation and introspection ask about any string: an invalid token is an answer, not an error.
   activeAccessToken: (token) => verifyAccess(token).catch(() => undefined),
 };

@@ -56,6 +56,26 @@ export interface RefreshToken {
   scope: string;
   expiresAt: number;
   used: boolean;
+  /** What the token was rotated into, kept on the used token for a retry within the grace. */
+  successor?: RefreshSuccessor;
+}
+
+/**
+ * The answer a refresh gave, so that a retry with the same token within the grace gets it again.
+ * The token pair is stored only sealed (AES-256-GCM) under a key derived from the refresh token that
+ * was presented, which the store never holds (it keeps SHA-256 hashes): the table alone opens nothing.
+ */
+export interface RefreshSuccessor {
+  /** When the refresh happened (seconds since the epoch): the grace runs from here. */
+  at: number;
+  /** The scope of the access token answered. */
+  scope: string;
+  /** SHA-256 of the successor refresh token. */
+  refreshHash: string;
+  accessJti: string;
+  accessExp: number;
+  /** base64url(iv ‖ tag ‖ AES-256-GCM ciphertext) of the JSON pair { access_token, refresh_token }. */
+  sealed: string;
 }
 
 export interface TokenFamily {

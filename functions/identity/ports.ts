@@ -1,4 +1,12 @@
-import type { Account, AuthorizationCode, Client, RefreshToken, SsoSession, TokenFamily } from './model.ts';
+import type {
+  Account,
+  AuthorizationCode,
+  Client,
+  RefreshSuccessor,
+  RefreshToken,
+  SsoSession,
+  TokenFamily,
+} from './model.ts';
 
 /**
  * The data ports of the identity use cases, one per kind of record. store.ts implements them all
@@ -24,17 +32,33 @@ export interface LockoutPolicy {
   lockSeconds: number;
 }
 
+/** What `startAttempt` answers: admitted as the `count`-th attempt of the two windows, or refused. */
+export type AttemptStart = { admitted: true; count: number } | { admitted: false; lockedUntil?: number };
+
 /**
- * Failed logins per key, counted in fixed windows: a failure counts while it is in the current or
- * the previous window, so every run of `lockAfter` failures that fits in one window length locks.
+ * Login attempts per key, counted in fixed windows **before** the password is checked: an attempt
+ * counts while it is in the current or the previous window, so every run of `lockAfter` attempts that
+ * fits in one window length is seen. Counting first, in one atomic write, is what bounds the number
+ * of password checks under any number of parallel requests: at most `lockAfter` are admitted.
  */
 export interface LoginAttemptStore {
+  /**
+   * Counts an attempt, atomically: admitted when the key is not locked and fewer than `lockAfter`
+   * attempts are counted in the two windows; otherwise refused, and nothing is counted.
+   */
+  startAttempt(key: string, now: number, policy: LockoutPolicy): Promise<AttemptStart>;
+  /**
+   * Locks the key until `now + lockSeconds` and starts the count over, in one write; a lock that
+   * still runs is neither extended nor shortened. Answers when the lock ends.
+   */
+  lock(key: string, now: number, policy: LockoutPolicy): Promise<{ lockedUntil: number }>;
   /** When the key's lock ends (possibly in the past), if it was ever locked and the record lives. */
   lockedUntil(key: string): Promise<number | undefined>;
-  /** Counts a failure; on the `lockAfter`-th it locks the key and starts the count over. */
-  recordFailure(key: string, now: number, policy: LockoutPolicy): Promise<{ lockedUntil?: number }>;
-  /** Forgets the failures of the current and the previous window; a lock stays until it runs out. */
-  clearFailures(key: string, now: number, windowSeconds: number): Promise<void>;
+  /**
+   * Forgets the counted attempts (after a successful login), unless the key is locked: then it
+   * answers the lock and forgets nothing. A lock stays until it runs out.
+   */
+  clearFailures(key: string, now: number, windowSeconds: number): Promise<{ lockedUntil?: number }>;
 }
 
 export interface RateCounter {
@@ -62,17 +86,27 @@ export interface CodeStore {
 }
 
 export interface RefreshTokenStore {
-  putRefresh(token: RefreshToken): Promise<void>;
+  /** 'exists' when a token with this hash is stored: it is then left as it was (never marked unused again). */
+  putRefresh(token: RefreshToken): Promise<'created' | 'exists'>;
   refresh(tokenHash: string): Promise<RefreshToken | undefined>;
-  /** Marks the token used; 'reused' (with the record) when it was used before. */
-  consumeRefresh(tokenHash: string): Promise<{ token: RefreshToken; reused: boolean } | undefined>;
+  /**
+   * Marks the token used and stores what it was rotated into (for a retry within the grace), in one
+   * conditional write; 'reused' (with the record as it was, successor included) when it was used before.
+   */
+  consumeRefresh(
+    tokenHash: string,
+    successor?: RefreshSuccessor,
+  ): Promise<{ token: RefreshToken; reused: boolean } | undefined>;
 }
 
 export interface TokenFamilyStore {
   putFamily(family: TokenFamily): Promise<void>;
   family(familyId: string): Promise<TokenFamily | undefined>;
-  /** Rejects for an unknown family. */
-  addAccessToFamily(familyId: string, jti: string, exp: number): Promise<void>;
+  /**
+   * Appends an access token to a live family, conditionally in one write: 'refused' (nothing written)
+   * when the family is revoked or unknown, so no token can join a family after its revocation.
+   */
+  addAccessToFamily(familyId: string, jti: string, exp: number): Promise<'added' | 'refused'>;
   /** Marks the family revoked and returns it; undefined for an unknown family. */
   revokeFamily(familyId: string): Promise<TokenFamily | undefined>;
 }

@@ -2,11 +2,12 @@ import type {
   Account,
   AuthorizationCode,
   Client,
+  RefreshSuccessor,
   RefreshToken,
   SsoSession,
   TokenFamily,
 } from '../../functions/identity/model.ts';
-import type { IdentityStore, LockoutPolicy } from '../../functions/identity/ports.ts';
+import type { AttemptStart, IdentityStore, LockoutPolicy } from '../../functions/identity/ports.ts';
 
 /**
  * Every identity port in memory, with the semantics of the DynamoDB adapter (functions/identity/store.ts),
@@ -18,9 +19,11 @@ export class MemoryIdentityStore implements IdentityStore {
   private readonly accountsById = new Map<string, Account>();
   private readonly accountsByIdentifier = new Map<string, Account>();
   private readonly clients = new Map<string, Client>();
-  /** Failed logins per `<key>#<fixed window>`, as the adapter's `failures#<key>#<window>` items. */
-  private readonly failureCounts = new Map<string, number>();
-  private readonly locks = new Map<string, number>();
+  /** Login attempts per key, as the adapter's `attempts#<key>` items: two fixed windows and the lock. */
+  private readonly attempts = new Map<
+    string,
+    { window: number | undefined; current: number; previous: number; lockedUntil?: number }
+  >();
   private readonly hits = new Map<string, number>();
   private readonly sessions = new Map<string, SsoSession>();
   private readonly codes = new Map<string, AuthorizationCode>();
@@ -53,27 +56,40 @@ export class MemoryIdentityStore implements IdentityStore {
     return 'created';
   }
 
+  async startAttempt(key: string, now: number, policy: LockoutPolicy): Promise<AttemptStart> {
+    const item = this.attempts.get(key) ?? { window: undefined, current: 0, previous: 0 };
+    if (item.lockedUntil !== undefined && item.lockedUntil > now)
+      return { admitted: false, lockedUntil: item.lockedUntil };
+    const window = windowOf(now, policy.windowSeconds);
+    if (item.window !== window) {
+      item.previous = item.window === window - 1 ? item.current : 0;
+      item.current = 0;
+      item.window = window;
+    }
+    if (item.current + item.previous >= policy.lockAfter) return { admitted: false };
+    item.current += 1;
+    this.attempts.set(key, item);
+    return { admitted: true, count: item.current + item.previous };
+  }
+
+  async lock(key: string, now: number, policy: LockoutPolicy): Promise<{ lockedUntil: number }> {
+    const item = this.attempts.get(key) ?? { window: undefined, current: 0, previous: 0 };
+    if (item.lockedUntil !== undefined && item.lockedUntil > now) return { lockedUntil: item.lockedUntil };
+    this.attempts.set(key, { ...item, current: 0, previous: 0, lockedUntil: now + policy.lockSeconds });
+    return { lockedUntil: now + policy.lockSeconds };
+  }
+
   async lockedUntil(key: string): Promise<number | undefined> {
-    return this.locks.get(key);
+    return this.attempts.get(key)?.lockedUntil;
   }
 
-  /** Two fixed windows, as in the adapter: the current window's failures plus the previous one's. */
-  async recordFailure(key: string, now: number, policy: LockoutPolicy): Promise<{ lockedUntil?: number }> {
-    const current = windowOf(now, policy.windowSeconds);
-    const counted = (this.failureCounts.get(`${key}#${current}`) ?? 0) + 1;
-    this.failureCounts.set(`${key}#${current}`, counted);
-    const previous = this.failureCounts.get(`${key}#${current - 1}`) ?? 0;
-    if (counted + previous < policy.lockAfter) return {};
-    const lockedUntil = now + policy.lockSeconds;
-    this.locks.set(key, lockedUntil);
-    await this.clearFailures(key, now, policy.windowSeconds);
-    return { lockedUntil };
-  }
-
-  async clearFailures(key: string, now: number, windowSeconds: number): Promise<void> {
-    const current = windowOf(now, windowSeconds);
-    this.failureCounts.delete(`${key}#${current}`);
-    this.failureCounts.delete(`${key}#${current - 1}`);
+  async clearFailures(key: string, now: number): Promise<{ lockedUntil?: number }> {
+    const item = this.attempts.get(key);
+    if (!item) return {};
+    if (item.lockedUntil !== undefined && item.lockedUntil > now) return { lockedUntil: item.lockedUntil };
+    item.current = 0;
+    item.previous = 0;
+    return {};
   }
 
   async hit(key: string, now: number, windowSeconds: number): Promise<number> {
@@ -118,15 +134,21 @@ export class MemoryIdentityStore implements IdentityStore {
     code.accessJti = accessJti;
   }
 
-  async putRefresh(token: RefreshToken): Promise<void> {
+  async putRefresh(token: RefreshToken): Promise<'created' | 'exists'> {
+    if (this.refreshTokens.has(token.tokenHash)) return 'exists';
     this.refreshTokens.set(token.tokenHash, copy(token));
+    return 'created';
   }
 
-  async consumeRefresh(tokenHash: string): Promise<{ token: RefreshToken; reused: boolean } | undefined> {
+  async consumeRefresh(
+    tokenHash: string,
+    successor?: RefreshSuccessor,
+  ): Promise<{ token: RefreshToken; reused: boolean } | undefined> {
     const token = this.refreshTokens.get(tokenHash);
     if (!token) return undefined;
     if (token.used) return { token: copy(token), reused: true };
     token.used = true;
+    if (successor) token.successor = copy(successor);
     return { token: copy(token), reused: false };
   }
 
@@ -142,10 +164,11 @@ export class MemoryIdentityStore implements IdentityStore {
     return maybeCopy(this.families.get(familyId));
   }
 
-  async addAccessToFamily(familyId: string, jti: string, exp: number): Promise<void> {
+  async addAccessToFamily(familyId: string, jti: string, exp: number): Promise<'added' | 'refused'> {
     const family = this.families.get(familyId);
-    if (!family) throw new Error(`no token family ${familyId}`);
+    if (!family || family.revoked) return 'refused';
     family.accessJtis.push({ jti, exp });
+    return 'added';
   }
 
   async revokeFamily(familyId: string): Promise<TokenFamily | undefined> {

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenFamily } from '../model.ts';
 import type { TokenFamilyStore } from '../ports.ts';
-import { guard, unlessConditionFails, type IdentityTable } from './table.ts';
+import { unlessConditionFails, type IdentityTable } from './table.ts';
 
 export function dynamoTokenFamilyStore(table: IdentityTable): TokenFamilyStore {
   const key = (familyId: string) => ({ pk: `family#${familyId}`, sk: 'family' });
@@ -9,14 +9,21 @@ export function dynamoTokenFamilyStore(table: IdentityTable): TokenFamilyStore {
     putFamily: (family) => table.put({ ...key(family.familyId), ...family }),
     family: (familyId) => table.get<TokenFamily>(key(familyId).pk, 'family', true),
     async addAccessToFamily(familyId, jti, exp) {
-      // An unknown family has no accessJtis to append to: DynamoDB refuses with a ValidationException.
+      // Checked and written in one request: a revocation either comes first (refused) or sees the token.
       const append = new UpdateCommand({
         TableName: table.name,
         Key: key(familyId),
         UpdateExpression: 'SET accessJtis = list_append(accessJtis, :access)',
-        ExpressionAttributeValues: { ':access': [{ jti, exp }] },
+        ConditionExpression: 'attribute_exists(pk) AND revoked = :false',
+        ExpressionAttributeValues: { ':access': [{ jti, exp }], ':false': false },
       });
-      await guard(() => table.documents.send(append));
+      return unlessConditionFails(
+        async () => {
+          await table.documents.send(append);
+          return 'added' as const;
+        },
+        () => 'refused' as const,
+      );
     },
     async revokeFamily(familyId) {
       const revoke = new UpdateCommand({

@@ -77,17 +77,29 @@ export function identityTable(documents: DynamoDBDocumentClient, name: string) {
     );
     return Number(answer.Attributes?.count ?? 1);
   };
-  /** Flips `used` from false to true atomically; `again` when it was already true (a replay). */
-  const consumeOnce = async <V>(pk: string, sk: string): Promise<{ item: V; again: boolean } | undefined> => {
+  /**
+   * Flips `used` from false to true atomically, setting `also`'s attributes in the same write;
+   * `again` when it was already true (a replay), and then nothing is written.
+   */
+  const consumeOnce = async <V>(
+    pk: string,
+    sk: string,
+    also: Record<string, unknown> = {},
+  ): Promise<{ item: V; again: boolean } | undefined> => {
+    const extra = Object.keys(also);
+    const names = Object.fromEntries(extra.map((attribute, i) => [`#also${i}`, attribute]));
+    const values = Object.fromEntries(extra.map((attribute, i) => [`:also${i}`, also[attribute]]));
+    const sets = extra.map((_, i) => `, #also${i} = :also${i}`).join('');
     const flipped = await unlessConditionFails(
       () =>
         documents.send(
           new UpdateCommand({
             TableName: name,
             Key: { pk, sk },
-            UpdateExpression: 'SET used = :true',
+            UpdateExpression: `SET used = :true${sets}`,
             ConditionExpression: 'attribute_exists(pk) AND used = :false',
-            ExpressionAttributeValues: { ':true': true, ':false': false },
+            ...(extra.length ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: { ':true': true, ':false': false, ...values },
             ReturnValues: 'ALL_NEW',
           }),
         ),

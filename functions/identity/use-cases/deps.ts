@@ -16,6 +16,12 @@ export interface IdentityDeps extends IdentityPorts {
   loginAttemptsPerMinute: number;
   /** The claims of a valid, unrevoked access token of this issuer; undefined for any other string. */
   activeAccessToken: (token: string) => Promise<AccessClaims | undefined>;
+  /** Checks a password against its stored hash; passwords.ts's scrypt unless a test counts the calls. */
+  verifyPassword?: (password: string, passwordHash: string) => Promise<boolean>;
+  /** How long a retry with a just-used refresh token gets the same answer again; 10 s unless set. */
+  refreshGraceSeconds?: number;
+  /** Counts an event (a Powertools metric in the Lambda); nothing unless given. */
+  countMetric?: (name: 'refreshReuseAllowed' | 'refreshReuseRefused') => void;
   /** Seconds since the epoch; tests pass a clock of their own. */
   now?: () => number;
 }

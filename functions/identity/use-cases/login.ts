@@ -23,11 +23,16 @@ export class LoginFailedError extends Error {
 
 export type LoginDeps = Pick<
   IdentityDeps,
-  'accounts' | 'loginAttempts' | 'rateCounter' | 'audit' | 'loginAttemptsPerMinute' | 'now'
+  'accounts' | 'loginAttempts' | 'rateCounter' | 'audit' | 'loginAttemptsPerMinute' | 'verifyPassword' | 'now'
 >;
 type LoginContext = { sourceIp: string; requestId: string };
 
-/** Checks a login name and password, with a per-source rate limit and a per-account lockout. */
+/**
+ * Checks a login name and password, with a per-source rate limit and a per-account lockout. The
+ * attempt is counted before the password is checked, in one atomic write that also refuses a locked
+ * key or one that used up its attempts: however many requests run in parallel, at most LOCK_AFTER
+ * passwords are checked before the lock.
+ */
 export async function authenticate(
   username: string,
   password: string,
@@ -38,20 +43,27 @@ export async function authenticate(
   await limitLoginAttempts(context.sourceIp, now, deps);
   const identifier = username.trim().toUpperCase();
   const account = await deps.accounts.accountByIdentifier(identifier);
-  // Same scrypt work whether or not the account exists.
-  const passwordOk = await verifyPassword(password, account?.passwordHash ?? (await decoyHash));
   const lockKey = lockKeyOf(account, identifier);
-  const lockedUntil = await deps.loginAttempts.lockedUntil(lockKey);
-  if (lockedUntil && lockedUntil > now) {
+  const attempt = await deps.loginAttempts.startAttempt(lockKey, now, LOCKOUT);
+  if (!attempt.admitted) {
     await auditLogin(account, 'denied', context, deps);
     throw new LoginFailedError('locked');
   }
+  // Same scrypt work whether or not the account exists.
+  const verify = deps.verifyPassword ?? verifyPassword;
+  const passwordOk = await verify(password, account?.passwordHash ?? (await decoyHash));
   if (!account || !passwordOk) {
-    await deps.loginAttempts.recordFailure(lockKey, now, LOCKOUT);
+    // The attempt is already counted: the one that used up the last attempt locks.
+    if (attempt.count >= LOCK_AFTER_FAILURES) await deps.loginAttempts.lock(lockKey, now, LOCKOUT);
     await auditLogin(account, 'denied', context, deps);
     throw new LoginFailedError('bad-credentials');
   }
-  await deps.loginAttempts.clearFailures(account.accountId, now, LOGIN_WINDOW_SECONDS);
+  // A lock that began while this attempt was checked (other attempts used up the count) holds.
+  const { lockedUntil } = await deps.loginAttempts.clearFailures(account.accountId, now, LOGIN_WINDOW_SECONDS);
+  if (lockedUntil !== undefined) {
+    await auditLogin(account, 'denied', context, deps);
+    throw new LoginFailedError('locked');
+  }
   await auditLogin(account, 'success', context, deps);
   return account;
 }

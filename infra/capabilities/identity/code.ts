@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { REFRESH_GRACE_SECONDS } from '../../../functions/identity/config.ts';
 import { IDENTITY_ENV } from '../../../functions/identity/env.ts';
 import { identityManifest } from '../../../functions/identity/manifest.ts';
 import { ENV } from '../../../shared/env-names.ts';
@@ -20,6 +21,7 @@ export class IdentityCode extends Construct {
       .useQueue(ENV.auditQueueUrl, context.data.get(AuditData).queue, 'send')
       .useSigningKey(IDENTITY_ENV.tokenKeys, identity.tokenSigningKey)
       .setEnv(IDENTITY_ENV.issuer, context.http.issuer)
-      .setEnv(IDENTITY_ENV.loginAttemptsPerMinute, String(context.config.loginAttemptsPerMinute));
+      .setEnv(IDENTITY_ENV.loginAttemptsPerMinute, String(context.config.loginAttemptsPerMinute))
+      .setEnv(IDENTITY_ENV.refreshGraceSeconds, String(REFRESH_GRACE_SECONDS));
   }
 }

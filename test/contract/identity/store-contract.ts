@@ -4,6 +4,7 @@ import type {
   Account,
   AuthorizationCode,
   Client,
+  RefreshSuccessor,
   RefreshToken,
   SsoSession,
   TokenFamily,
@@ -90,55 +91,82 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
 
     describe('LoginAttemptStore', () => {
       const policy: LockoutPolicy = { windowSeconds: WINDOW, lockAfter: 5, lockSeconds: 600 };
-      const fail = (key: string, at: number, times = 1) => repeat(times, () => store.recordFailure(key, at, policy));
+      const attempt = (key: string, at: number) => store.startAttempt(key, at, policy);
+      const attempts = (key: string, at: number, times = 1) => repeat(times, () => attempt(key, at));
+      const admitted = (counts: number[]) => counts.map((count) => ({ admitted: true, count }));
 
-      it('knows no lock for a key without failures', async () => {
+      it('knows no lock for a key without attempts', async () => {
         expect(await store.lockedUntil('someone')).toBeUndefined();
       });
 
-      it('locks on the 5th failure within one window, until lockSeconds later', async () => {
-        const answers = await fail('someone', T0 + 10, 4);
-        expect(answers).toEqual([{}, {}, {}, {}]);
+      it('admits 5 attempts within one window, counting them, and refuses the 6th without counting it', async () => {
+        expect(await attempts('someone', T0 + 10, 5)).toEqual(admitted([1, 2, 3, 4, 5]));
+        expect(await attempts('someone', T0 + 20, 3)).toEqual([
+          { admitted: false },
+          { admitted: false },
+          { admitted: false },
+        ]);
         expect(await store.lockedUntil('someone')).toBeUndefined();
-        expect(await store.recordFailure('someone', T0 + 20, policy)).toEqual({ lockedUntil: T0 + 620 });
-        expect(await store.lockedUntil('someone')).toBe(T0 + 620);
       });
 
-      it('counts the failures of the previous window too, even nearly two window lengths apart', async () => {
-        await fail('someone', T0, 4);
+      // The heart of the lockout: counting and the limit are one atomic write.
+      it('admits exactly 5 of 40 parallel attempts, as the 1st to 5th', async () => {
+        const answers = await Promise.all(Array.from({ length: 40 }, () => attempt('someone', T0 + 10)));
+        const passed = answers.filter((answer) => answer.admitted);
+        expect(passed).toHaveLength(5);
+        expect(passed.map((answer) => (answer.admitted ? answer.count : 0)).sort()).toEqual([1, 2, 3, 4, 5]);
+      });
+
+      it('admits exactly the attempts left of 5 when parallel attempts open a new window', async () => {
+        await attempts('someone', T0 + WINDOW - 1, 3);
+        const answers = await Promise.all(Array.from({ length: 20 }, () => attempt('someone', T0 + WINDOW + 5)));
+        expect(answers.filter((answer) => answer.admitted)).toHaveLength(2);
+      });
+
+      it('counts the attempts of the previous window too, even nearly two window lengths apart', async () => {
+        await attempts('someone', T0, 4);
         const nearlyTwoWindowsLater = T0 + 2 * WINDOW - 1;
-        expect(await store.recordFailure('someone', nearlyTwoWindowsLater, policy)).toEqual({
-          lockedUntil: nearlyTwoWindowsLater + 600,
-        });
+        expect(await attempt('someone', nearlyTwoWindowsLater)).toEqual({ admitted: true, count: 5 });
+        expect(await attempt('someone', nearlyTwoWindowsLater)).toEqual({ admitted: false });
       });
 
-      it('forgets failures two windows old', async () => {
-        await fail('someone', T0 + WINDOW - 1, 4);
-        expect(await store.recordFailure('someone', T0 + 2 * WINDOW, policy)).toEqual({});
-        expect(await store.lockedUntil('someone')).toBeUndefined();
+      it('forgets attempts two windows old', async () => {
+        await attempts('someone', T0 + WINDOW - 1, 5);
+        expect(await attempt('someone', T0 + 2 * WINDOW)).toEqual({ admitted: true, count: 1 });
       });
 
-      it('starts the count over once it locks', async () => {
-        await fail('someone', T0, 5);
-        expect(await fail('someone', T0 + 1, 4)).toEqual([{}, {}, {}, {}]);
-        expect(await store.recordFailure('someone', T0 + 2, policy)).toEqual({ lockedUntil: T0 + 602 });
+      it('locks until lockSeconds later, refusing every attempt meanwhile, and starts the count over', async () => {
+        await attempts('someone', T0, 5);
+        expect(await store.lock('someone', T0 + 20, policy)).toEqual({ lockedUntil: T0 + 620 });
+        expect(await store.lockedUntil('someone')).toBe(T0 + 620);
+        expect(await attempt('someone', T0 + 619)).toEqual({ admitted: false, lockedUntil: T0 + 620 });
+        // A running lock is not extended by a second locking, nor by attempts.
+        expect(await store.lock('someone', T0 + 300, policy)).toEqual({ lockedUntil: T0 + 620 });
+        expect(await attempts('someone', T0 + 620, 5)).toEqual(admitted([1, 2, 3, 4, 5]));
       });
 
-      it('clears the failures of the current and the previous window, but not a lock', async () => {
-        await fail('someone', T0 + WINDOW - 1, 2);
-        await fail('someone', T0 + WINDOW, 2);
-        await store.clearFailures('someone', T0 + WINDOW + 1, WINDOW);
-        expect(await fail('someone', T0 + WINDOW + 2, 4)).toEqual([{}, {}, {}, {}]);
+      it('refuses all of 20 parallel attempts while locked', async () => {
+        await store.lock('someone', T0, policy);
+        const answers = await Promise.all(Array.from({ length: 20 }, () => attempt('someone', T0 + 1)));
+        expect(answers.every((answer) => !answer.admitted)).toBe(true);
+      });
 
-        await fail('locked', T0, 5);
-        await store.clearFailures('locked', T0 + 1, WINDOW);
+      it('clears the attempts of the current and the previous window, but not a lock', async () => {
+        await attempts('someone', T0 + WINDOW - 1, 2);
+        await attempts('someone', T0 + WINDOW, 2);
+        expect(await store.clearFailures('someone', T0 + WINDOW + 1, WINDOW)).toEqual({});
+        expect(await attempts('someone', T0 + WINDOW + 2, 5)).toEqual(admitted([1, 2, 3, 4, 5]));
+
+        await attempts('locked', T0, 5);
+        await store.lock('locked', T0, policy);
+        expect(await store.clearFailures('locked', T0 + 1, WINDOW)).toEqual({ lockedUntil: T0 + 600 });
         expect(await store.lockedUntil('locked')).toBe(T0 + 600);
+        expect(await store.clearFailures('never-seen', T0, WINDOW)).toEqual({});
       });
 
       it('counts each key on its own', async () => {
-        await fail('one', T0, 4);
-        expect(await store.recordFailure('other', T0, policy)).toEqual({});
-        expect(await store.lockedUntil('one')).toBeUndefined();
+        await attempts('one', T0, 5);
+        expect(await attempt('other', T0)).toEqual({ admitted: true, count: 1 });
       });
     });
 
@@ -190,12 +218,46 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
     describe('RefreshTokenStore', () => {
       it('consumes a refresh token once; later it answers reused, and the token shows as used', async () => {
         const token = refreshToken();
-        await store.putRefresh(token);
+        expect(await store.putRefresh(token)).toBe('created');
         expect(await store.refresh(token.tokenHash)).toMatchObject(token);
         const usedToken = expect.objectContaining({ ...token, used: true });
         expect(await store.consumeRefresh(token.tokenHash)).toEqual({ token: usedToken, reused: false });
         expect(await store.consumeRefresh(token.tokenHash)).toEqual({ token: usedToken, reused: true });
         expect(await store.refresh(token.tokenHash)).toMatchObject({ used: true });
+      });
+
+      it("stores a token hash once: 'exists' leaves the stored token (used or not) as it was", async () => {
+        const token = refreshToken();
+        await store.putRefresh(token);
+        await store.consumeRefresh(token.tokenHash);
+        expect(await store.putRefresh(token)).toBe('exists');
+        expect(await store.refresh(token.tokenHash)).toMatchObject({ used: true });
+      });
+
+      it('stores the successor with the consumption, and a reuse neither writes another nor loses it', async () => {
+        const token = refreshToken();
+        await store.putRefresh(token);
+        const first = successor();
+        expect(await store.consumeRefresh(token.tokenHash, first)).toEqual({
+          token: expect.objectContaining({ used: true, successor: first }),
+          reused: false,
+        });
+        expect(await store.consumeRefresh(token.tokenHash, successor())).toEqual({
+          token: expect.objectContaining({ used: true, successor: first }),
+          reused: true,
+        });
+      });
+
+      it("lets exactly one of 20 parallel consumptions win, and every loser sees the winner's successor", async () => {
+        const token = refreshToken();
+        await store.putRefresh(token);
+        const offered = Array.from({ length: 20 }, () => successor());
+        const answers = await Promise.all(offered.map((next) => store.consumeRefresh(token.tokenHash, next)));
+        const winners = answers.filter((answer) => !answer!.reused);
+        expect(winners).toHaveLength(1);
+        const kept = winners[0]!.token.successor;
+        expect(offered).toContainEqual(kept);
+        for (const answer of answers) expect(answer!.token.successor).toEqual(kept);
       });
 
       it('answers undefined for an unknown refresh token', async () => {
@@ -208,7 +270,7 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
       it('appends access tokens to a family, and revoking returns the revoked family', async () => {
         const family = tokenFamily();
         await store.putFamily(family);
-        await store.addAccessToFamily(family.familyId, 'jti-2', T0 + 900);
+        expect(await store.addAccessToFamily(family.familyId, 'jti-2', T0 + 900)).toBe('added');
         const accessJtis = [...family.accessJtis, { jti: 'jti-2', exp: T0 + 900 }];
         expect(await store.family(family.familyId)).toMatchObject({ ...family, accessJtis });
         expect(await store.revokeFamily(family.familyId)).toMatchObject({ ...family, accessJtis, revoked: true });
@@ -218,8 +280,28 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
       it('answers undefined for an unknown family, and refuses to add a token to one', async () => {
         expect(await store.family('no-such-family')).toBeUndefined();
         expect(await store.revokeFamily('no-such-family')).toBeUndefined();
-        await expect(store.addAccessToFamily('no-such-family', 'jti', T0 + 900)).rejects.toThrow();
+        expect(await store.addAccessToFamily('no-such-family', 'jti', T0 + 900)).toBe('refused');
         expect(await store.family('no-such-family')).toBeUndefined();
+      });
+
+      it('refuses to add a token to a revoked family, and leaves it as it was', async () => {
+        const family = tokenFamily();
+        await store.putFamily(family);
+        await store.revokeFamily(family.familyId);
+        expect(await store.addAccessToFamily(family.familyId, 'jti-late', T0 + 900)).toBe('refused');
+        expect((await store.family(family.familyId))!.accessJtis).toEqual(family.accessJtis);
+      });
+
+      // Appends racing a revocation: each one either comes before it (and the revocation returns it,
+      // to be denied) or after it (and is refused). None can slip into a revoked family unseen.
+      it('every token added while a revocation races is in the family the revocation returns', async () => {
+        const family = tokenFamily();
+        await store.putFamily(family);
+        const appends = Array.from({ length: 10 }, (_, i) => store.addAccessToFamily(family.familyId, `jti-${i}`, T0));
+        const [revoked, ...answers] = await Promise.all([store.revokeFamily(family.familyId), ...appends]);
+        const added = answers.flatMap((answer, i) => (answer === 'added' ? [`jti-${i}`] : []));
+        const seen = revoked!.accessJtis.map((access) => access.jti);
+        for (const jti of added) expect(seen).toContain(jti);
       });
     });
 
@@ -293,6 +375,15 @@ const refreshToken = (): RefreshToken => ({
   scope: 'openid profile',
   expiresAt: T0 + 30 * 24 * 3600,
   used: false,
+});
+
+const successor = (): RefreshSuccessor => ({
+  at: T0,
+  scope: 'openid',
+  refreshHash: `refresh-${randomUUID()}`,
+  accessJti: randomUUID(),
+  accessExp: T0 + 900,
+  sealed: randomUUID(),
 });
 
 const tokenFamily = (): TokenFamily => ({

@@ -422,29 +422,28 @@ describe('client credentials', () => {
 });
 
 describe('refresh tokens', () => {
-  it('rotate on every use, and a reused one revokes its whole family', async () => {
+  const refreshWith = (refreshToken: string) =>
+    form('/oauth2/token', { grant_type: 'refresh_token', client_id: PORTAL.id, refresh_token: refreshToken });
+
+  it('rotate on every use; a retry within the grace gets the same pair; a reuse further back revokes the family', async () => {
     const tokens = await tokensFor(PORTAL);
-    const refreshed = await form('/oauth2/token', {
-      grant_type: 'refresh_token',
-      client_id: PORTAL.id,
-      refresh_token: tokens.refresh_token,
-    });
+    const refreshed = await refreshWith(tokens.refresh_token);
     expect(refreshed.status).toBe(200);
     const next = refreshed.body.refresh_token as string;
     expect(next).not.toBe(tokens.refresh_token);
-    const reused = await form('/oauth2/token', {
-      grant_type: 'refresh_token',
-      client_id: PORTAL.id,
-      refresh_token: tokens.refresh_token,
-    });
+    // The client lost the answer and retries at once: the same pair, nothing revoked.
+    const retried = await refreshWith(tokens.refresh_token);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toEqual(refreshed.body);
+    const latest = await refreshWith(next);
+    expect(latest.status).toBe(200);
+    // The first token is now two rotations back: theft, even within the grace.
+    const reused = await refreshWith(tokens.refresh_token);
     expect(reused.body.error).toBe('invalid_grant');
-    const afterReuse = await form('/oauth2/token', {
-      grant_type: 'refresh_token',
-      client_id: PORTAL.id,
-      refresh_token: next,
-    });
+    const afterReuse = await refreshWith(latest.body.refresh_token as string);
     expect(afterReuse.body.error).toBe('invalid_grant');
     expect((await introspect(refreshed.body.access_token as string)).body.active).toBe(false);
+    expect((await introspect(latest.body.access_token as string)).body.active).toBe(false);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../../cli/identity/clients.ts';
+import { REFRESH_GRACE_SECONDS } from '../../../functions/identity/config.ts';
 import type { Client } from '../../../functions/identity/model.ts';
 import { hashSecret } from '../../../functions/identity/passwords.ts';
 import { identityPorts } from '../../../functions/identity/ports.ts';
@@ -720,6 +721,7 @@ describe('identity domain', () => {
       const { tokens } = await tokensFor(w);
       const familyId = await familyOf(w, tokens);
       const refreshed = await refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-1');
+      w.advance(REFRESH_GRACE_SECONDS + 1); // past the grace a retry would have
 
       await expectOAuthError(
         refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-reuse'),
@@ -951,6 +953,7 @@ describe('identity domain', () => {
       await failure(authenticate(ID_NUMBER, 'wrong-password', context(), w.deps));
       const { tokens } = await tokensFor(w);
       await refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-refresh');
+      w.advance(REFRESH_GRACE_SECONDS + 1);
       await failure(refreshGrant({ refresh_token: tokens.refresh_token }, w.portal, w.deps, 'req-reuse'));
       expect(actions(w)).toEqual([
         'identity.account.create:success',
