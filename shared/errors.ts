@@ -3,6 +3,8 @@
  * (shared/http.ts) turns them into RFC 9457 problem+json. Anything else is a 500
  * whose details stay in the logs.
  */
+import { dependencyOf, isUnavailableError } from './aws/unavailable.ts';
+
 export interface FieldError {
   path: string;
   message: string;
@@ -108,9 +110,23 @@ export class DependencyUnavailableError extends DomainError {
   constructor(
     readonly dependency: string,
     retryAfterSeconds = 5,
+    /** The SDK or socket error behind it, for the logs only. */
+    override readonly cause?: unknown,
   ) {
-    super(`${dependency} is unavailable; nothing was changed, try again shortly`);
+    super(`${dependency} is unavailable; try again shortly`);
     this.headers['retry-after'] = String(retryAfterSeconds);
     this.extensions.dependency = dependency;
   }
+}
+
+/**
+ * The 503 for an error that says a dependency could not serve the request: unreachable, hung (an
+ * SDK connection, request or socket timeout, a reset or "socket hang up"), failing (5xx) or
+ * throttling after the SDK's retries (shared/aws/unavailable.ts). Undefined for anything else,
+ * which stays what it is (a domain error, or a 500). The HTTP layer applies it to whatever a
+ * handler throws, so no call site has to catch SDK errors to get a 503.
+ */
+export function dependencyFailure(error: unknown): DependencyUnavailableError | undefined {
+  if (error instanceof DomainError || !isUnavailableError(error)) return undefined;
+  return new DependencyUnavailableError(dependencyOf(error) ?? 'a service this request needs', 5, error);
 }

@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { randomUUID } from 'node:crypto';
 import type * as z from 'zod/mini';
 import {
+  dependencyFailure,
   DomainError,
   MalformedBodyError,
   PayloadTooLargeError,
@@ -159,6 +160,13 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
     },
     onError: (request) => {
       const requestId = ((request.internal as Record<string, string>).requestId ??= randomUUID());
+      // A dependency that timed out, hung up or could not be reached is a 503, wherever it was called from.
+      const unavailable = dependencyFailure(request.error);
+      if (unavailable) {
+        logger.warn('dependency unavailable', { dependency: unavailable.dependency, error: request.error as Error });
+        metrics.addMetric('dependencyUnavailable', 'Count', 1);
+        request.error = unavailable;
+      }
       if (request.error instanceof DomainError) {
         logger.info('request refused', {
           status: request.error.status,

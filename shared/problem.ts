@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DomainError } from './errors.ts';
+import { dependencyFailure, DomainError } from './errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const problemType = (slug: string) => `urn:dgov:problem:${slug}`;
@@ -14,11 +14,15 @@ export interface ProblemDocument {
   [extension: string]: unknown;
 }
 
-/** RFC 9457 document for a domain error, or a generic 500 that reveals nothing internal. */
+/**
+ * RFC 9457 document for a domain error, a 503 for a dependency that could not serve the request
+ * (errors.ts, dependencyFailure), or a generic 500 that reveals nothing internal.
+ */
 export function toProblem(
-  error: unknown,
+  thrown: unknown,
   requestId?: string,
 ): { problem: ProblemDocument; headers: Record<string, string> } {
+  const error = dependencyFailure(thrown) ?? thrown;
   if (error instanceof DomainError) {
     return {
       problem: {

@@ -3,7 +3,8 @@ import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../env-names.ts';
 import { tracer } from '../observability.ts';
-import { clientOptions } from './client-options.ts';
+import { clientOptions, PEER_MAX_ATTEMPTS } from './client-options.ts';
+import { isUnavailableError, namedDependency } from './unavailable.ts';
 
 /**
  * Client-side failover between the two regions of a stage (active-active; README, "Two regions: the DR runbook").
@@ -22,58 +23,18 @@ import { clientOptions } from './client-options.ts';
  * is harmless for puts, deletes and `SET` updates (global tables converge, last writer wins) but
  * would apply an `ADD` counter twice. Callers whose writes must not repeat use a condition or an
  * idempotency key, as the stores here do.
+ *
+ * Time: a home region that hangs (connects, never answers) costs a request home's whole budget, two
+ * attempts of ATTEMPT_TIMEOUT_MS (client-options.ts), before it moves; the peer then gets one attempt,
+ * so a request that neither region answers fails in about 2.5 s. Within the cooldown, requests go to
+ * the peer first and do not wait for home.
  */
 
-/** Names (error.name) that mean "slow down": the SDK retries them itself before we see them. */
-const THROTTLING = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'SlowDown',
-]);
-
-/** Node socket and DNS errors: the service could not be reached at all, or stopped answering. */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
-
-interface ErrorShape {
-  name?: string;
-  code?: string;
-  errors?: unknown[];
-  cause?: unknown;
-  $metadata?: { httpStatusCode?: number };
-  $retryable?: { throttling?: boolean };
-}
-
-/** True when the error says the region's service is unreachable, failing (5xx) or throttling us after retries. */
-export function isFailoverError(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 3) return false;
-  const e = error as ErrorShape;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  if ((e.name && THROTTLING.has(e.name)) || e.$retryable?.throttling === true) return true;
-  if (status !== undefined && status < 500) return false; // the service answered: a 4xx is about the request
-  if ((e.code && UNREACHABLE.has(e.code)) || (e.name && TIMEOUTS.has(e.name))) return true;
-  // Node's happy-eyeballs connect reports an AggregateError; fetch-style errors nest a cause.
-  return (e.errors ?? []).some((inner) => isFailoverError(inner, depth + 1)) || isFailoverError(e.cause, depth + 1);
-}
+/**
+ * True when the error says the region's service is unreachable, hung (an SDK timeout), failing (5xx)
+ * or throttling us after retries. A timed-out request may have been applied at home (see above).
+ */
+export const isFailoverError = (error: unknown): boolean => isUnavailableError(error);
 
 export interface FailoverTarget<C> {
   /** The region (or any label) the target serves; reported in events. */
@@ -200,8 +161,9 @@ export function withFailover<C extends Sendable>(
 
 const documentOptions = { marshallOptions: { removeUndefinedValues: true } } as const;
 
-/** Each region's client is traced (X-Ray subsegments per call); a no-op where tracing is off. */
-const traced = <C extends DynamoDBClient | SQSClient>(client: C): C => tracer.captureAWSv3Client(client);
+/** Each region's client is traced (X-Ray subsegments per call; a no-op where tracing is off) and names its dependency in its errors. */
+const traced = <C extends DynamoDBClient | SQSClient>(client: C, dependency: 'dynamodb' | 'sqs'): C =>
+  namedDependency(tracer.captureAWSv3Client(client), dependency);
 
 /** A document client for the home region that fails over to the peer's replica of the same global table. */
 export function failoverDocumentClient(
@@ -212,11 +174,15 @@ export function failoverDocumentClient(
   } = {},
 ) {
   const env = options.env ?? process.env;
-  const homeClient = options.home ?? traced(new DynamoDBClient({ ...clientOptions, ...options.clientConfig }));
+  const homeClient =
+    options.home ?? traced(new DynamoDBClient({ ...clientOptions, ...options.clientConfig }), 'dynamodb');
   const home = DynamoDBDocumentClient.from(homeClient, documentOptions);
   const peerAt = peerFromEnv('dynamodb', env);
   const { endpoint: _homeEndpoint, ...shared } = options.clientConfig ?? {}; // the home endpoint is never the peer's
-  const peerClient = peerAt && traced(new DynamoDBClient({ ...clientOptions, ...shared, ...peerAt }));
+  // The peer gets one attempt: by the time a request reaches it, home has used its retries (client-options.ts).
+  const peerClient =
+    peerAt &&
+    traced(new DynamoDBClient({ ...clientOptions, ...shared, maxAttempts: PEER_MAX_ATTEMPTS, ...peerAt }), 'dynamodb');
   const peer = peerClient && DynamoDBDocumentClient.from(peerClient, documentOptions);
   return withFailover(
     { name: env.AWS_REGION ?? 'home', client: home },
@@ -235,10 +201,10 @@ export function failoverSqsClient(
 ) {
   const env = options.env ?? process.env;
   const config = { ...clientOptions, useQueueUrlAsEndpoint: false, ...options.clientConfig } as SQSClientConfig;
-  const home = traced(new SQSClient(config));
+  const home = traced(new SQSClient(config), 'sqs');
   const peerAt = peerFromEnv('sqs', env);
   const { endpoint: _homeEndpoint, ...shared } = config; // the home endpoint is never the peer's
-  const peer = peerAt && traced(new SQSClient({ ...shared, ...peerAt }));
+  const peer = peerAt && traced(new SQSClient({ ...shared, maxAttempts: PEER_MAX_ATTEMPTS, ...peerAt }), 'sqs');
   return withFailover({ name: env.AWS_REGION ?? 'home', client: home }, peer && { name: peerAt.region, client: peer }, {
     ...options,
     translate: (command) => {
