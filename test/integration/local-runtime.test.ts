@@ -20,6 +20,9 @@ let probe: ProbeReader;
 const issuer = new TestIssuer();
 const dir = scratchDir('runtime');
 const log: string[] = [];
+/** Small pools and a short idle time, so that scaling out and retiring are quick to observe. */
+const SANDBOXES = 4;
+const IDLE_MS = 1_500;
 
 beforeAll(async () => {
   await issuer.start(await freePort());
@@ -31,6 +34,8 @@ beforeAll(async () => {
     servicesPort: 0,
     aws: inject('aws'),
     timeScale: 1 / 60,
+    sandboxes: SANDBOXES,
+    sandboxIdleMs: IDLE_MS,
     log: (line) => log.push(line),
   });
   probe = new ProbeReader(runtime.clients.sqs, runtime.environment.queues.probe!);
@@ -83,6 +88,67 @@ describe('each function runs in its own sandbox', () => {
     expect(crashed.text).not.toContain('secret');
     expect(crashed.text).not.toContain('dgov-internal');
     expect((await get('/a')).status).toBe(200);
+  });
+});
+
+describe('each function runs in a pool of sandboxes, as Lambda scales out', () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const hostOf = (id: string) =>
+    [...runtime.hosts.values()].find((host) => host.spec.displayName.split('/').includes(id))!;
+  const seen = new Set<string>();
+  /** The module-level id of the sandbox that answered. */
+  const sandboxOf = async (path: string) => {
+    const answer = await get(path);
+    expect(answer.status, answer.text).toBe(200);
+    const { sandbox } = JSON.parse(answer.text) as { sandbox: string };
+    seen.add(sandbox);
+    return sandbox;
+  };
+  const concurrently = (count: number, path: string) =>
+    Promise.all(Array.from({ length: count }, () => sandboxOf(path)));
+
+  it('spreads concurrent invocations over several sandboxes, each with its own module state', async () => {
+    const host = hostOf('Pooled');
+    expect(host.pool.size).toBe(SANDBOXES);
+    const ids = await concurrently(SANDBOXES, '/sandbox?sleep=300');
+    expect(new Set(ids).size).toBeGreaterThan(1);
+    expect(host.peakSandboxes).toBeLessThanOrEqual(SANDBOXES);
+    expect(host.coldStarts).toBe(new Set(ids).size);
+  });
+
+  it('never runs more sandboxes than the reserved concurrency; the other requests wait and are answered', async () => {
+    const host = hostOf('Pair');
+    expect(host.pool.size).toBe(2);
+    const ids = await concurrently(5, '/pair?sleep=200');
+    expect(ids).toHaveLength(5);
+    expect(new Set(ids).size).toBeLessThanOrEqual(2);
+    expect(host.peakSandboxes).toBeLessThanOrEqual(2);
+  });
+
+  it('retires a sandbox idle longer than the idle time; the next invocation is a cold start with fresh state', async () => {
+    const host = hostOf('Pooled');
+    const before = await sandboxOf('/sandbox');
+    expect(await sandboxOf('/sandbox')).toBe(before); // warm: the same sandbox, its module state kept
+    await pause(IDLE_MS + 700);
+    expect(host.sandboxes).toBe(0);
+    const starts = host.coldStarts;
+    const after = await sandboxOf('/sandbox');
+    expect(host.coldStarts).toBe(starts + 1);
+    expect(after).not.toBe(before);
+    expect([...seen].filter((id) => id === after)).toHaveLength(1);
+  });
+
+  it('discards only the sandbox that crashed', async () => {
+    const host = hostOf('Pair');
+    const [survivor, crashed] = await Promise.all([sandboxOf('/pair?sleep=600'), get('/pair?crash=1')]);
+    expect(crashed.status).toBe(500);
+    expect(log.some((line) => line.includes('sandbox crashed: sandbox crash'))).toBe(true);
+    expect(host.sandboxes).toBe(1);
+    const starts = host.coldStarts;
+    const ids = await concurrently(2, '/pair?sleep=200');
+    expect(ids).toContain(survivor); // the other sandbox kept its module state
+    expect(new Set(ids).size).toBe(2);
+    expect(host.coldStarts).toBe(starts + 1); // and the crashed one was replaced by a cold start
   });
 });
 
