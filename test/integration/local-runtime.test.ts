@@ -3,7 +3,9 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type FunctionSpec, type InvocationError, LambdaHost, type PoolOptions } from '../../local/lambda-host.ts';
 import { startRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { synthStacks } from '../../local/synth.ts';
 import { buildRuntimeFixture, FIXTURE_AUDIENCE } from '../fixtures/runtime-app.ts';
@@ -282,5 +284,87 @@ describe('bad input over HTTP changes nothing', () => {
   it('stores a valid item', async () => {
     expect((await post(JSON.stringify({ id: 'good', quantity: 2 }))).status).toBe(201);
     expect(await itemCount()).toBe(1);
+  });
+});
+
+/** One host on a bare bundle (no AWS), to observe the pool itself: timeouts, crashes, stop, throttling. */
+const spec: FunctionSpec = {
+  displayName: 'unit/Sandbox',
+  functionName: 'unit-sandbox',
+  functionArn: 'arn:aws:lambda:cn-north-1:000000000000:function:unit-sandbox',
+  bundlePath: fileURLToPath(new URL('../fixtures/functions/sandbox.mjs', import.meta.url)),
+  handlerName: 'handler',
+  timeoutSeconds: 0.4,
+  memorySize: 128,
+  environment: { FIXTURE_VARIABLE: 'set' },
+};
+
+const poolHosts: LambdaHost[] = [];
+const poolOutput: string[] = [];
+const bareHost = (pool: Partial<PoolOptions>) => {
+  const host = new LambdaHost(spec, (_name, line) => poolOutput.push(line), pool);
+  poolHosts.push(host);
+  return host;
+};
+const bareSandboxOf = async (host: LambdaHost, event: object) =>
+  ((await host.invoke(event)) as { sandbox: string }).sandbox;
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: InvocationError) => error,
+  );
+
+describe('the sandbox pool of one function, on a bare bundle', () => {
+  afterEach(async () => {
+    await Promise.all(poolHosts.splice(0).map((host) => host.stop()));
+  });
+
+  it('gives each sandbox the function environment, and reuses a warm sandbox', async () => {
+    const host = bareHost({ size: 3 });
+    expect(await host.invoke({})).toMatchObject({ variable: 'set' });
+    const first = await bareSandboxOf(host, {});
+    expect(await bareSandboxOf(host, {})).toBe(first);
+    expect(host.coldStarts).toBe(1);
+  });
+
+  it('discards only the sandbox that timed out', async () => {
+    const host = bareHost({ size: 2 });
+    const [timedOut, fast] = await Promise.all([
+      failure(host.invoke({ sleep: 2_000 })),
+      bareSandboxOf(host, { sleep: 50 }),
+    ]);
+    expect(timedOut?.name).toBe('Sandbox.Timedout');
+    expect(host.sandboxes).toBe(1);
+    const ids = await Promise.all([bareSandboxOf(host, { sleep: 100 }), bareSandboxOf(host, { sleep: 100 })]);
+    expect(ids).toContain(fast);
+    expect(host.coldStarts).toBe(3);
+  });
+
+  it('gives a crashed sandbox place to a request that waits for one', async () => {
+    const host = bareHost({ size: 1 });
+    const [crashed, answered] = await Promise.all([failure(host.invoke({ crash: true })), bareSandboxOf(host, {})]);
+    expect(crashed?.name).toBe('Runtime.ExitError');
+    expect(answered).toBeTruthy();
+    expect(host.coldStarts).toBe(2);
+    expect(poolOutput.some((line) => line.includes('sandbox crashed'))).toBe(true);
+  });
+
+  it('retires idle sandboxes, and stop refuses the requests still waiting', async () => {
+    const host = bareHost({ size: 1, idleMs: 100 });
+    await host.invoke({});
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(host.sandboxes).toBe(0);
+    const running = failure(host.invoke({ sleep: 300 }));
+    const waiting = failure(host.invoke({}));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await host.stop();
+    expect((await waiting)?.message).toMatch(/stopping/);
+    expect((await running)?.name).toBe('Runtime.ExitError');
+    expect(host.sandboxes).toBe(0);
+  });
+
+  it('throttles every invocation when the reserved concurrency is 0', async () => {
+    const error = await failure(bareHost({ size: 0 }).invoke({}));
+    expect(error?.name).toBe('TooManyRequestsException');
   });
 });
