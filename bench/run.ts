@@ -43,6 +43,9 @@ const runtime = await startRuntime({
   inMemory: true,
 });
 const readyMs = performance.now() - started;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+// At rest: everything started, no sandbox yet (they start on the first invocation).
+const restingRss = process.memoryUsage().rss;
 
 try {
   const env = runtime.environment;
@@ -61,8 +64,18 @@ try {
   const bareSamples = await time(ROUNDS, bare);
   const healthSamples = await time(ROUNDS, viaGateway);
 
-  // Cold start: a new sandbox loading the health bundle, then its first request.
+  // A burst of concurrent requests scales /health out over its pool of sandboxes.
   const healthHost = [...runtime.hosts.values()].find((host) => host.spec.displayName.endsWith('/Health'))!;
+  const BURST = 2 * healthHost.pool.size;
+  const coldBeforeBurst = healthHost.coldStarts;
+  const burstStarted = performance.now();
+  await Promise.all(Array.from({ length: BURST }, viaGateway));
+  const burstMs = performance.now() - burstStarted;
+  const burstColdStarts = healthHost.coldStarts - coldBeforeBurst;
+  const burstSandboxes = [...runtime.hosts.values()].reduce((sum, host) => sum + host.sandboxes, 0);
+  const burstRss = process.memoryUsage().rss;
+
+  // Cold start: a new sandbox loading the health bundle, then its first request.
   const coldSamples: number[] = [];
   for (let i = 0; i < 5; i++) {
     const host = new LambdaHost(healthHost.spec, () => undefined);
@@ -107,6 +120,18 @@ try {
     ...(await identityBench(runtime)),
     ...(await auditBench()),
   ];
+  const coldStarts = [...runtime.hosts.values()]
+    .filter((host) => host.coldStarts > 0)
+    .map((host) => `${host.spec.displayName.split('/').pop()} ${host.coldStarts} (peak ${host.peakSandboxes})`);
+  rows.push(
+    [
+      `a burst of ${BURST} concurrent GET /health (pool of ${healthHost.pool.size} sandboxes), all answered`,
+      `${burstMs.toFixed(0)} ms, ${burstColdStarts} cold starts`,
+    ],
+    ['cold starts per function during the run (peak sandboxes at once)', coldStarts.join(', ') || 'none'],
+    ['resident memory (RSS) of the runtime process at rest, after start, no sandbox yet', mb(restingRss)],
+    [`RSS right after the burst, ${burstSandboxes} sandboxes alive`, mb(burstRss)],
+  );
   console.log(`\n| measure (node ${process.version}, ${new Date().toISOString().slice(0, 10)}) | value |\n|---|---|`);
   for (const [measure, value] of rows) console.log(`| ${measure} | ${value} |`);
 } finally {

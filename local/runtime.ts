@@ -4,7 +4,7 @@ import { endpointEnvironment, localClients, type LocalClients } from './aws-clie
 import { externalEndpoints, startEmbeddedAws, type AwsEndpoints, type EmbeddedAws } from './embedded-aws.ts';
 import { fireSchedule, pollQueue, watchBucket, type Poller } from './event-sources.ts';
 import { Gateway, type GatewayRoute } from './gateway.ts';
-import { LambdaHost, type FunctionSpec } from './lambda-host.ts';
+import { DEFAULT_POOL, LambdaHost, type FunctionSpec, type PoolOptions } from './lambda-host.ts';
 import { provision, type ResourceMap } from './provision.ts';
 import { restoreBuckets, saveBuckets } from './s3-snapshot.ts';
 import { constructPath, resourcesOfType, type Resolver, type StackTemplate } from './template.ts';
@@ -28,6 +28,13 @@ export interface RuntimeOptions {
   inMemory?: boolean;
   /** Scales schedule periods, for tests (1/60 turns minutes into seconds). */
   timeScale?: number;
+  /**
+   * Sandboxes per function when the template reserves no concurrency for it
+   * (default: DGOV_SANDBOXES, else 10).
+   */
+  sandboxes?: number;
+  /** Idle time after which a sandbox is retired (default: DGOV_SANDBOX_IDLE_SECONDS, else 60 s). */
+  sandboxIdleMs?: number;
   log?: (line: string) => void;
   functionOutput?: (name: string, line: string) => void;
 }
@@ -122,7 +129,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       });
     }
 
-    const hosts = functionHosts(stacks, resources, resolver, endpoints, functionOutput);
+    const hosts = functionHosts(stacks, resources, resolver, endpoints, functionOutput, sandboxPool(options));
     stopping.push(async () => {
       await Promise.all([...hosts.values()].map((host) => host.stop()));
     });
@@ -218,6 +225,7 @@ function functionHosts(
   resolver: Resolver,
   endpoints: AwsEndpoints,
   output: (name: string, line: string) => void,
+  pool: PoolOptions,
 ): Map<string, LambdaHost> {
   const hosts = new Map<string, LambdaHost>();
   for (const { stack, logicalId, resource, properties } of resourcesOfType(stacks, 'AWS::Lambda::Function')) {
@@ -258,9 +266,31 @@ function functionHosts(
         POWERTOOLS_TRACE_ENABLED: 'false',
       },
     };
-    hosts.set(physical.ref, new LambdaHost(spec, output));
+    // Lambda never runs more sandboxes of a function than its reserved concurrency.
+    const reserved = properties.ReservedConcurrentExecutions;
+    const size = reserved === undefined ? pool.size : Number(resolver.resolve(stack, reserved));
+    hosts.set(physical.ref, new LambdaHost(spec, output, { ...pool, size }));
   }
   return hosts;
+}
+
+/** The default pool of every function: the options, else DGOV_SANDBOXES and DGOV_SANDBOX_IDLE_SECONDS. */
+export function sandboxPool(
+  options: Pick<RuntimeOptions, 'sandboxes' | 'sandboxIdleMs'>,
+  env: NodeJS.ProcessEnv = process.env,
+): PoolOptions {
+  const fromEnv = (name: string, scale: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, not "${raw}"`);
+    return value * scale;
+  };
+  const size = options.sandboxes ?? fromEnv('DGOV_SANDBOXES', 1) ?? DEFAULT_POOL.size;
+  const idleMs = options.sandboxIdleMs ?? fromEnv('DGOV_SANDBOX_IDLE_SECONDS', 1000) ?? DEFAULT_POOL.idleMs;
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`sandboxes per function must be a positive integer, not ${size}`);
+  return { size, idleMs };
 }
 
 function hostByNameOrArn(hosts: Map<string, LambdaHost>, nameOrArn: string): LambdaHost | undefined {

@@ -6,7 +6,7 @@ import { buildApp } from '../infra/app.ts';
 import { JavaMissingError } from './embedded-aws.ts';
 import { localAppContext } from './keys.ts';
 import { capabilityInfra } from '../infra/capabilities/index.ts';
-import { startRuntime } from './runtime.ts';
+import { sandboxPool, startRuntime } from './runtime.ts';
 import { synthStacks } from './synth.ts';
 import { PROJECT_ROOT } from '../infra/project-root.ts';
 
@@ -48,6 +48,13 @@ try {
   say('routes:');
   for (const route of runtime.environment.routes) say(`  ${route}`);
   say(`endpoints: ${JSON.stringify(runtime.endpoints)}`);
+  const pool = sandboxPool({});
+  const reserved = [...runtime.hosts.values()]
+    .filter((host) => host.pool.size !== pool.size)
+    .map((host) => `${host.spec.displayName.split('/').pop()} ${host.pool.size}`);
+  say(
+    `sandboxes: up to ${pool.size} per function${reserved.length ? ` (reserved concurrency: ${reserved.join(', ')})` : ''}, retired after ${pool.idleMs / 1000} s idle`,
+  );
   say(`environment written to ${join(dataDir, 'env.json')} (npx dgov env --json)`);
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${runtime.url}  (Ctrl-C stops)`);
 

@@ -3,7 +3,9 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type FunctionSpec, type InvocationError, LambdaHost, type PoolOptions } from '../../local/lambda-host.ts';
 import { startRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { synthStacks } from '../../local/synth.ts';
 import { buildRuntimeFixture, FIXTURE_AUDIENCE } from '../fixtures/runtime-app.ts';
@@ -20,6 +22,9 @@ let probe: ProbeReader;
 const issuer = new TestIssuer();
 const dir = scratchDir('runtime');
 const log: string[] = [];
+/** Small pools and a short idle time, so that scaling out and retiring are quick to observe. */
+const SANDBOXES = 4;
+const IDLE_MS = 1_500;
 
 beforeAll(async () => {
   await issuer.start(await freePort());
@@ -31,6 +36,8 @@ beforeAll(async () => {
     servicesPort: 0,
     aws: inject('aws'),
     timeScale: 1 / 60,
+    sandboxes: SANDBOXES,
+    sandboxIdleMs: IDLE_MS,
     log: (line) => log.push(line),
   });
   probe = new ProbeReader(runtime.clients.sqs, runtime.environment.queues.probe!);
@@ -83,6 +90,67 @@ describe('each function runs in its own sandbox', () => {
     expect(crashed.text).not.toContain('secret');
     expect(crashed.text).not.toContain('dgov-internal');
     expect((await get('/a')).status).toBe(200);
+  });
+});
+
+describe('each function runs in a pool of sandboxes, as Lambda scales out', () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const hostOf = (id: string) =>
+    [...runtime.hosts.values()].find((host) => host.spec.displayName.split('/').includes(id))!;
+  const seen = new Set<string>();
+  /** The module-level id of the sandbox that answered. */
+  const sandboxOf = async (path: string) => {
+    const answer = await get(path);
+    expect(answer.status, answer.text).toBe(200);
+    const { sandbox } = JSON.parse(answer.text) as { sandbox: string };
+    seen.add(sandbox);
+    return sandbox;
+  };
+  const concurrently = (count: number, path: string) =>
+    Promise.all(Array.from({ length: count }, () => sandboxOf(path)));
+
+  it('spreads concurrent invocations over several sandboxes, each with its own module state', async () => {
+    const host = hostOf('Pooled');
+    expect(host.pool.size).toBe(SANDBOXES);
+    const ids = await concurrently(SANDBOXES, '/sandbox?sleep=300');
+    expect(new Set(ids).size).toBeGreaterThan(1);
+    expect(host.peakSandboxes).toBeLessThanOrEqual(SANDBOXES);
+    expect(host.coldStarts).toBe(new Set(ids).size);
+  });
+
+  it('never runs more sandboxes than the reserved concurrency; the other requests wait and are answered', async () => {
+    const host = hostOf('Pair');
+    expect(host.pool.size).toBe(2);
+    const ids = await concurrently(5, '/pair?sleep=200');
+    expect(ids).toHaveLength(5);
+    expect(new Set(ids).size).toBeLessThanOrEqual(2);
+    expect(host.peakSandboxes).toBeLessThanOrEqual(2);
+  });
+
+  it('retires a sandbox idle longer than the idle time; the next invocation is a cold start with fresh state', async () => {
+    const host = hostOf('Pooled');
+    const before = await sandboxOf('/sandbox');
+    expect(await sandboxOf('/sandbox')).toBe(before); // warm: the same sandbox, its module state kept
+    await pause(IDLE_MS + 700);
+    expect(host.sandboxes).toBe(0);
+    const starts = host.coldStarts;
+    const after = await sandboxOf('/sandbox');
+    expect(host.coldStarts).toBe(starts + 1);
+    expect(after).not.toBe(before);
+    expect([...seen].filter((id) => id === after)).toHaveLength(1);
+  });
+
+  it('discards only the sandbox that crashed', async () => {
+    const host = hostOf('Pair');
+    const [survivor, crashed] = await Promise.all([sandboxOf('/pair?sleep=600'), get('/pair?crash=1')]);
+    expect(crashed.status).toBe(500);
+    expect(log.some((line) => line.includes('sandbox crashed: sandbox crash'))).toBe(true);
+    expect(host.sandboxes).toBe(1);
+    const starts = host.coldStarts;
+    const ids = await concurrently(2, '/pair?sleep=200');
+    expect(ids).toContain(survivor); // the other sandbox kept its module state
+    expect(new Set(ids).size).toBe(2);
+    expect(host.coldStarts).toBe(starts + 1); // and the crashed one was replaced by a cold start
   });
 });
 
@@ -216,5 +284,87 @@ describe('bad input over HTTP changes nothing', () => {
   it('stores a valid item', async () => {
     expect((await post(JSON.stringify({ id: 'good', quantity: 2 }))).status).toBe(201);
     expect(await itemCount()).toBe(1);
+  });
+});
+
+/** One host on a bare bundle (no AWS), to observe the pool itself: timeouts, crashes, stop, throttling. */
+const spec: FunctionSpec = {
+  displayName: 'unit/Sandbox',
+  functionName: 'unit-sandbox',
+  functionArn: 'arn:aws:lambda:cn-north-1:000000000000:function:unit-sandbox',
+  bundlePath: fileURLToPath(new URL('../fixtures/functions/sandbox.mjs', import.meta.url)),
+  handlerName: 'handler',
+  timeoutSeconds: 0.4,
+  memorySize: 128,
+  environment: { FIXTURE_VARIABLE: 'set' },
+};
+
+const poolHosts: LambdaHost[] = [];
+const poolOutput: string[] = [];
+const bareHost = (pool: Partial<PoolOptions>) => {
+  const host = new LambdaHost(spec, (_name, line) => poolOutput.push(line), pool);
+  poolHosts.push(host);
+  return host;
+};
+const bareSandboxOf = async (host: LambdaHost, event: object) =>
+  ((await host.invoke(event)) as { sandbox: string }).sandbox;
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: InvocationError) => error,
+  );
+
+describe('the sandbox pool of one function, on a bare bundle', () => {
+  afterEach(async () => {
+    await Promise.all(poolHosts.splice(0).map((host) => host.stop()));
+  });
+
+  it('gives each sandbox the function environment, and reuses a warm sandbox', async () => {
+    const host = bareHost({ size: 3 });
+    expect(await host.invoke({})).toMatchObject({ variable: 'set' });
+    const first = await bareSandboxOf(host, {});
+    expect(await bareSandboxOf(host, {})).toBe(first);
+    expect(host.coldStarts).toBe(1);
+  });
+
+  it('discards only the sandbox that timed out', async () => {
+    const host = bareHost({ size: 2 });
+    const [timedOut, fast] = await Promise.all([
+      failure(host.invoke({ sleep: 2_000 })),
+      bareSandboxOf(host, { sleep: 50 }),
+    ]);
+    expect(timedOut?.name).toBe('Sandbox.Timedout');
+    expect(host.sandboxes).toBe(1);
+    const ids = await Promise.all([bareSandboxOf(host, { sleep: 100 }), bareSandboxOf(host, { sleep: 100 })]);
+    expect(ids).toContain(fast);
+    expect(host.coldStarts).toBe(3);
+  });
+
+  it('gives a crashed sandbox place to a request that waits for one', async () => {
+    const host = bareHost({ size: 1 });
+    const [crashed, answered] = await Promise.all([failure(host.invoke({ crash: true })), bareSandboxOf(host, {})]);
+    expect(crashed?.name).toBe('Runtime.ExitError');
+    expect(answered).toBeTruthy();
+    expect(host.coldStarts).toBe(2);
+    expect(poolOutput.some((line) => line.includes('sandbox crashed'))).toBe(true);
+  });
+
+  it('retires idle sandboxes, and stop refuses the requests still waiting', async () => {
+    const host = bareHost({ size: 1, idleMs: 100 });
+    await host.invoke({});
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(host.sandboxes).toBe(0);
+    const running = failure(host.invoke({ sleep: 300 }));
+    const waiting = failure(host.invoke({}));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await host.stop();
+    expect((await waiting)?.message).toMatch(/stopping/);
+    expect((await running)?.name).toBe('Runtime.ExitError');
+    expect(host.sandboxes).toBe(0);
+  });
+
+  it('throttles every invocation when the reserved concurrency is 0', async () => {
+    const error = await failure(bareHost({ size: 0 }).invoke({}));
+    expect(error?.name).toBe('TooManyRequestsException');
   });
 });
