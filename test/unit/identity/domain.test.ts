@@ -45,7 +45,7 @@ import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError } f
 import { ensureSigningKey } from '../../../local/keys.ts';
 import { MemoryIdentityStore } from '../../support/memory-identity-store.ts';
 
-// Every test hashes at least one password with scrypt (N=2^15): allow for a slow machine.
+// Every test hashes at least one password with scrypt (N=2^17): allow for a slow machine.
 const SLOW = 60_000;
 
 const ISSUER = 'https://id.example.gov.cn';
@@ -244,7 +244,7 @@ describe('identity domain', () => {
         phone: '13812345678',
         createdAt: new Date(START * 1000).toISOString(),
       });
-      expect(account!.passwordHash.startsWith('scrypt$32768$8$1$')).toBe(true);
+      expect(account!.passwordHash.startsWith('scrypt$131072$8$1$')).toBe(true);
       expect(account!.passwordHash).not.toContain(PASSWORD);
       expect(w.events).toContainEqual(
         expect.objectContaining({
