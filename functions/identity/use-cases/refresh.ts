@@ -31,7 +31,7 @@ export async function refreshGrant(
   if (!isWithin(scope, stored.scope)) throw new OAuthError('invalid_scope', 'a refresh cannot widen the scope');
   const token = await consumeRefreshToken(tokenHash, client, deps, requestId);
   const family = await deps.families.family(token.familyId);
-  if (!family || family.revoked || token.expiresAt <= nowSeconds(deps)) {
+  if (!family || family.revoked || family.expiresAt <= nowSeconds(deps) || token.expiresAt <= nowSeconds(deps)) {
     throw new OAuthError('invalid_grant', 'the refresh token is not valid');
   }
   const access = await signAccessToken(token.sub, client, scope, deps);
