@@ -17,7 +17,12 @@ import { identityPorts } from './ports.ts';
 import { dynamoIdentityStore } from './store.ts';
 import { registerAccount } from './use-cases/accounts.ts';
 import { errorRedirectOf, issueCode, UntrustedRedirectError, validateAuthorization } from './use-cases/authorize.ts';
-import { authenticateClient, type ClientCredentials } from './use-cases/client-authentication.ts';
+import {
+  auditRefusedClient,
+  authenticateClient,
+  type ClientAuthContext,
+  type ClientCredentials,
+} from './use-cases/client-authentication.ts';
 import type { IdentityDeps } from './use-cases/deps.ts';
 import { introspectToken } from './use-cases/introspection.ts';
 import { authenticate, LoginFailedError } from './use-cases/login.ts';
@@ -100,6 +105,23 @@ function clientCredentials(request: HttpRequest<Record<string, string>, unknown,
     return { clientId, clientSecret };
   }
   return { clientId: request.body.client_id, clientSecret: request.body.client_secret };
+}
+
+/** Authenticates the calling client; a refusal (a malformed Basic header too) is audited. */
+async function callingClient(
+  request: HttpRequest<Record<string, string>, unknown, unknown>,
+  endpoint: ClientAuthContext['endpoint'],
+  requireConfidential = false,
+) {
+  const context = { endpoint, requestId: request.requestId, sourceIp: request.sourceIp };
+  let credentials: ClientCredentials;
+  try {
+    credentials = clientCredentials(request);
+  } catch (error) {
+    await auditRefusedClient(undefined, deps, context);
+    throw error;
+  }
+  return authenticateClient(credentials, deps, context, requireConfidential);
 }
 
 type OAuthRoute = typeof routes.tokenRoute | typeof routes.revokeRoute | typeof routes.introspectRoute;
@@ -209,18 +231,18 @@ export const login: RouteHandler<typeof routes.loginRoute> = async (request) => 
 };
 
 export const token: RouteHandler<typeof routes.tokenRoute> = oauth(async (request) => {
-  const client = await authenticateClient(clientCredentials(request), deps);
+  const client = await callingClient(request, 'token');
   return json(200, await grantTokens(request.body, client, deps, request.requestId), OAUTH_HEADERS);
 });
 
 export const revoke: RouteHandler<typeof routes.revokeRoute> = oauth(async (request) => {
-  const client = await authenticateClient(clientCredentials(request), deps);
+  const client = await callingClient(request, 'revocation');
   await revokeToken(request.body, client, deps, request.requestId);
   return { statusCode: 200, headers: OAUTH_HEADERS, body: '' };
 });
 
 export const introspect: RouteHandler<typeof routes.introspectRoute> = oauth(async (request) => {
-  await authenticateClient(clientCredentials(request), deps, true);
+  await callingClient(request, 'introspection', true);
   return json(200, await introspectToken(request.body, deps), OAUTH_HEADERS);
 });
 

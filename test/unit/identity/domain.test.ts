@@ -141,6 +141,7 @@ const citizen = (overrides: Partial<Extract<NewAccount, { type: 'citizen' }>> = 
   ...overrides,
 });
 
+const CLIENT_AUTH = { endpoint: 'token', requestId: 'req-client' } as const;
 const context = (sourceIp = SOURCE_IP) => ({ sourceIp, requestId: `req-${randomUUID()}` });
 
 /** Awaits a promise that must fail and returns what it failed with. */
@@ -916,7 +917,9 @@ describe('identity domain', () => {
 
   describe('authenticateClient', () => {
     it('accepts a confidential client with its secret', async () => {
-      expect((await authenticateClient({ clientId: DEPT, clientSecret: w.deptSecret }, w.deps)).clientId).toBe(DEPT);
+      expect(
+        (await authenticateClient({ clientId: DEPT, clientSecret: w.deptSecret }, w.deps, CLIENT_AUTH)).clientId,
+      ).toBe(DEPT);
     });
 
     it('answers invalid_client (401) for a wrong or missing secret and for an unknown client', async () => {
@@ -928,18 +931,22 @@ describe('identity domain', () => {
         { clientId: 'no-such-client', clientSecret: w.deptSecret },
         {},
       ]) {
-        await expectOAuthError(authenticateClient(credentials, w.deps), 'invalid_client', 401);
+        await expectOAuthError(authenticateClient(credentials, w.deps, CLIENT_AUTH), 'invalid_client', 401);
       }
     });
 
     it('lets a public client name itself, but not present a secret nor pass where a confidential client is required', async () => {
-      expect((await authenticateClient({ clientId: PORTAL }, w.deps)).clientId).toBe(PORTAL);
+      expect((await authenticateClient({ clientId: PORTAL }, w.deps, CLIENT_AUTH)).clientId).toBe(PORTAL);
       await expectOAuthError(
-        authenticateClient({ clientId: PORTAL, clientSecret: 'anything' }, w.deps),
+        authenticateClient({ clientId: PORTAL, clientSecret: 'anything' }, w.deps, CLIENT_AUTH),
         'invalid_client',
         401,
       );
-      await expectOAuthError(authenticateClient({ clientId: PORTAL }, w.deps, true), 'invalid_client', 401);
+      await expectOAuthError(
+        authenticateClient({ clientId: PORTAL }, w.deps, CLIENT_AUTH, true),
+        'invalid_client',
+        401,
+      );
     });
   });
 
