@@ -11,7 +11,14 @@ import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-c
 import { configSchema } from './config.ts';
 import { IDENTITY_ENV } from './env.ts';
 import * as routes from './contract.ts';
-import { contentSecurityPolicy, errorPage, loginPage, PAGE_HEADERS, signedOutPage } from './pages.ts';
+import {
+  contentSecurityPolicy,
+  errorPage,
+  loginPage,
+  logoutConfirmationPage,
+  PAGE_HEADERS,
+  signedOutPage,
+} from './pages.ts';
 import { hashSecret, newSecret } from './passwords.ts';
 import { identityPorts } from './ports.ts';
 import { dynamoIdentityStore } from './store.ts';
@@ -27,7 +34,8 @@ import type { IdentityDeps } from './use-cases/deps.ts';
 import { introspectToken } from './use-cases/introspection.ts';
 import { authenticate, LoginFailedError } from './use-cases/login.ts';
 import { OAuthError } from './use-cases/oauth-error.ts';
-import { logout, postLogoutRedirect, revokeToken } from './use-cases/revocation.ts';
+import { rpInitiatedLogout } from './use-cases/logout.ts';
+import { revokeToken } from './use-cases/revocation.ts';
 import { activeSession, SSO_SESSION_SECONDS, startSession } from './use-cases/sessions.ts';
 import { grantTokens } from './use-cases/tokens.ts';
 import { userInfo } from './use-cases/userinfo.ts';
@@ -251,13 +259,38 @@ export const userinfo: RouteHandler<typeof routes.userinfoRoute> = async (reques
   return json(200, await userInfo(claims, deps));
 };
 
-const endSession: RouteHandler<typeof routes.logoutRoute> = async (request) => {
-  await logout(readCookie(request, SSO_COOKIE), deps, request.requestId);
-  const expired = [`${SSO_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secureCookies ? '; Secure' : ''}`];
-  const next = await postLogoutRedirect(request.query, deps);
-  if (next) return redirect(withParams(next, { state: request.query.state }), expired);
+const LOGOUT_CSRF_COOKIE = 'dgov_logout_csrf';
+const expiredCookie = (name: string) =>
+  `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secureCookies ? '; Secure' : ''}`;
+
+/** RP-Initiated Logout: a valid id_token_hint, or the confirmation form (double-submit csrf), ends the session. */
+const endSession = async (
+  request: HttpRequest<Record<string, string> | undefined, Record<string, string>, unknown>,
+): Promise<HttpResult> => {
+  const params: Record<string, string | undefined> = { ...request.query, ...request.body };
+  const csrf = request.body?.csrf;
+  const confirmed = Boolean(csrf) && readCookie(request, LOGOUT_CSRF_COOKIE) === hashSecret(csrf!);
+  const outcome = await rpInitiatedLogout(
+    params,
+    readCookie(request, SSO_COOKIE),
+    confirmed,
+    publishedKeys,
+    deps,
+    request.requestId,
+  );
+  if (outcome.kind === 'confirm') {
+    const token = newSecret(18);
+    const policy = { 'content-security-policy': contentSecurityPolicy(outcome.redirectTo) };
+    return html(200, logoutConfirmationPage(params, token), policy, [
+      cookie(LOGOUT_CSRF_COOKIE, hashSecret(token), 900),
+    ]);
+  }
+  const expired = [expiredCookie(SSO_COOKIE), ...(csrf ? [expiredCookie(LOGOUT_CSRF_COOKIE)] : [])];
+  if (outcome.redirectTo) return redirect(withParams(outcome.redirectTo, { state: params.state }), expired);
   return html(200, signedOutPage(), {}, expired);
 };
+const logoutByGet: RouteHandler<typeof routes.logoutRoute> = (request) => endSession(request);
+const logoutByPost: RouteHandler<typeof routes.logoutPostRoute> = (request) => endSession(request);
 
 /** Each identity route with its handler; the route key comes from the contract, never retyped. */
 const served: [RouteContract, RouteHandler<never>][] = [
@@ -270,8 +303,8 @@ const served: [RouteContract, RouteHandler<never>][] = [
   [routes.revokeRoute, revoke],
   [routes.introspectRoute, introspect],
   [routes.userinfoRoute, userinfo],
-  [routes.logoutRoute, endSession],
-  [routes.logoutPostRoute, endSession],
+  [routes.logoutRoute, logoutByGet],
+  [routes.logoutPostRoute, logoutByPost],
 ];
 const byRouteKey = new Map(served.map(([contract, run]) => [routeKey(contract), httpHandler(contract, run)]));
 const unknownRoute = httpHandler(routes.discoveryRoute, async (request) => {
