@@ -22,7 +22,7 @@ export async function verifiedIdTokenHint(
   deps: Pick<IdentityDeps, 'issuer'>,
 ): Promise<IdTokenHint | undefined> {
   const decoded = decodeJwt(token);
-  if (!decoded || decoded.header.alg !== 'ES256' || decoded.header.typ !== 'JWT') return undefined;
+  if (decoded?.header.alg !== 'ES256' || decoded.header.typ !== 'JWT') return undefined;
   const { kid } = decoded.header;
   const key = typeof kid === 'string' ? (await keys()).find((jwk) => jwk.kid === kid) : undefined;
   if (!key || !verifyEs256Jose(key, decoded.signingInput, decoded.signature)) return undefined;
