@@ -587,7 +587,8 @@ describe('login failures', () => {
     expect((await signIn(PORTAL, new CookieJar(), { username: bob, password: PASSWORD })).status).toBe(401);
   });
 
-  it('limits login attempts per source with 429 and Retry-After', async () => {
+  // Each refused attempt costs scrypt at N=2^17 (the decoy for an unknown identifier): allow for a loaded machine.
+  it('limits login attempts per source with 429 and Retry-After', { timeout: 180_000 }, async () => {
     const { challenge } = pkce();
     const fields = formFields(await (await fetch(authorizeUrl(PORTAL, challenge))).text());
     let limited: Response | undefined;
