@@ -30,11 +30,10 @@ async function call(parts: RequestParts): Promise<APIGatewayProxyStructuredResul
   return handler(identityEvent(parts), lambdaContext());
 }
 const form = (values: Record<string, string>) => new URLSearchParams(values).toString();
-const cookieValue = (response: APIGatewayProxyStructuredResultV2, name: string) =>
-  response.cookies
-    ?.find((item) => item.startsWith(`${name}=`))
-    ?.split(';')[0]!
-    .slice(name.length + 1);
+const cookieValue = (response: APIGatewayProxyStructuredResultV2, name: string) => {
+  const line = response.cookies?.find((item) => item.startsWith(`${name}=`));
+  return line === undefined ? undefined : line.split(';')[0]!.slice(name.length + 1);
+};
 const hiddenField = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
 
 const pkce = () => {
