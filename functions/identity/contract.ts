@@ -163,13 +163,20 @@ export const logoutRoute = defineRoute({
   method: 'GET',
   path: '/oauth2/logout',
   operationId: 'logout',
-  summary: 'End the SSO session and its refresh token families',
+  summary: 'RP-Initiated Logout: end the SSO session (with a valid id_token_hint, else after confirmation)',
   tags,
   auth: 'none',
   query: oauthForm,
   responses: { 200: html, 302: { description: 'Redirect to post_logout_redirect_uri' } },
 });
-export const logoutPostRoute = defineRoute({ ...logoutRoute, method: 'POST', operationId: 'logoutPost' });
+/** RP-Initiated Logout by POST, and the confirmation form's submission (with `csrf`): form-encoded. */
+export const logoutPostRoute = defineRoute({
+  ...logoutRoute,
+  method: 'POST',
+  operationId: 'logoutPost',
+  body: oauthForm,
+  bodyType: 'form',
+});
 
 export const identityRoutes = [
   discoveryRoute,

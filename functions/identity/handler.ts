@@ -12,18 +12,31 @@ import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-c
 import { configSchema, REFRESH_GRACE_SECONDS } from './config.ts';
 import { IDENTITY_ENV } from './env.ts';
 import * as routes from './contract.ts';
-import { contentSecurityPolicy, errorPage, loginPage, PAGE_HEADERS, signedOutPage } from './pages.ts';
+import {
+  contentSecurityPolicy,
+  errorPage,
+  loginPage,
+  logoutConfirmationPage,
+  PAGE_HEADERS,
+  signedOutPage,
+} from './pages.ts';
 import { hashSecret, newSecret } from './passwords.ts';
 import { identityPorts } from './ports.ts';
 import { dynamoIdentityStore } from './store.ts';
 import { registerAccount } from './use-cases/accounts.ts';
 import { errorRedirectOf, issueCode, UntrustedRedirectError, validateAuthorization } from './use-cases/authorize.ts';
-import { authenticateClient, type ClientCredentials } from './use-cases/client-authentication.ts';
+import {
+  auditRefusedClient,
+  authenticateClient,
+  type ClientAuthContext,
+  type ClientCredentials,
+} from './use-cases/client-authentication.ts';
 import type { IdentityDeps } from './use-cases/deps.ts';
 import { introspectToken } from './use-cases/introspection.ts';
 import { authenticate, LoginFailedError } from './use-cases/login.ts';
 import { OAuthError } from './use-cases/oauth-error.ts';
-import { logout, postLogoutRedirect, revokeToken } from './use-cases/revocation.ts';
+import { rpInitiatedLogout } from './use-cases/logout.ts';
+import { revokeToken } from './use-cases/revocation.ts';
 import { activeSession, SSO_SESSION_SECONDS, startSession } from './use-cases/sessions.ts';
 import { grantTokens } from './use-cases/tokens.ts';
 import { userInfo } from './use-cases/userinfo.ts';
@@ -101,6 +114,23 @@ function clientCredentials(request: HttpRequest<Record<string, string>, unknown,
     return { clientId, clientSecret };
   }
   return { clientId: request.body.client_id, clientSecret: request.body.client_secret };
+}
+
+/** Authenticates the calling client; a refusal (a malformed Basic header too) is audited. */
+async function callingClient(
+  request: HttpRequest<Record<string, string>, unknown, unknown>,
+  endpoint: ClientAuthContext['endpoint'],
+  requireConfidential = false,
+) {
+  const context = { endpoint, requestId: request.requestId, sourceIp: request.sourceIp };
+  let credentials: ClientCredentials;
+  try {
+    credentials = clientCredentials(request);
+  } catch (error) {
+    await auditRefusedClient(undefined, deps, context);
+    throw error;
+  }
+  return authenticateClient(credentials, deps, context, requireConfidential);
 }
 
 type OAuthRoute = typeof routes.tokenRoute | typeof routes.revokeRoute | typeof routes.introspectRoute;
@@ -210,18 +240,18 @@ export const login: RouteHandler<typeof routes.loginRoute> = async (request) => 
 };
 
 export const token: RouteHandler<typeof routes.tokenRoute> = oauth(async (request) => {
-  const client = await authenticateClient(clientCredentials(request), deps);
+  const client = await callingClient(request, 'token');
   return json(200, await grantTokens(request.body, client, deps, request.requestId), OAUTH_HEADERS);
 });
 
 export const revoke: RouteHandler<typeof routes.revokeRoute> = oauth(async (request) => {
-  const client = await authenticateClient(clientCredentials(request), deps);
+  const client = await callingClient(request, 'revocation');
   await revokeToken(request.body, client, deps, request.requestId);
   return { statusCode: 200, headers: OAUTH_HEADERS, body: '' };
 });
 
 export const introspect: RouteHandler<typeof routes.introspectRoute> = oauth(async (request) => {
-  await authenticateClient(clientCredentials(request), deps, true);
+  await callingClient(request, 'introspection', true);
   return json(200, await introspectToken(request.body, deps), OAUTH_HEADERS);
 });
 
@@ -230,13 +260,38 @@ export const userinfo: RouteHandler<typeof routes.userinfoRoute> = async (reques
   return json(200, await userInfo(claims, deps));
 };
 
-const endSession: RouteHandler<typeof routes.logoutRoute> = async (request) => {
-  await logout(readCookie(request, SSO_COOKIE), deps, request.requestId);
-  const expired = [`${SSO_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secureCookies ? '; Secure' : ''}`];
-  const next = await postLogoutRedirect(request.query, deps);
-  if (next) return redirect(withParams(next, { state: request.query.state }), expired);
+const LOGOUT_CSRF_COOKIE = 'dgov_logout_csrf';
+const expiredCookie = (name: string) =>
+  `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secureCookies ? '; Secure' : ''}`;
+
+/** RP-Initiated Logout: a valid id_token_hint, or the confirmation form (double-submit csrf), ends the session. */
+const endSession = async (
+  request: HttpRequest<Record<string, string> | undefined, Record<string, string>, unknown>,
+): Promise<HttpResult> => {
+  const params: Record<string, string | undefined> = { ...request.query, ...request.body };
+  const csrf = request.body?.csrf;
+  const confirmed = Boolean(csrf) && readCookie(request, LOGOUT_CSRF_COOKIE) === hashSecret(csrf!);
+  const outcome = await rpInitiatedLogout(
+    params,
+    readCookie(request, SSO_COOKIE),
+    confirmed,
+    publishedKeys,
+    deps,
+    request.requestId,
+  );
+  if (outcome.kind === 'confirm') {
+    const token = newSecret(18);
+    const policy = { 'content-security-policy': contentSecurityPolicy(outcome.redirectTo) };
+    return html(200, logoutConfirmationPage(params, token), policy, [
+      cookie(LOGOUT_CSRF_COOKIE, hashSecret(token), 900),
+    ]);
+  }
+  const expired = [expiredCookie(SSO_COOKIE), ...(csrf ? [expiredCookie(LOGOUT_CSRF_COOKIE)] : [])];
+  if (outcome.redirectTo) return redirect(withParams(outcome.redirectTo, { state: params.state }), expired);
   return html(200, signedOutPage(), {}, expired);
 };
+const logoutByGet: RouteHandler<typeof routes.logoutRoute> = (request) => endSession(request);
+const logoutByPost: RouteHandler<typeof routes.logoutPostRoute> = (request) => endSession(request);
 
 /** Each identity route with its handler; the route key comes from the contract, never retyped. */
 const served: [RouteContract, RouteHandler<never>][] = [
@@ -249,8 +304,8 @@ const served: [RouteContract, RouteHandler<never>][] = [
   [routes.revokeRoute, revoke],
   [routes.introspectRoute, introspect],
   [routes.userinfoRoute, userinfo],
-  [routes.logoutRoute, endSession],
-  [routes.logoutPostRoute, endSession],
+  [routes.logoutRoute, logoutByGet],
+  [routes.logoutPostRoute, logoutByPost],
 ];
 const byRouteKey = new Map(
   served.map(([contract, run]) => [routeKey(contract), httpHandler(contract, run, { isRevoked })]),

@@ -44,3 +44,20 @@ export const errorPage = (message: string) =>
   page('Sign-in error', `<h1>This sign-in request cannot be completed</h1><p class="error">${escapeHtml(message)}</p>`);
 export const signedOutPage = () =>
   page('Signed out', '<h1>You are signed out</h1><p>Your session has ended on every provincial service.</p>');
+
+/**
+ * Asked before a logout that no valid id_token_hint vouches for: the form posts back the logout request
+ * with an anti-forgery token, as the login form does, so a cross-site link alone ends no session.
+ */
+export function logoutConfirmationPage(params: Record<string, string | undefined>, csrf: string): string {
+  const hidden = ['client_id', 'post_logout_redirect_uri', 'state']
+    .filter((name) => params[name] !== undefined)
+    .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params[name]!)}">`)
+    .join('');
+  return page(
+    '统一身份认证 · Sign out',
+    `<h1>退出登录 · Sign out?</h1><p>This ends your session on every provincial service.</p>
+<form method="post" action="/oauth2/logout">${hidden}<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
+<button type="submit">退出 · Sign out</button></form>`,
+  );
+}

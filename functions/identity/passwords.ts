@@ -1,24 +1,34 @@
 import { randomBytes, scrypt, timingSafeEqual, createHash } from 'node:crypto';
 
-// scrypt, memory-hard: N=2^15, r=8 takes 32 MiB per hash, a few tens of ms on a Lambda core.
-const N = 2 ** 15;
-const R = 8;
-const P = 1;
+/**
+ * scrypt cost, OWASP's minimum: N=2^17, r=8, p=1 takes 128 MiB per hash (128·N·r bytes), about
+ * 0.3–0.5 s on a Lambda of 1024 MB. Every stored hash names its own parameters, so hashes made at
+ * an earlier cost (N=2^15 before) still verify.
+ */
+export const SCRYPT_COST = { N: 2 ** 17, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
-const MAX_MEMORY = 64 * 1024 * 1024;
+/**
+ * What one derivation may take: the current cost (128·N·r + 128·r·p bytes) with headroom, and no more,
+ * so a damaged record that names a larger cost is refused rather than exhausting the function's memory.
+ */
+export const SCRYPT_MAX_MEMORY = 128 * SCRYPT_COST.N * SCRYPT_COST.r * SCRYPT_COST.p + 16 * 1024 * 1024;
 
 const derive = (password: string, salt: Buffer, n: number, r: number, p: number) =>
   new Promise<Buffer>((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: MAX_MEMORY }, (error, key) =>
+    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: SCRYPT_MAX_MEMORY }, (error, key) =>
       error ? reject(error) : resolve(key),
     ),
   );
 
 /** `scrypt$N$r$p$salt$hash`, a per-account random salt. */
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(
+  password: string,
+  cost: { N: number; r: number; p: number } = SCRYPT_COST,
+): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, N, R, P);
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+  const { N, r, p } = cost;
+  const key = await derive(password, salt, N, r, p);
+  return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

@@ -74,6 +74,17 @@ export interface SessionStore {
   deleteSession(sessionHash: string): Promise<void>;
 }
 
+/**
+ * How long a record outlives its `expiresAt` before the table may delete it. The table's TTL attribute
+ * is `expiresAt` (infra/replication.ts SINGLE_TABLE), so the adapters store the purge time there and the
+ * record's own expiry, which the use cases check, in `validUntil`; they answer records with `expiresAt`
+ * = that expiry. A used code is kept 10 minutes past its 60 s, so that a replay is recognised as one
+ * and revokes what it produced.
+ */
+export const CODE_KEPT_AFTER_EXPIRY_SECONDS = 600;
+/** A family is kept a day past its end: a refresh token reused just after it still finds and revokes it. */
+export const FAMILY_KEPT_AFTER_EXPIRY_SECONDS = 24 * 3600;
+
 export interface CodeStore {
   putCode(code: AuthorizationCode): Promise<void>;
   /** Marks the code used; 'replayed' (with the record) when it was used before. */

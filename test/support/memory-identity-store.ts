@@ -7,7 +7,13 @@ import type {
   SsoSession,
   TokenFamily,
 } from '../../functions/identity/model.ts';
-import type { AttemptStart, IdentityStore, LockoutPolicy } from '../../functions/identity/ports.ts';
+import {
+  type AttemptStart,
+  CODE_KEPT_AFTER_EXPIRY_SECONDS,
+  FAMILY_KEPT_AFTER_EXPIRY_SECONDS,
+  type IdentityStore,
+  type LockoutPolicy,
+} from '../../functions/identity/ports.ts';
 
 /**
  * Every identity port in memory, with the semantics of the DynamoDB adapter (functions/identity/store.ts),
@@ -30,6 +36,23 @@ export class MemoryIdentityStore implements IdentityStore {
   private readonly refreshTokens = new Map<string, RefreshToken>();
   private readonly families = new Map<string, TokenFamily>();
   private readonly denied = new Map<string, number>();
+  /** The TTL attribute of code and family items, by the adapter's pk (`code#…`, `family#…`): when they may go. */
+  private readonly purgeTimes = new Map<string, number>();
+
+  /** The TTL attribute (`expiresAt` on the table) of the item with this pk, as the adapter writes it. */
+  timeToLive(pk: string): number | undefined {
+    return this.purgeTimes.get(pk);
+  }
+
+  /** Deletes the code and family items whose TTL has passed, as DynamoDB's TTL may at the earliest. */
+  expireItems(now: number): void {
+    for (const [pk, purgeAt] of this.purgeTimes) {
+      if (purgeAt > now) continue;
+      const [kind, id] = [pk.slice(0, pk.indexOf('#')), pk.slice(pk.indexOf('#') + 1)];
+      (kind === 'code' ? this.codes : this.families).delete(id);
+      this.purgeTimes.delete(pk);
+    }
+  }
 
   async createAccount(account: Account): Promise<'created' | 'exists'> {
     if (this.accountsByIdentifier.has(account.identifier) || this.accountsById.has(account.accountId)) return 'exists';
@@ -117,6 +140,7 @@ export class MemoryIdentityStore implements IdentityStore {
 
   async putCode(code: AuthorizationCode): Promise<void> {
     this.codes.set(code.codeHash, copy(code));
+    this.purgeTimes.set(`code#${code.codeHash}`, code.expiresAt + CODE_KEPT_AFTER_EXPIRY_SECONDS);
   }
 
   async consumeCode(codeHash: string): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined> {
@@ -158,6 +182,7 @@ export class MemoryIdentityStore implements IdentityStore {
 
   async putFamily(family: TokenFamily): Promise<void> {
     this.families.set(family.familyId, copy(family));
+    this.purgeTimes.set(`family#${family.familyId}`, family.expiresAt + FAMILY_KEPT_AFTER_EXPIRY_SECONDS);
   }
 
   async family(familyId: string): Promise<TokenFamily | undefined> {

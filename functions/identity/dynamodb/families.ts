@@ -1,13 +1,19 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenFamily } from '../model.ts';
-import type { TokenFamilyStore } from '../ports.ts';
+import { FAMILY_KEPT_AFTER_EXPIRY_SECONDS, type TokenFamilyStore } from '../ports.ts';
+import { fromKeptItem, toKeptItem } from './kept-items.ts';
 import { unlessConditionFails, type IdentityTable } from './table.ts';
 
 export function dynamoTokenFamilyStore(table: IdentityTable): TokenFamilyStore {
   const key = (familyId: string) => ({ pk: `family#${familyId}`, sk: 'family' });
   return {
-    putFamily: (family) => table.put({ ...key(family.familyId), ...family }),
-    family: (familyId) => table.get<TokenFamily>(key(familyId).pk, 'family', true),
+    // Kept past its end (TTL attribute expiresAt = the purge time, validUntil = the family's own end).
+    putFamily: (family) =>
+      table.put({ ...key(family.familyId), ...toKeptItem(family, FAMILY_KEPT_AFTER_EXPIRY_SECONDS) }),
+    async family(familyId) {
+      const item = await table.get<TokenFamily>(key(familyId).pk, 'family', true);
+      return item && fromKeptItem(item);
+    },
     async addAccessToFamily(familyId, jti, exp) {
       // Checked and written in one request: a revocation either comes first (refused) or sees the token.
       const append = new UpdateCommand({
@@ -38,7 +44,7 @@ export function dynamoTokenFamilyStore(table: IdentityTable): TokenFamilyStore {
         () => table.documents.send(revoke),
         () => undefined,
       );
-      return revoked?.Attributes as TokenFamily | undefined;
+      return revoked?.Attributes && fromKeptItem(revoked.Attributes as TokenFamily);
     },
   };
 }

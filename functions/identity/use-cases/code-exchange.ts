@@ -37,6 +37,10 @@ export async function exchangeCode(
   if (!verifierMatches(form.code_verifier, code.codeChallenge)) {
     throw new OAuthError('invalid_grant', 'the code_verifier does not match the code_challenge');
   }
+  // Logout deletes the SSO session: a code it issued before is not redeemed after.
+  if (!(await deps.sessions.session(code.sessionHash))) {
+    throw new OAuthError('invalid_grant', 'the sign-in that issued the code has ended');
+  }
   const account = await deps.accounts.account(code.accountId);
   if (!account) throw new OAuthError('invalid_grant', 'the account no longer exists');
   return issueForCode(codeHash, code, account, client, deps, requestId);

@@ -31,7 +31,9 @@ function describeAccessToken({ iss, sub, aud, exp, iat, jti, scope, client_id, d
 async function describeRefreshToken(value: string, deps: IntrospectionDeps) {
   const refresh = await deps.refreshTokens.refresh(hashSecret(value));
   const family = refresh && (await deps.families.family(refresh.familyId));
-  if (!refresh || refresh.used || !family || family.revoked || refresh.expiresAt <= nowSeconds(deps)) {
+  const now = nowSeconds(deps);
+  // A family is kept a while past its end (for reuse detection): its end is checked here, not left to TTL.
+  if (!refresh || refresh.used || !family || family.revoked || family.expiresAt <= now || refresh.expiresAt <= now) {
     return { active: false };
   }
   return {
@@ -40,7 +42,7 @@ async function describeRefreshToken(value: string, deps: IntrospectionDeps) {
     sub: refresh.sub,
     client_id: refresh.clientId,
     scope: refresh.scope,
-    exp: refresh.expiresAt,
+    exp: Math.min(refresh.expiresAt, family.expiresAt),
     iss: deps.issuer,
   };
 }

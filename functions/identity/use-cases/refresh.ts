@@ -78,7 +78,7 @@ async function completeRefresh(
   requestId: string,
 ): Promise<TokenResponse> {
   const family = await deps.families.family(token.familyId);
-  if (!family || family.revoked || token.expiresAt <= successor.at) {
+  if (!family || family.revoked || family.expiresAt <= successor.at || token.expiresAt <= successor.at) {
     throw new OAuthError('invalid_grant', 'the refresh token is not valid');
   }
   if (!family.accessJtis.some((access) => access.jti === successor.accessJti)) {

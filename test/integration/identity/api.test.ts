@@ -472,11 +472,16 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     expect((await form('/oauth2/revoke', { token: 'not-a-token', client_id: PORTAL.id })).status).toBe(200);
   });
 
-  it('logout ends the SSO session and its refresh families', async () => {
+  it('logout with an id_token_hint ends the SSO session and its refresh families; without one it asks first', async () => {
     const jar = new CookieJar();
     const signed = await signIn(PORTAL, jar, { username: alice, password: PASSWORD });
     const tokens = (await exchange(PORTAL, signed.code!, signed.verifier!)).body;
-    const out = await fetch(`${api}/oauth2/logout`, { headers: { cookie: jar.header() } });
+    const asked = await fetch(`${api}/oauth2/logout`, { headers: { cookie: jar.header() } });
+    expect(asked.status).toBe(200);
+    expect(await asked.text()).toContain('action="/oauth2/logout"');
+    expect((await introspect(tokens.refresh_token as string)).body.active).toBe(true);
+    const hint = encodeURIComponent(tokens.id_token as string);
+    const out = await fetch(`${api}/oauth2/logout?id_token_hint=${hint}`, { headers: { cookie: jar.header() } });
     jar.store(out);
     expect(out.status).toBe(200);
     expect((await introspect(tokens.refresh_token as string)).body.active).toBe(false);
@@ -604,7 +609,8 @@ describe('login failures', () => {
     expect((await signIn(PORTAL, new CookieJar(), { username: bob, password: PASSWORD })).status).toBe(401);
   });
 
-  it('limits login attempts per source with 429 and Retry-After', async () => {
+  // Each refused attempt costs scrypt at N=2^17 (the decoy for an unknown identifier): allow for a loaded machine.
+  it('limits login attempts per source with 429 and Retry-After', { timeout: 180_000 }, async () => {
     const { challenge } = pkce();
     const fields = formFields(await (await fetch(authorizeUrl(PORTAL, challenge))).text());
     let limited: Response | undefined;

@@ -46,7 +46,7 @@ import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError } f
 import { ensureSigningKey } from '../../../local/keys.ts';
 import { MemoryIdentityStore } from '../../support/memory-identity-store.ts';
 
-// Every test hashes at least one password with scrypt (N=2^15): allow for a slow machine.
+// Every test hashes at least one password with scrypt (N=2^17): allow for a slow machine.
 const SLOW = 60_000;
 
 const ISSUER = 'https://id.example.gov.cn';
@@ -142,6 +142,7 @@ const citizen = (overrides: Partial<Extract<NewAccount, { type: 'citizen' }>> = 
   ...overrides,
 });
 
+const CLIENT_AUTH = { endpoint: 'token', requestId: 'req-client' } as const;
 const context = (sourceIp = SOURCE_IP) => ({ sourceIp, requestId: `req-${randomUUID()}` });
 
 /** Awaits a promise that must fail and returns what it failed with. */
@@ -245,7 +246,7 @@ describe('identity domain', () => {
         phone: '13812345678',
         createdAt: new Date(START * 1000).toISOString(),
       });
-      expect(account!.passwordHash.startsWith('scrypt$32768$8$1$')).toBe(true);
+      expect(account!.passwordHash.startsWith('scrypt$131072$8$1$')).toBe(true);
       expect(account!.passwordHash).not.toContain(PASSWORD);
       expect(w.events).toContainEqual(
         expect.objectContaining({
@@ -918,7 +919,9 @@ describe('identity domain', () => {
 
   describe('authenticateClient', () => {
     it('accepts a confidential client with its secret', async () => {
-      expect((await authenticateClient({ clientId: DEPT, clientSecret: w.deptSecret }, w.deps)).clientId).toBe(DEPT);
+      expect(
+        (await authenticateClient({ clientId: DEPT, clientSecret: w.deptSecret }, w.deps, CLIENT_AUTH)).clientId,
+      ).toBe(DEPT);
     });
 
     it('answers invalid_client (401) for a wrong or missing secret and for an unknown client', async () => {
@@ -930,18 +933,22 @@ describe('identity domain', () => {
         { clientId: 'no-such-client', clientSecret: w.deptSecret },
         {},
       ]) {
-        await expectOAuthError(authenticateClient(credentials, w.deps), 'invalid_client', 401);
+        await expectOAuthError(authenticateClient(credentials, w.deps, CLIENT_AUTH), 'invalid_client', 401);
       }
     });
 
     it('lets a public client name itself, but not present a secret nor pass where a confidential client is required', async () => {
-      expect((await authenticateClient({ clientId: PORTAL }, w.deps)).clientId).toBe(PORTAL);
+      expect((await authenticateClient({ clientId: PORTAL }, w.deps, CLIENT_AUTH)).clientId).toBe(PORTAL);
       await expectOAuthError(
-        authenticateClient({ clientId: PORTAL, clientSecret: 'anything' }, w.deps),
+        authenticateClient({ clientId: PORTAL, clientSecret: 'anything' }, w.deps, CLIENT_AUTH),
         'invalid_client',
         401,
       );
-      await expectOAuthError(authenticateClient({ clientId: PORTAL }, w.deps, true), 'invalid_client', 401);
+      await expectOAuthError(
+        authenticateClient({ clientId: PORTAL }, w.deps, CLIENT_AUTH, true),
+        'invalid_client',
+        401,
+      );
     });
   });
 

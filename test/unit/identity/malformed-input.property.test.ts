@@ -291,7 +291,10 @@ afterAll(() => {
 });
 
 describe('the identity function on arbitrary input', () => {
-  it('never answers 5xx, and a 4xx is problem+json, OAuth JSON or an HTML page as the route says', async () => {
+  // Sign-ins cost scrypt at N=2^17 (a few hundred ms each, decoy included): allow for a loaded machine.
+  it('never answers 5xx, and a 4xx is problem+json, OAuth JSON or an HTML page as the route says', {
+    timeout: 120_000,
+  }, async () => {
     const handler = await identityHandler();
     await fc.assert(
       fc.asyncProperty(request, async (generated) => {

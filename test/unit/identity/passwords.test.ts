@@ -5,10 +5,12 @@ import {
   hashPassword,
   hashSecret,
   newSecret,
+  SCRYPT_COST,
+  SCRYPT_MAX_MEMORY,
   verifyPassword,
 } from '../../../functions/identity/passwords.ts';
 
-// scrypt at N=2^15 costs tens of milliseconds per call; these tests allow for a slow machine.
+// scrypt at N=2^17 costs a few hundred milliseconds per call; these tests allow for a slow machine.
 const SLOW = 30_000;
 
 describe('hashPassword and verifyPassword', () => {
@@ -33,21 +35,39 @@ describe('hashPassword and verifyPassword', () => {
     expect(await verifyPassword('same password 123', second)).toBe(true);
   });
 
-  it('stores scrypt$32768$8$1$salt$hash: a 16-byte salt and a 32-byte key that scrypt itself reproduces', {
+  it('stores scrypt$131072$8$1$salt$hash: a 16-byte salt and a 32-byte key that scrypt itself reproduces', {
     timeout: SLOW,
   }, async () => {
     const stored = await hashPassword('a password of mine');
-    expect(stored.startsWith('scrypt$32768$8$1$')).toBe(true);
+    expect(stored.startsWith('scrypt$131072$8$1$')).toBe(true);
     const [, , , , salt, hash] = stored.split('$');
     expect(Buffer.from(salt!, 'base64url')).toHaveLength(16);
     expect(Buffer.from(hash!, 'base64url')).toHaveLength(32);
     const expected = scryptSync('a password of mine', Buffer.from(salt!, 'base64url'), 32, {
-      N: 32768,
+      N: 131072,
       r: 8,
       p: 1,
-      maxmem: 64 * 1024 * 1024,
+      maxmem: 160 * 1024 * 1024,
     });
     expect(hash).toBe(expected.toString('base64url'));
+  });
+
+  it("uses OWASP's minimum cost, N=2^17, r=8, p=1, within a memory cap that fits it and no more than twice it", () => {
+    expect(SCRYPT_COST).toEqual({ N: 2 ** 17, r: 8, p: 1 });
+    expect(SCRYPT_MAX_MEMORY).toBeGreaterThan(128 * 2 ** 17 * 8 + 128 * 8);
+    expect(SCRYPT_MAX_MEMORY).toBeLessThan(2 * 128 * 2 ** 17 * 8);
+  });
+
+  // Hashes stored before the cost went up carry N=2^15 in their record: they keep verifying.
+  it('verifies a hash made at the earlier cost, N=2^15, from its own record', { timeout: SLOW }, async () => {
+    const salt = Buffer.from('0123456789abcdef');
+    const key = scryptSync('an older password', salt, 32, { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const old = `scrypt$32768$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
+    expect(await verifyPassword('an older password', old)).toBe(true);
+    expect(await verifyPassword('an older password!', old)).toBe(false);
+    expect((await hashPassword('an older password', { N: 32768, r: 8, p: 1 })).startsWith('scrypt$32768$8$1$')).toBe(
+      true,
+    );
   });
 
   it('normalises to NFKC: full-width digits and letters verify like their ASCII forms, both ways', {
@@ -111,7 +131,7 @@ describe('hashPassword and verifyPassword', () => {
 describe('decoyHash', () => {
   it('is a real scrypt record that no guessable password verifies against', { timeout: SLOW }, async () => {
     const decoy = await decoyHash;
-    expect(decoy.startsWith('scrypt$32768$8$1$')).toBe(true);
+    expect(decoy.startsWith('scrypt$131072$8$1$')).toBe(true);
     expect(await verifyPassword('', decoy)).toBe(false);
     expect(await verifyPassword('password', decoy)).toBe(false);
   });
