@@ -11,7 +11,7 @@ export type NewAccount =
   | { type: 'citizen'; idNumber: string; name: string; phone: string; password: string }
   | { type: 'enterprise'; creditCode: string; name: string; operatorIdNumber: string; password: string };
 
-export type RegistrationDeps = Pick<IdentityDeps, 'accounts' | 'rateCounter' | 'audit' | 'now'>;
+export type RegistrationDeps = Pick<IdentityDeps, 'accounts' | 'rateCounter' | 'audit' | 'hashPassword' | 'now'>;
 
 /** Self-registration of a citizen or an enterprise; answers the new account's id. */
 export async function registerAccount(
@@ -63,7 +63,7 @@ async function accountRecord(input: NewAccount, identifier: string, deps: Regist
     identifier,
     name: input.name,
     ...(input.type === 'citizen' ? { phone: input.phone } : { operatorIdNumber: input.operatorIdNumber }),
-    passwordHash: await hashPassword(input.password),
+    passwordHash: await (deps.hashPassword ?? hashPassword)(input.password),
     createdAt: new Date(nowSeconds(deps) * 1000).toISOString(),
   };
 }

@@ -16,6 +16,11 @@ export interface IdentityDeps extends IdentityPorts {
   loginAttemptsPerMinute: number;
   /** The claims of a valid, unrevoked access token of this issuer; undefined for any other string. */
   activeAccessToken: (token: string) => Promise<AccessClaims | undefined>;
+  /**
+   * Hashes a new password; passwords.ts's scrypt at SCRYPT_COST unless a test of the use cases takes a
+   * cheaper cost (the stored hash names its cost, so verifying follows whatever made it).
+   */
+  hashPassword?: (password: string) => Promise<string>;
   /** Checks a password against its stored hash; passwords.ts's scrypt unless a test counts the calls. */
   verifyPassword?: (password: string, passwordHash: string) => Promise<boolean>;
   /** How long a retry with a just-used refresh token gets the same answer again; 10 s unless set. */

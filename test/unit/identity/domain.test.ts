@@ -6,7 +6,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../../cli/identity/clients.ts';
 import { REFRESH_GRACE_SECONDS } from '../../../functions/identity/config.ts';
 import type { Client } from '../../../functions/identity/model.ts';
-import { hashSecret } from '../../../functions/identity/passwords.ts';
+import { hashPassword, hashSecret } from '../../../functions/identity/passwords.ts';
 import { identityPorts } from '../../../functions/identity/ports.ts';
 import {
   REGISTRATIONS_PER_MINUTE,
@@ -96,6 +96,8 @@ async function world(): Promise<World> {
     issuer: ISSUER,
     audience: AUDIENCE,
     loginAttemptsPerMinute: 20,
+    // The use cases, not the cost: scrypt at N=2^10 here (test/unit/identity/passwords.test.ts checks the real cost).
+    hashPassword: (password) => hashPassword(password, { N: 2 ** 10, r: 8, p: 1 }),
     now: () => clock,
     audit: async (input): Promise<AuditEvent> => {
       events.push(input);
@@ -237,7 +239,12 @@ describe('identity domain', () => {
     it('creates a citizen account findable by its identifier, with a hashed password, and audits it', {
       timeout: SLOW,
     }, async () => {
-      const accountId = await registerAccount(citizen(), w.deps, { requestId: 'req-1' });
+      // The production hasher here (the others take a cheap one): registration stores the OWASP cost.
+      const accountId = await registerAccount(
+        citizen(),
+        { ...w.deps, hashPassword: undefined },
+        { requestId: 'req-1' },
+      );
       const account = await w.store.accountByIdentifier(ID_NUMBER);
       expect(account).toMatchObject({
         accountId,
