@@ -19,7 +19,7 @@ let synth: Synthesized;
 let functions: OurFunction[];
 
 beforeAll(() => {
-  synth = synthesize();
+  synth = synthesize({}, undefined, { bundle: true });
   functions = ourFunctions(synth.stateless$);
 });
 

@@ -53,10 +53,22 @@ export interface Synthesized extends Omit<DgovApp, 'regions'> {
   dispose(): void;
 }
 
-/** Synthesizes the whole app once (bundling every function) into a scratch dir under .local/tmp. */
-export function synthesize(context: Json = {}, capabilities?: readonly CapabilityInfra[]): Synthesized {
+/**
+ * Synthesizes the whole app once into a scratch dir under .local/tmp. Bundling every function in
+ * both regions dominates a synth and only the bundle checks read the bundles, so the others skip it
+ * (CDK's `aws:cdk:bundling-stacks` context, as `cdk synth --exclusively` does).
+ */
+export function synthesize(
+  context: Json = {},
+  capabilities?: readonly CapabilityInfra[],
+  { bundle = false }: { bundle?: boolean } = {},
+): Synthesized {
   const outdir = scratchDir('infra');
-  const built = buildApp({ outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...context } }, capabilities);
+  const bundling = { 'aws:cdk:bundling-stacks': bundle ? ['**'] : [] };
+  const built = buildApp(
+    { outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...bundling, ...context } },
+    capabilities,
+  );
   const assembly = built.app.synth();
   const regions = built.regions.map((region) => {
     const [baseTemplate, statefulTemplate, statelessTemplate] = [region.base, region.stateful, region.stateless].map(
