@@ -20,7 +20,7 @@ const env = () =>
 /** A form POST from a loopback address of its own: each is another source to the per-source rate limit. */
 function postFrom(localAddress: string, path: string, fields: Record<string, string>, headers: Record<string, string>) {
   const body = new URLSearchParams(fields).toString();
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<{ status: number; retryAfter?: string }>((resolve, reject) => {
     const sent = request(
       `${target.apiUrl}${path}`,
       {
@@ -34,7 +34,9 @@ function postFrom(localAddress: string, path: string, fields: Record<string, str
       },
       (response) => {
         response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] }),
+        );
       },
     );
     sent.on('error', reject);
@@ -85,11 +87,14 @@ describe.skipIf(target.name !== 'embedded' || !target.apiUrl)('identity under co
 
   it('checks at most 5 of 40 parallel wrong passwords, over several sandboxes, then refuses the right one as locked', async () => {
     const username = await newCitizen();
-    const { fields, cookie } = await loginForm();
+    // Scale the pool out first: a cold identity sandbox derives a scrypt decoy (128 MiB) as it loads,
+    // which need not compete with the burst's password checks for a small machine's cores.
+    const forms = await Promise.all(Array.from({ length: 4 }, () => loginForm()));
+    const { fields, cookie } = forms[0]!;
     const tag = `lockout-${randomUUID()}`;
     // 40 sources: the per-source limit (20 a minute) must not be what stops them; the account lock must.
     const net = `127.${randomInt(1, 255)}`;
-    const statuses = await Promise.all(
+    const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         postFrom(
           `${net}.${i + 1}.1`,
@@ -99,23 +104,34 @@ describe.skipIf(target.name !== 'embedded' || !target.apiUrl)('identity under co
         ),
       ),
     );
-    expect(statuses).toEqual(Array(40).fill(401));
-    const lines = await refusals(`${tag}-`, 40);
-    expect(lines).toHaveLength(40);
+    // Nobody got in. On a starved machine some answers are 503 (DynamoDB Local slower than the SDK's
+    // timeouts, with Retry-After) or 500 (a sandbox past its 10 s timeout, as Lambda answers it).
+    for (const answer of answers) {
+      expect([401, 500, 503]).toContain(answer.status);
+      if (answer.status === 503) expect(answer.retryAfter).toMatch(/^\d+$/);
+    }
+    const refused = answers.filter((answer) => answer.status === 401).length;
+    const timedOut = answers.filter((answer) => answer.status === 500).length;
+    const lines = await refusals(`${tag}-`, refused);
+    expect(lines).toHaveLength(refused);
     const checked = lines.filter((line) => line.reason === 'bad-credentials').length;
-    expect(checked).toBeGreaterThanOrEqual(1);
-    expect(checked).toBeLessThanOrEqual(5);
-    expect(lines.filter((line) => line.reason === 'locked')).toHaveLength(40 - checked);
+    // A timed-out attempt may have been checked (a lock refusal needs no scrypt and is quick): it counts.
+    expect(checked + timedOut).toBeLessThanOrEqual(5);
+    expect(lines.filter((line) => line.reason === 'locked')).toHaveLength(refused - checked);
+    expect(refused - checked, 'refused by the lock without a check').toBeGreaterThanOrEqual(30);
     // One invocation at a time per sandbox: the 40 were served by several at once.
     expect(new Set(lines.map((line) => line.sandbox)).size).toBeGreaterThanOrEqual(2);
 
-    const right = await postFrom(
-      `${net}.100.1`,
-      '/oauth2/authorize',
-      { ...fields, username, password: PASSWORD },
-      { cookie, 'x-request-id': `${tag}:right` },
-    );
-    expect(right).toBe(401);
+    let right = { status: 503 };
+    for (let attempt = 0; attempt < 3 && right.status === 503; attempt += 1) {
+      right = await postFrom(
+        `${net}.100.${attempt + 1}`,
+        '/oauth2/authorize',
+        { ...fields, username, password: PASSWORD },
+        { cookie, 'x-request-id': `${tag}:right` },
+      );
+    }
+    expect(right.status).toBe(401);
     expect((await refusals(`${tag}:right`, 1))[0]?.reason).toBe('locked');
   });
 
