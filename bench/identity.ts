@@ -104,6 +104,26 @@ export async function identityBench(runtime: LocalRuntime): Promise<[string, str
       oldCost.push(await hashAndVerify(OLD_COST));
       newCost.push(await hashAndVerify(SCRYPT_COST));
     }
+    // A whole successful login (rate limit, lockout counter, password, clearing the counter) for an
+    // account whose hash is at the earlier cost, and one at the current cost, taken in turns.
+    const OLD_FIRST17 = '37010219900115901';
+    const oldAccount = OLD_FIRST17 + idNumberCheckDigit(OLD_FIRST17);
+    await registerAccount(
+      { type: 'citizen', idNumber: oldAccount, name: '测试', phone: '13800000000', password: 'Bench-Password-123' },
+      { ...deps, hashPassword: (password: string) => hashPassword(password, OLD_COST) },
+      { requestId: 'bench' },
+    ).catch(() => undefined);
+    const login = async (username: string) => {
+      const started = performance.now();
+      await authenticate(username, 'Bench-Password-123', { sourceIp: 'bench', requestId: 'bench' }, deps);
+      return performance.now() - started;
+    };
+    const oldLogin: number[] = [];
+    const newLogin: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      oldLogin.push(await login(oldAccount));
+      newLogin.push(await login(idNumber));
+    }
     const wrong: number[] = [];
     const unknown: number[] = [];
     for (let i = 0; i < 15; i++) {
@@ -125,6 +145,14 @@ export async function identityBench(runtime: LocalRuntime): Promise<[string, str
       [
         'scrypt hash + verify at the current cost (N=2^17, r=8, p=1), median of 7',
         `${median(newCost).toFixed(1)} ms (ratio ${(median(newCost) / median(oldCost)).toFixed(2)}×)`,
+      ],
+      [
+        'successful login, password hashed at the earlier cost (N=2^15) (authenticate + DynamoDB Local), median of 9',
+        `${median(oldLogin).toFixed(1)} ms`,
+      ],
+      [
+        'successful login, password hashed at the current cost (N=2^17), median of 9, same run',
+        `${median(newLogin).toFixed(1)} ms (ratio ${(median(newLogin) / median(oldLogin)).toFixed(2)}×)`,
       ],
       ['failed login, wrong password (scrypt N=2^17 + DynamoDB Local), median of 15', `${median(wrong).toFixed(1)} ms`],
       [

@@ -2,7 +2,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../infra/app.ts';
@@ -32,6 +32,39 @@ async function time(rounds: number, run: () => Promise<unknown>): Promise<number
   return samples;
 }
 
+/**
+ * Resident memory of this process and every process below it (DynamoDB Local's JVM, esbuild), from
+ * /proc: what `npm start` holds on the machine. Undefined where there is no /proc.
+ */
+function treeRss(root = process.pid): number | undefined {
+  const field = (pid: string, name: string) =>
+    new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  try {
+    const parents = new Map<string, string[]>();
+    for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+      try {
+        const parent = field(pid, 'PPid')!;
+        parents.set(parent, [...(parents.get(parent) ?? []), pid]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    let kb = 0;
+    const walk = (pid: string) => {
+      try {
+        kb += Number(field(pid, 'VmRSS') ?? 0);
+      } catch {
+        // gone meanwhile
+      }
+      for (const child of parents.get(pid) ?? []) walk(child);
+    };
+    walk(String(root));
+    return kb * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 const dir = scratchDir('bench');
 const started = performance.now();
 const runtime = await startRuntime({
@@ -46,6 +79,7 @@ const readyMs = performance.now() - started;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 // At rest: everything started, no sandbox yet (they start on the first invocation).
 const restingRss = process.memoryUsage().rss;
+const restingTreeRss = treeRss();
 
 try {
   const env = runtime.environment;
@@ -61,6 +95,15 @@ try {
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`/health answered ${response.status}`);
   };
+  // One sandbox of each HTTP function, idle again: the runtime at rest once every capability has served.
+  const coldBefore = new Map([...runtime.hosts].map(([name, host]) => [name, host.coldStarts]));
+  for (const path of ['/health', '/openapi.json', '/.well-known/openid-configuration', '/oauth2/userinfo', '/nowhere'])
+    await (await fetch(`${runtime.url}${path}`)).arrayBuffer();
+  const warmedHosts = [...runtime.hosts.values()].filter((host) => host.sandboxes > 0).length;
+  const firstColdStarts = [...runtime.hosts].filter(([name, host]) => host.coldStarts > coldBefore.get(name)!).length;
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const warmTreeRss = treeRss();
+
   const bareSamples = await time(ROUNDS, bare);
   const healthSamples = await time(ROUNDS, viaGateway);
 
@@ -74,6 +117,7 @@ try {
   const burstColdStarts = healthHost.coldStarts - coldBeforeBurst;
   const burstSandboxes = [...runtime.hosts.values()].reduce((sum, host) => sum + host.sandboxes, 0);
   const burstRss = process.memoryUsage().rss;
+  const burstTreeRss = treeRss();
 
   // Cold start: a new sandbox loading the health bundle, then its first request.
   const coldSamples: number[] = [];
@@ -130,7 +174,19 @@ try {
     ],
     ['cold starts per function during the run (peak sandboxes at once)', coldStarts.join(', ') || 'none'],
     ['resident memory (RSS) of the runtime process at rest, after start, no sandbox yet', mb(restingRss)],
+    [
+      'RSS of the whole process tree at rest (runtime, DynamoDB Local JVM, fauxqs), no sandbox yet; budget 1 GB',
+      restingTreeRss === undefined ? 'n/a (no /proc)' : mb(restingTreeRss),
+    ],
+    [
+      `RSS of the process tree at rest with one warm sandbox in each of the ${warmedHosts} HTTP functions (${firstColdStarts} cold starts)`,
+      warmTreeRss === undefined ? 'n/a (no /proc)' : mb(warmTreeRss),
+    ],
     [`RSS right after the burst, ${burstSandboxes} sandboxes alive`, mb(burstRss)],
+    [
+      `RSS of the process tree right after the burst, ${burstSandboxes} sandboxes alive`,
+      burstTreeRss === undefined ? 'n/a (no /proc)' : mb(burstTreeRss),
+    ],
   );
   console.log(`\n| measure (node ${process.version}, ${new Date().toISOString().slice(0, 10)}) | value |\n|---|---|`);
   for (const [measure, value] of rows) console.log(`| ${measure} | ${value} |`);

@@ -11,6 +11,10 @@ const PUBLIC_ROUTES = new WeakSet<IConstruct>();
 /**
  * The public HTTP API: each contract becomes one route on its function, and the
  * $default route goes to the fallback function, which answers 404/405 as problem+json.
+ * API Gateway's CORS (corsPreflight) stays off: it allows origins fixed at deploy time, while
+ * clients, and with them the origins of browser apps, are registered at run time. The functions
+ * answer CORS instead (shared/cors.ts); API Gateway passes OPTIONS to a route only when its own
+ * CORS is off.
  */
 export class DgovHttpApi extends Construct {
   readonly api: HttpApi;
@@ -25,14 +29,25 @@ export class DgovHttpApi extends Construct {
     this.issuer = domain ? `https://${domain}` : this.api.apiEndpoint;
   }
 
-  /** Unknown paths and methods: the `$default` route, so 404/405 are problem+json in the cloud as locally. */
+  /**
+   * Unknown paths and methods: the `$default` route, so 404/405 are problem+json in the cloud as
+   * locally; and every CORS preflight: `OPTIONS /{proxy+}` to the same function, without authorizer,
+   * since a browser's preflight never carries a token (Fetch standard, CORS protocol).
+   */
   setDefaultRoute(fn: DgovFunction): void {
+    const integration = new HttpLambdaIntegration('DefaultIntegration', fn.fn);
     const route = new HttpRoute(this, 'DefaultRoute', {
       httpApi: this.api,
       routeKey: HttpRouteKey.DEFAULT,
-      integration: new HttpLambdaIntegration('DefaultIntegration', fn.fn),
+      integration,
+    });
+    const preflight = new HttpRoute(this, 'PreflightRoute', {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.with('/{proxy+}', HttpMethod.OPTIONS),
+      integration,
     });
     PUBLIC_ROUTES.add(route);
+    PUBLIC_ROUTES.add(preflight);
   }
 
   /** Whether a construct is (the resource of) a route open to anyone: a contract with `auth: 'none'`, or `$default`. */

@@ -158,7 +158,7 @@ const PLATFORM_SUPPRESSIONS: readonly Suppression[] = [
     path: /^Http\/[A-Za-z0-9]+\/Resource$/,
     where: (construct) => DgovHttpApi.isPublicRoute(construct),
     reason:
-      'Public by contract (route contract auth: none; docs/identity.md, docs/platform.md): health, the OpenAPI document, OpenID Connect discovery, JWKS and OAuth endpoints (which authenticate clients and users themselves), registration, and the $default 404/405 fallback',
+      'Public by contract (route contract auth: none; docs/identity.md, docs/platform.md): health, the OpenAPI document, OpenID Connect discovery, JWKS and OAuth endpoints (which authenticate clients and users themselves), registration, the $default 404/405 fallback, and OPTIONS /{proxy+}, the CORS preflight, which browsers send without credentials (Fetch standard)',
   },
 ];
 

@@ -75,8 +75,9 @@ export class StatelessStack extends Stack {
     });
     this.functions[manifest.service] = fn;
     if (manifest.routes) this.http.addRoutes(fn, manifest.routes);
-    // Every JWT route reads the token deny-list (shared/auth/revoked-tokens.ts): no route has to remember.
-    if (manifest.routes?.some((route) => route.auth === 'jwt')) {
+    // Every JWT route reads the token deny-list (shared/auth/revoked-tokens.ts): no route has to remember;
+    // every HTTP function reads the registered origins it answers CORS for (shared/cors.ts).
+    if (manifest.routes?.length || manifest.servesDefaultRoute) {
       fn.useTable(ENV.controlTable, props.data.control.table, 'read');
     }
     if (manifest.servesDefaultRoute) this.http.setDefaultRoute(fn);

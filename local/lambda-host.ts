@@ -73,10 +73,13 @@ class Sandbox {
 
   constructor(
     private readonly spec: FunctionSpec,
+    /** Which of its function's sandboxes it is (1, 2, …): its output is labelled `<name>#<n>`, as Lambda gives each its own log stream. */
+    ordinal: number,
     output: (name: string, line: string) => void,
     /** Called once, when the sandbox can take no more invocations. */
     private readonly onGone: (sandbox: Sandbox) => void,
   ) {
+    const label = `${spec.displayName}#${ordinal}`;
     const worker = new Worker(WORKER_SCRIPT, {
       env: { ...spec.environment },
       workerData: {
@@ -93,12 +96,12 @@ class Sandbox {
     });
     this.worker = worker;
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    pipeLines(worker.stdout, (line) => output(spec.displayName, line));
-    pipeLines(worker.stderr, (line) => output(spec.displayName, line));
+    pipeLines(worker.stdout, (line) => output(label, line));
+    pipeLines(worker.stderr, (line) => output(label, line));
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') {
-          if (message.initError) output(spec.displayName, `init failed: ${message.initError.errorMessage}`);
+          if (message.initError) output(label, `init failed: ${message.initError.errorMessage}`);
           resolve();
           return;
         }
@@ -111,7 +114,7 @@ class Sandbox {
         else running.resolve(message.result);
       });
       worker.on('error', (error) => {
-        output(spec.displayName, `sandbox crashed: ${error.message}`);
+        output(label, `sandbox crashed: ${error.message}`);
         this.leave();
         this.fail(new InvocationError('Runtime.ExitError', error.message));
         reject(error);
@@ -226,9 +229,9 @@ export class LambdaHost {
   }
 
   private coldStart(): Sandbox {
-    const sandbox = new Sandbox(this.spec, this.output, (gone) => this.forget(gone));
-    this.live.add(sandbox);
     this.coldStarts += 1;
+    const sandbox = new Sandbox(this.spec, this.coldStarts, this.output, (gone) => this.forget(gone));
+    this.live.add(sandbox);
     this.peakSandboxes = Math.max(this.peakSandboxes, this.live.size);
     return sandbox;
   }

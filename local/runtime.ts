@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { endpointEnvironment, localClients, type LocalClients } from './aws-clients.ts';
 import { externalEndpoints, startEmbeddedAws, type AwsEndpoints, type EmbeddedAws } from './embedded-aws.ts';
 import { fireSchedule, pollQueue, watchBucket, type Poller } from './event-sources.ts';
+import { startFaultProxy } from './fault-injection.ts';
 import { Gateway, type GatewayRoute } from './gateway.ts';
 import { DEFAULT_POOL, LambdaHost, type FunctionSpec, type PoolOptions } from './lambda-host.ts';
 import { provision, type ResourceMap } from './provision.ts';
@@ -35,6 +36,8 @@ export interface RuntimeOptions {
   sandboxes?: number;
   /** Idle time after which a sandbox is retired (default: DGOV_SANDBOX_IDLE_SECONDS, else 60 s). */
   sandboxIdleMs?: number;
+  /** Tests only: the functions reach SQS through a proxy tests can make fail (local/fault-injection.ts). */
+  faultInjection?: boolean;
   log?: (line: string) => void;
   functionOutput?: (name: string, line: string) => void;
 }
@@ -51,6 +54,8 @@ export interface ResolvedEnvironment {
   routes: string[];
   /** The audit signing key the functions use (`file:…` locally), for `dgov audit seal`. */
   auditKey?: string;
+  /** With DGOV_FAULT_INJECTION=1: where tests arm injected faults (local/fault-injection.ts). */
+  faults?: string;
 }
 
 export interface LocalRuntime {
@@ -129,7 +134,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       });
     }
 
-    const hosts = functionHosts(stacks, resources, resolver, endpoints, functionOutput, sandboxPool(options));
+    let functionEndpoints = endpoints;
+    let faults: string | undefined;
+    if (options.faultInjection) {
+      const proxy = await startFaultProxy(endpoints.sqs, log);
+      stopping.push(() => proxy.stop());
+      functionEndpoints = { ...endpoints, sqs: proxy.url };
+      faults = proxy.url;
+      log(`fault injection on: the functions reach SQS through ${proxy.url}`);
+    }
+    const hosts = functionHosts(stacks, resources, resolver, functionEndpoints, functionOutput, sandboxPool(options));
     stopping.push(async () => {
       await Promise.all([...hosts.values()].map((host) => host.stop()));
     });
@@ -209,7 +223,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       }
     }
 
-    const environment = describeEnvironment(stacks, resources, url, region, endpoints, hosts, routes);
+    const environment = {
+      ...describeEnvironment(stacks, resources, url, region, endpoints, hosts, routes),
+      ...(faults ? { faults } : {}),
+    };
     writeFileSync(join(options.dataDir, 'env.json'), `${JSON.stringify(environment, null, 2)}\n`);
     return { url, region, endpoints, environment, clients, embedded, hosts, stop: stopAll };
   } catch (error) {
@@ -257,6 +274,8 @@ function functionHosts(
         AWS_LAMBDA_FUNCTION_NAME: physical.ref,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySize),
+        // What Lambda sets for on-demand sandboxes; Powertools reports cold_start only when it is set.
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${physical.ref}`,
         AWS_EXECUTION_ENV: `AWS_Lambda_${String(properties.Runtime ?? 'nodejs22.x')}`,
         TZ: 'UTC',

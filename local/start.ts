@@ -34,6 +34,7 @@ try {
     servicesPort: Number(process.env.DGOV_SERVICES_PORT ?? 4566),
     fresh: values.fresh,
     awsEndpoint: process.env.AWS_ENDPOINT_URL,
+    faultInjection: process.env.DGOV_FAULT_INJECTION === '1',
     log: say,
     functionOutput: (name, line) => {
       appendFileSync(logFile, `[${name}] ${line}\n`);

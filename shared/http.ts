@@ -14,6 +14,7 @@ import {
 } from './errors.ts';
 import { logger, metrics, observed, traceStatus } from './observability.ts';
 import { type IsRevoked, revokedTokenGuard } from './auth/revoked-tokens.ts';
+import { corsHeaders, type IsRegisteredOrigin, registeredOrigins, requestOrigin } from './cors.ts';
 import { problemResponse } from './problem.ts';
 import type { RouteContract } from './route-contract.ts';
 
@@ -139,27 +140,43 @@ function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEv
 }
 
 /**
- * x-request-id, the request's log keys, security headers, and the one place errors become problem+json.
- * The keys are dropped, the metrics flushed and the trace closed by Powertools' middlewares around it
- * (observed); the trace is marked by the status answered.
+ * x-request-id, the request's log keys, security headers, CORS for a registered origin, and the one
+ * place errors become problem+json. The keys are dropped, the metrics flushed and the trace closed
+ * by Powertools' middlewares around it (observed); the trace is marked by the status answered.
  */
-function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
-  const decorate = (response: HttpResult, requestId: string): HttpResult => {
+function responseEnvelope(isRegisteredOrigin: IsRegisteredOrigin): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  type Internal = { requestId?: string; cors?: Promise<Record<string, string>> };
+  const decorate = async (response: HttpResult, internal: Internal): Promise<HttpResult> => {
     traceStatus(response.statusCode ?? 200);
-    return { ...response, headers: { ...SECURITY_HEADERS, ...response.headers, 'x-request-id': requestId } };
+    const cors = (await internal.cors) ?? {};
+    return {
+      ...response,
+      // The answer differs by Origin: no cache may give one origin's answer to another.
+      headers: {
+        ...SECURITY_HEADERS,
+        ...response.headers,
+        ...cors,
+        vary: 'Origin',
+        'x-request-id': internal.requestId!,
+      },
+    };
   };
   return {
     before: (request) => {
-      const requestId = requestIdOf(lowerCaseHeaders(request.event.headers), request.event);
-      (request.internal as Record<string, unknown>).requestId = requestId;
-      logger.appendKeys({ requestId, route: request.event.routeKey });
+      const headers = lowerCaseHeaders(request.event.headers);
+      const internal = request.internal as Internal;
+      internal.requestId = requestIdOf(headers, request.event);
+      logger.appendKeys({ requestId: internal.requestId, route: request.event.routeKey });
+      // Looked up while the handler runs; awaited when the answer is decorated.
+      const origin = requestOrigin(headers);
+      if (origin) internal.cors = isRegisteredOrigin(origin).then((yes) => (yes ? corsHeaders(origin) : {}));
     },
-    after: (request) => {
-      const requestId = (request.internal as Record<string, string>).requestId!;
-      request.response = decorate(request.response ?? { statusCode: 204 }, requestId);
+    after: async (request) => {
+      request.response = await decorate(request.response ?? { statusCode: 204 }, request.internal as Internal);
     },
-    onError: (request) => {
-      const requestId = ((request.internal as Record<string, string>).requestId ??= randomUUID());
+    onError: async (request) => {
+      const internal = request.internal as Internal;
+      internal.requestId ??= randomUUID();
       // A dependency that timed out, hung up or could not be reached is a 503, wherever it was called from.
       const unavailable = dependencyFailure(request.error);
       if (unavailable) {
@@ -178,7 +195,7 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
         logger.error('unhandled error', request.error as Error);
         metrics.addMetric('unhandledError', 'Count', 1);
       }
-      request.response = decorate(problemResponse(request.error, requestId), requestId);
+      request.response = await decorate(problemResponse(request.error, internal.requestId), internal);
     },
   };
 }
@@ -192,9 +209,11 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
 export function httpHandler<C extends RouteContract>(
   contract: C,
   handler: RouteHandler<C>,
-  options: { isRevoked?: IsRevoked } = {},
+  options: { isRevoked?: IsRevoked; isRegisteredOrigin?: IsRegisteredOrigin } = {},
 ) {
-  const http = middy<APIGatewayProxyEventV2, HttpResult>().use(responseEnvelope());
+  const http = middy<APIGatewayProxyEventV2, HttpResult>().use(
+    responseEnvelope(options.isRegisteredOrigin ?? registeredOrigins),
+  );
   // A JWT route refuses a revoked token before it looks at the request.
   if (contract.auth === 'jwt') http.use(revokedTokenGuard(options.isRevoked));
   http.use(requestParser(contract)).handler(async (_event, context) => {

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Option, type Command } from 'commander';
 import { createClient } from '../identity/clients.ts';
+import { registerClientOrigins } from '../../shared/cors-origins.ts';
 import { dynamoIdentityStore } from '../../functions/identity/store.ts';
 import { DomainError, ValidationError } from '../../shared/errors.ts';
 import { localClients } from '../../local/aws-clients.ts';
@@ -65,6 +66,8 @@ async function create(options: CreateOptions, json: boolean): Promise<void> {
       },
       dynamoIdentityStore(documents, tables),
     );
+    // Its browser app may call the API from its redirect URIs' origins (CORS, shared/cors.ts).
+    const origins = await registerClientOrigins(documents, tables.control, options.id, options.redirectUri ?? []);
     if (json) console.log(JSON.stringify(created));
     else {
       console.log(`client_id     ${created.client_id}`);
@@ -72,6 +75,7 @@ async function create(options: CreateOptions, json: boolean): Promise<void> {
         console.log(`client_secret ${created.client_secret}   (shown once; only its hash is stored)`);
       }
       if (created.api_key) console.log(`api_key       ${created.api_key}   (shown once)`);
+      if (origins.length) console.log(`cors origins  ${origins.join(' ')}`);
     }
   } catch (error) {
     if (error instanceof ValidationError) {

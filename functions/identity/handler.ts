@@ -5,7 +5,7 @@ import { documents } from '../../shared/aws/dynamodb.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
 import { NotFoundError } from '../../shared/errors.ts';
-import { metrics } from '../../shared/observability.ts';
+import { logger, metrics } from '../../shared/observability.ts';
 import { decodePercent } from '../../shared/percent-encoding.ts';
 import { httpHandler, json, type HttpRequest, type HttpResult, type RouteHandler } from '../../shared/http.ts';
 import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-contract.ts';
@@ -228,7 +228,11 @@ export const login: RouteHandler<typeof routes.loginRoute> = async (request) => 
     const context = { sourceIp: request.sourceIp ?? 'unknown', requestId: request.requestId };
     account = await authenticate(username, password, context, deps);
   } catch (error) {
-    if (error instanceof LoginFailedError) return authorizeOrLogin(params, request, LOGIN_FAILED, 401);
+    if (error instanceof LoginFailedError) {
+      // The caller sees one answer for both; operators see whether the password was checked or the lock held.
+      logger.info('login refused', { reason: error.reason });
+      return authorizeOrLogin(params, request, LOGIN_FAILED, 401);
+    }
     throw error;
   }
   const { cookie: value } = await startSession(account, deps);

@@ -151,13 +151,32 @@ describe('HTTP API routes from the route contracts', () => {
     return fn!.service;
   };
 
-  it('declares one route per contract plus $default, and no other', () => {
-    expect(routes()).toHaveLength(allRoutes.length + 1);
+  it('declares one route per contract plus $default and the CORS preflight, and no other', () => {
+    expect(routes()).toHaveLength(allRoutes.length + 2);
     expect(
       routes()
         .map((route) => route.Properties?.RouteKey)
         .sort(),
-    ).toEqual([...allRoutes.map(routeKey), '$default'].sort());
+    ).toEqual([...allRoutes.map(routeKey), '$default', 'OPTIONS /{proxy+}'].sort());
+  });
+
+  it('answers CORS preflights in the fallback function, without authorizer, with API Gateway CORS off', () => {
+    const preflight = routeWithKey('OPTIONS /{proxy+}');
+    expect(targetService(preflight)).toBe('fallback');
+    expect(preflight.Properties!.AuthorizationType).toBe('NONE');
+    const apis = resourcesOfType(synth.stateless$, 'AWS::ApiGatewayV2::Api').map(([, api]) => api);
+    expect(apis).toHaveLength(1);
+    // API Gateway's CorsConfiguration would answer preflights itself and drop the functions' CORS headers.
+    expect(apis[0]!.Properties!.CorsConfiguration).toBeUndefined();
+  });
+
+  it('lets every HTTP function read the registered origins in the control table', () => {
+    const control = getAttArn(logicalId(synth.stateful.data.get(ControlData).table));
+    for (const service of [...Object.keys(routesByFunction), 'fallback']) {
+      const fn = byService(service);
+      expect(fn.variables.DGOV_CONTROL_TABLE, service).toBeDefined();
+      expect(allowedOn(rolePolicyStatements(synth.stateless$, fn), control), service).toContain('dynamodb:Query');
+    }
   });
 
   it('sends each route to the function that serves it in routesByFunction', () => {

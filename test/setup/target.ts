@@ -55,6 +55,13 @@ async function startEmbedded(): Promise<{ target: E2eTarget; child: ChildProcess
       DGOV_DYNAMODB_PORT: String(await freePort()),
       DGOV_SERVICES_PORT: String(await freePort()),
       AWS_ENDPOINT_URL: '',
+      // Journeys that need a dependency to fail arm it themselves (local/fault-injection.ts).
+      DGOV_FAULT_INJECTION: '1',
+      // Several sandboxes per function, so races cross sandboxes, but not 10: each identity cold start
+      // derives a 128 MiB scrypt decoy, and ten at once outlast the 10 s timeout on a busy 2-core machine.
+      DGOV_SANDBOXES: '4',
+      // As `npm start` (package.json): each Lambda sandbox has a libuv pool of its own, the local ones share the process's.
+      UV_THREADPOOL_SIZE: '64',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type NewClient } from '../../../cli/identity/clients.ts';
 import { dynamoIdentityStore } from '../../../functions/identity/store.ts';
+import { registerClientOrigins } from '../../../shared/cors-origins.ts';
 import type { LocalSeed } from '../capability.ts';
 
 /** The demo clients `npm start` registers for local use (README, "Demo clients"). */
@@ -42,11 +43,14 @@ const DEMO_CLIENTS: NewClient[] = [
 export const seedDemoClients: LocalSeed = async (env, clients, dataDir) => {
   const file = join(dataDir, 'demo-clients.json');
   const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-  const store = dynamoIdentityStore(DynamoDBDocumentClient.from(clients.dynamodb), {
+  const documents = DynamoDBDocumentClient.from(clients.dynamodb);
+  const store = dynamoIdentityStore(documents, {
     identity: env.tables.identityTable!,
     control: env.tables.controlTable!,
   });
   for (const demo of DEMO_CLIENTS) {
+    // Again on every start (it changes nothing twice), so data from before CORS gets its origins too.
+    await registerClientOrigins(documents, env.tables.controlTable!, demo.clientId, demo.redirectUris);
     if (await store.client(demo.clientId)) continue;
     known[demo.clientId] = {
       ...(await createClient(demo, store)),
