@@ -23,10 +23,20 @@ export interface IdentityDeps extends IdentityPorts {
   hashPassword?: (password: string) => Promise<string>;
   /** Checks a password against its stored hash; passwords.ts's scrypt unless a test counts the calls. */
   verifyPassword?: (password: string, passwordHash: string) => Promise<boolean>;
-  /** How long a retry with a just-used refresh token gets the same answer again; 10 s unless set. */
+  /**
+   * How long a retry with a just-used refresh token, or a retry of the same code exchange, gets the
+   * same answer again; 10 s unless set.
+   */
   refreshGraceSeconds?: number;
+  /**
+   * The region serving the request: the home region (home-region.ts) of the sessions it opens, and so
+   * of everything they produce. Unset (a single region, tests): handles carry no region tag.
+   */
+  homeRegion?: string;
   /** Counts an event (a Powertools metric in the Lambda); nothing unless given. */
-  countMetric?: (name: 'refreshReuseAllowed' | 'refreshReuseRefused') => void;
+  countMetric?: (
+    name: 'refreshReuseAllowed' | 'refreshReuseRefused' | 'codeRetryAllowed' | 'codeReplayRefused' | 'passwordRehashed',
+  ) => void;
   /** Seconds since the epoch; tests pass a clock of their own. */
   now?: () => number;
 }

@@ -661,7 +661,7 @@ describe('identity domain', () => {
       const familyId = await familyOf(w, tokens);
       expect(await w.store.isDenied(jti)).toBe(false);
 
-      w.advance(5);
+      w.advance(11); // past the 10 s retry grace (test/unit/identity/code-retry-grace.test.ts covers within it)
       await expectOAuthError(
         exchangeCode({ code, redirect_uri: PORTAL_REDIRECT, code_verifier: verifier }, w.portal, w.deps, 'req-replay'),
         'invalid_grant',
