@@ -37,6 +37,7 @@ export function homedIdentityStore({ here, shared, regions }: RegionalStores): I
     accountByIdentifier: (identifier) => shared.accountByIdentifier(identifier),
     account: (accountId) => shared.account(accountId),
     replacePasswordHash: (account, passwordHash) => shared.replacePasswordHash(account, passwordHash),
+    deleteAccount: (account) => shared.deleteAccount(account),
     client: (clientId) => shared.client(clientId),
     putClient: (client) => shared.putClient(client),
     startAttempt: (key, now, policy) => shared.startAttempt(key, now, policy),

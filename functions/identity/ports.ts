@@ -24,6 +24,8 @@ export interface AccountStore {
    * in one conditional write: 'changed' (nothing written) when it is not, or the account is gone.
    */
   replacePasswordHash(account: Account, passwordHash: string): Promise<'replaced' | 'changed'>;
+  /** Deletes both records of the account in one write if both still are this account, else nothing (a registration undone). */
+  deleteAccount(account: Account): Promise<void>;
 }
 
 export interface ClientStore {

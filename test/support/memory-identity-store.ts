@@ -81,6 +81,14 @@ export class MemoryIdentityStore implements IdentityStore {
     return 'replaced';
   }
 
+  async deleteAccount(account: Account): Promise<void> {
+    const byId = this.accountsById.get(account.accountId);
+    const byIdentifier = this.accountsByIdentifier.get(account.identifier);
+    if (byId?.identifier !== account.identifier || byIdentifier?.accountId !== account.accountId) return;
+    this.accountsById.delete(account.accountId);
+    this.accountsByIdentifier.delete(account.identifier);
+  }
+
   async client(clientId: string): Promise<Client | undefined> {
     return maybeCopy(this.clients.get(clientId));
   }

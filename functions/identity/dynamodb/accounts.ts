@@ -42,6 +42,21 @@ export const dynamoAccountStore = (table: IdentityTable): AccountStore => ({
       () => 'changed' as const,
     );
   },
+  deleteAccount: async (account) => {
+    const remove = (pk: string) => ({
+      Delete: {
+        TableName: table.name,
+        Key: { pk, sk: 'account' },
+        ConditionExpression: 'accountId = :id',
+        ExpressionAttributeValues: { ':id': account.accountId },
+      },
+    });
+    const both = [remove(`identifier#${account.identifier}`), remove(`account#${account.accountId}`)];
+    await unlessConditionFails(
+      () => table.documents.send(new TransactWriteCommand({ TransactItems: both })),
+      () => undefined, // not this account (any more): nothing of it to undo
+    );
+  },
   accountByIdentifier: (identifier) => table.get<Account>(`identifier#${identifier}`, 'account', true),
   account: (accountId) => table.get<Account>(`account#${accountId}`, 'account', true),
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, RateLimitedError, ValidationError } from '../../../shared/errors.ts';
 import type { Account } from '../model.ts';
-import { hashPassword } from '../passwords.ts';
+import { hashPassword, verifyPassword } from '../passwords.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 
 /** Self-registrations one source address may make per minute before 429. */
@@ -11,9 +11,26 @@ export type NewAccount =
   | { type: 'citizen'; idNumber: string; name: string; phone: string; password: string }
   | { type: 'enterprise'; creditCode: string; name: string; operatorIdNumber: string; password: string };
 
-export type RegistrationDeps = Pick<IdentityDeps, 'accounts' | 'rateCounter' | 'audit' | 'hashPassword' | 'now'>;
+export type RegistrationDeps = Pick<
+  IdentityDeps,
+  'accounts' | 'rateCounter' | 'audit' | 'hashPassword' | 'verifyPassword' | 'now'
+>;
 
-/** Self-registration of a citizen or an enterprise; answers the new account's id. */
+/**
+ * How long after an account was created a registration with the same body answers that account again
+ * (201, the same accountId) rather than 409: a client retrying after a timeout or a 503 whose first
+ * attempt was written gets the answer it missed.
+ */
+export const REGISTRATION_RETRY_SECONDS = 10 * 60;
+
+/**
+ * Self-registration of a citizen or an enterprise; answers the new account's id. The account is
+ * written first and `identity.account.create` audited as a success only once it is; should the
+ * audit event not be queued, the account is deleted again and the caller gets the 503 (a change
+ * whose event cannot be kept is not made). A retry of a registration that was made (same type,
+ * identifier, name, phone or operator, and password, within REGISTRATION_RETRY_SECONDS) answers
+ * the same account; anything else with a taken identifier is 409.
+ */
 export async function registerAccount(
   input: NewAccount,
   deps: RegistrationDeps,
@@ -26,18 +43,45 @@ export async function registerAccount(
       { path: 'body.password', message: 'must not contain the identifier' },
     ]);
   }
+  const existing = await deps.accounts.accountByIdentifier(identifier);
+  if (existing) return sameRegistrationOrConflict(existing, input, deps);
   const account = await accountRecord(input, identifier, deps);
-  if (await deps.accounts.accountByIdentifier(identifier)) throw accountExists();
-  // Audit first: a change whose event cannot be queued must not happen.
-  await deps.audit({
-    actor: { kind: 'anonymous', id: 'self-registration' },
-    action: 'identity.account.create',
-    resource: `account/${account.accountId}`,
-    outcome: 'success',
-    requestId: request.requestId,
-  });
-  if ((await deps.accounts.createAccount(account)) === 'exists') throw accountExists();
+  if ((await deps.accounts.createAccount(account)) === 'exists') {
+    // A parallel request took the identifier between the read and the write: the same rule applies.
+    const taken = await deps.accounts.accountByIdentifier(identifier);
+    if (!taken) throw accountExists(); // the account id itself was taken: no such thing for a random uuid
+    return sameRegistrationOrConflict(taken, input, deps);
+  }
+  try {
+    await deps.audit({
+      actor: { kind: 'anonymous', id: 'self-registration' },
+      action: 'identity.account.create',
+      resource: `account/${account.accountId}`,
+      outcome: 'success',
+      requestId: request.requestId,
+    });
+  } catch (error) {
+    await deps.accounts.deleteAccount(account).catch(() => undefined); // the 503 below is the answer either way
+    throw error;
+  }
   return account.accountId;
+}
+
+/** The account answered again for a retry of the registration that made it; 409 for anyone else. */
+async function sameRegistrationOrConflict(existing: Account, input: NewAccount, deps: RegistrationDeps) {
+  const createdAt = Date.parse(existing.createdAt) / 1000;
+  const recent = nowSeconds(deps) - createdAt <= REGISTRATION_RETRY_SECONDS;
+  const sameFields =
+    existing.type === input.type &&
+    existing.name === input.name &&
+    (input.type === 'citizen'
+      ? existing.phone === input.phone
+      : existing.operatorIdNumber === input.operatorIdNumber);
+  // The password last: scrypt's cost is paid only for a recent account whose other fields all match.
+  if (recent && sameFields && (await (deps.verifyPassword ?? verifyPassword)(input.password, existing.passwordHash))) {
+    return existing.accountId;
+  }
+  throw accountExists();
 }
 
 // Counted before anything else, so refused registrations count too.

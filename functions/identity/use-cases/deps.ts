@@ -1,6 +1,7 @@
 import type { EmitAudit } from '../../../shared/audit.ts';
 import type { AccessClaims } from '../../../shared/auth/verifier.ts';
 import type { Signer } from '../../../shared/crypto/signer.ts';
+import type { ScryptCost } from '../passwords.ts';
 import type { IdentityPorts } from '../ports.ts';
 
 /**
@@ -21,6 +22,11 @@ export interface IdentityDeps extends IdentityPorts {
    * cheaper cost (the stored hash names its cost, so verifying follows whatever made it).
    */
   hashPassword?: (password: string) => Promise<string>;
+  /**
+   * The cost new hashes are made at (passwords.ts SCRYPT_COST unless set): a login whose stored hash
+   * is cheaper rehashes the password at it. A test that sets a cheaper hashPassword sets this to match.
+   */
+  passwordCost?: ScryptCost;
   /** Checks a password against its stored hash; passwords.ts's scrypt unless a test counts the calls. */
   verifyPassword?: (password: string, passwordHash: string) => Promise<boolean>;
   /**

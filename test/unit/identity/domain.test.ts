@@ -98,6 +98,7 @@ async function world(): Promise<World> {
     loginAttemptsPerMinute: 20,
     // The use cases, not the cost: scrypt at N=2^10 here (test/unit/identity/passwords.test.ts checks the real cost).
     hashPassword: (password) => hashPassword(password, { N: 2 ** 10, r: 8, p: 1 }),
+    passwordCost: { N: 2 ** 10, r: 8, p: 1 },
     now: () => clock,
     audit: async (input): Promise<AuditEvent> => {
       events.push(input);
