@@ -55,7 +55,8 @@ export function homedIdentityStore({ here, shared, regions }: RegionalStores): I
     putCode: (code) => homeFor(code.codeHash).putCode(code),
     code: async (codeHash) => at(codeHash)?.code(codeHash),
     consumeCode: async (codeHash, answer) => at(codeHash)?.consumeCode(codeHash, answer),
-    linkCodeTokens: async (codeHash, familyId, accessJti) => at(codeHash)?.linkCodeTokens(codeHash, familyId, accessJti),
+    linkCodeTokens: async (codeHash, familyId, accessJti) =>
+      at(codeHash)?.linkCodeTokens(codeHash, familyId, accessJti),
 
     putRefresh: (token) => homeFor(token.tokenHash).putRefresh(token),
     refresh: async (tokenHash) => at(tokenHash)?.refresh(tokenHash),

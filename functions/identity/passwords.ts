@@ -21,10 +21,7 @@ const derive = (password: string, salt: Buffer, n: number, r: number, p: number)
   );
 
 /** `scrypt$N$r$p$salt$hash`, a per-account random salt. */
-export async function hashPassword(
-  password: string,
-  cost: ScryptCost = SCRYPT_COST,
-): Promise<string> {
+export async function hashPassword(password: string, cost: ScryptCost = SCRYPT_COST): Promise<string> {
   const salt = randomBytes(16);
   const { N, r, p } = cost;
   const key = await derive(password, salt, N, r, p);

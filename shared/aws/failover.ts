@@ -216,7 +216,11 @@ export function failoverDocumentClient(
  * to the home region's table, and fails (503) when that region is unreachable.
  */
 export function regionalDocumentClients(
-  options: { env?: Record<string, string | undefined>; home?: DynamoDBClient; clientConfig?: DynamoDBClientConfig } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    home?: DynamoDBClient;
+    clientConfig?: DynamoDBClientConfig;
+  } = {},
 ): Record<string, DynamoDBDocumentClient> {
   const env = options.env ?? process.env;
   const homeClient =

@@ -30,7 +30,9 @@ export function dynamoSessionStore(table: IdentityTable): SessionStore {
     async deleteSession(sessionHash) {
       // ALL_OLD: the families as the delete found them; one linked after it is refused (above).
       const deleted = await guard(() =>
-        table.documents.send(new DeleteCommand({ TableName: table.name, Key: key(sessionHash), ReturnValues: 'ALL_OLD' })),
+        table.documents.send(
+          new DeleteCommand({ TableName: table.name, Key: key(sessionHash), ReturnValues: 'ALL_OLD' }),
+        ),
       );
       if (!deleted.Attributes) return undefined;
       const { pk: _pk, sk: _sk, ...session } = deleted.Attributes;

@@ -114,15 +114,17 @@ export function identityTable(documents: DynamoDBDocumentClient, name: string) {
     const flipped = await unlessConditionFails(
       () =>
         documents.send(
-          homeOnly(new UpdateCommand({
-            TableName: name,
-            Key: { pk, sk },
-            UpdateExpression: `SET used = :true${sets}`,
-            ConditionExpression: 'attribute_exists(pk) AND used = :false',
-            ...(extra.length ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: { ':true': true, ':false': false, ...values },
-            ReturnValues: 'ALL_NEW',
-          })),
+          homeOnly(
+            new UpdateCommand({
+              TableName: name,
+              Key: { pk, sk },
+              UpdateExpression: `SET used = :true${sets}`,
+              ConditionExpression: 'attribute_exists(pk) AND used = :false',
+              ...(extra.length ? { ExpressionAttributeNames: names } : {}),
+              ExpressionAttributeValues: { ':true': true, ':false': false, ...values },
+              ReturnValues: 'ALL_NEW',
+            }),
+          ),
         ),
       () => undefined,
     );

@@ -74,9 +74,7 @@ async function sameRegistrationOrConflict(existing: Account, input: NewAccount, 
   const sameFields =
     existing.type === input.type &&
     existing.name === input.name &&
-    (input.type === 'citizen'
-      ? existing.phone === input.phone
-      : existing.operatorIdNumber === input.operatorIdNumber);
+    (input.type === 'citizen' ? existing.phone === input.phone : existing.operatorIdNumber === input.operatorIdNumber);
   // The password last: scrypt's cost is paid only for a recent account whose other fields all match.
   if (recent && sameFields && (await (deps.verifyPassword ?? verifyPassword)(input.password, existing.passwordHash))) {
     return existing.accountId;

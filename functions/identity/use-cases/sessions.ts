@@ -39,10 +39,7 @@ export async function activeSession(cookie: string | undefined, deps: SessionDep
  * reached counts as none, so the person signs in again here (a new session, homed here) instead of
  * getting a 503 until that region returns.
  */
-export async function reachableSession(
-  cookie: string | undefined,
-  deps: SessionDeps,
-): Promise<SsoSession | undefined> {
+export async function reachableSession(cookie: string | undefined, deps: SessionDeps): Promise<SsoSession | undefined> {
   try {
     return await activeSession(cookie, deps);
   } catch (error) {
