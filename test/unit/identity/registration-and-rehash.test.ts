@@ -31,7 +31,7 @@ const cheap = (w: IdentityWorld, extra: Partial<IdentityDeps> = {}): IdentityDep
   passwordCost: CHEAP,
   ...extra,
 });
-const register = (w: IdentityWorld, deps: IdentityDeps, input = citizen(), requestId = 'req-register') =>
+const register = (deps: IdentityDeps, input = citizen(), requestId = 'req-register') =>
   registerAccount(input, deps, { requestId, sourceIp: '203.0.113.7' });
 const creations = (w: IdentityWorld) => w.events.filter((event) => event.action === 'identity.account.create');
 
@@ -45,7 +45,7 @@ describe('registration and retries', () => {
         return w.deps.audit(input);
       },
     });
-    const accountId = await register(w, deps);
+    const accountId = await register(deps);
     expect(seenAtAudit).toEqual([true]);
     expect(creations(w)).toEqual([expect.objectContaining({ resource: `account/${accountId}`, outcome: 'success' })]);
   });
@@ -57,18 +57,18 @@ describe('registration and retries', () => {
         throw new DependencyUnavailableError('sqs');
       },
     });
-    await expect(register(w, deps)).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(register(deps)).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(await w.store.accountByIdentifier(ID_NUMBER)).toBeUndefined();
     // The client's retry, with the queue back, registers as new.
-    const accountId = await register(w, cheap(w));
+    const accountId = await register(cheap(w));
     expect(await w.store.account(accountId)).toBeDefined();
   });
 
   it('answers a retry of a registration that was made (its answer lost) with the same account, audited once', async () => {
     const w = await identityWorld();
-    const first = await register(w, cheap(w), citizen(), 'req-1');
+    const first = await register(cheap(w), citizen(), 'req-1');
     w.advance(30);
-    expect(await register(w, cheap(w), citizen(), 'req-2')).toBe(first);
+    expect(await register(cheap(w), citizen(), 'req-2')).toBe(first);
     expect(creations(w)).toHaveLength(1);
   });
 
@@ -80,20 +80,21 @@ describe('registration and retries', () => {
       },
       accounts: new Proxy(w.store, {
         get(target, property, receiver) {
-          if (property === 'deleteAccount') return async () => Promise.reject(new DependencyUnavailableError('dynamodb'));
+          if (property === 'deleteAccount')
+            return async () => Promise.reject(new DependencyUnavailableError('dynamodb'));
           const value = Reflect.get(target, property, receiver);
           return typeof value === 'function' ? value.bind(target) : value;
         },
       }),
     });
-    await expect(register(w, failing)).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(register(failing)).rejects.toBeInstanceOf(DependencyUnavailableError);
     const kept = (await w.store.accountByIdentifier(ID_NUMBER))!;
-    expect(await register(w, cheap(w))).toBe(kept.accountId);
+    expect(await register(cheap(w))).toBe(kept.accountId);
   });
 
   it('answers two parallel identical registrations with one account', async () => {
     const w = await identityWorld();
-    const [one, two] = await Promise.all([register(w, cheap(w)), register(w, cheap(w))]);
+    const [one, two] = await Promise.all([register(cheap(w)), register(cheap(w))]);
     expect(one).toBe(two);
   });
 
@@ -101,27 +102,27 @@ describe('registration and retries', () => {
     timeout: SLOW,
   }, async () => {
     const w = await identityWorld();
-    await register(w, cheap(w));
+    await register(cheap(w));
     for (const other of [
       citizen({ password: 'Another-Password-99' }),
       citizen({ name: '李四' }),
       citizen({ phone: '13900000000' }),
     ]) {
-      await expect(register(w, cheap(w), other)).rejects.toBeInstanceOf(ConflictError);
+      await expect(register(cheap(w), other)).rejects.toBeInstanceOf(ConflictError);
     }
     w.advance(REGISTRATION_RETRY_SECONDS + 1);
-    await expect(register(w, cheap(w))).rejects.toBeInstanceOf(ConflictError);
+    await expect(register(cheap(w))).rejects.toBeInstanceOf(ConflictError);
   });
 });
 
 describe('password hashes made at an earlier cost', () => {
-  const login = (w: IdentityWorld, deps: IdentityDeps, password = PASSWORD) =>
+  const login = (deps: IdentityDeps, password = PASSWORD) =>
     authenticate(ID_NUMBER, password, { sourceIp: '203.0.113.7', requestId: 'req-login' }, deps);
 
   it('are replaced at the current cost on the next successful login, and only then', async () => {
     const w = await identityWorld();
     const metrics: string[] = [];
-    await register(w, cheap(w));
+    await register(cheap(w));
     const before = (await w.store.accountByIdentifier(ID_NUMBER))!.passwordHash;
     expect(before.startsWith('scrypt$1024$')).toBe(true);
     const current = { N: 2 ** 11, r: 8, p: 1 };
@@ -130,30 +131,30 @@ describe('password hashes made at an earlier cost', () => {
       hashPassword: (password) => hashPassword(password, current),
       countMetric: (name) => metrics.push(name),
     });
-    await expect(login(w, deps, 'Wrong-Password-1')).rejects.toBeInstanceOf(LoginFailedError);
+    await expect(login(deps, 'Wrong-Password-1')).rejects.toBeInstanceOf(LoginFailedError);
     expect((await w.store.accountByIdentifier(ID_NUMBER))!.passwordHash).toBe(before);
 
-    await login(w, deps);
+    await login(deps);
     const after = (await w.store.accountByIdentifier(ID_NUMBER))!;
     expect(after.passwordHash.startsWith('scrypt$2048$8$1$')).toBe(true);
     expect((await w.store.account(after.accountId))!.passwordHash).toBe(after.passwordHash);
     expect(await verifyPassword(PASSWORD, after.passwordHash)).toBe(true);
     expect(metrics).toEqual(['passwordRehashed']);
-    await login(w, deps);
+    await login(deps);
     expect(metrics).toEqual(['passwordRehashed']); // already at the current cost
   });
 
   it('upgrades an N=2^15 hash to the production cost, N=2^17', { timeout: SLOW }, async () => {
     const w = await identityWorld();
-    await register(w, cheap(w, { hashPassword: (password) => hashPassword(password, { N: 2 ** 15, r: 8, p: 1 }) }));
-    await login(w, w.deps);
+    await register(cheap(w, { hashPassword: (password) => hashPassword(password, { N: 2 ** 15, r: 8, p: 1 }) }));
+    await login(w.deps);
     const { passwordHash } = (await w.store.accountByIdentifier(ID_NUMBER))!;
     expect(passwordHash.startsWith(`scrypt$${SCRYPT_COST.N}$8$1$`)).toBe(true);
   });
 
   it('keeps the login when the upgrade cannot be written (the next login tries again)', async () => {
     const w = await identityWorld();
-    await register(w, cheap(w));
+    await register(cheap(w));
     const deps = cheap(w, {
       passwordCost: { N: 2 ** 11, r: 8, p: 1 },
       accounts: new Proxy(w.store, {
@@ -166,6 +167,6 @@ describe('password hashes made at an earlier cost', () => {
         },
       }),
     });
-    await expect(login(w, deps)).resolves.toMatchObject({ identifier: ID_NUMBER });
+    await expect(login(deps)).resolves.toMatchObject({ identifier: ID_NUMBER });
   });
 });
