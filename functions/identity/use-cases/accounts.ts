@@ -17,9 +17,8 @@ export type RegistrationDeps = Pick<
 >;
 
 /**
- * How long after an account was created a registration with the same body answers that account again
- * (201, the same accountId) rather than 409: a client retrying after a timeout or a 503 whose first
- * attempt was written gets the answer it missed.
+ * How long after an account was created a registration with the same body is recognised as a retry of
+ * the one that made it: a client retrying after a timeout or a 503 whose first attempt was written.
  */
 export const REGISTRATION_RETRY_SECONDS = 10 * 60;
 
@@ -27,9 +26,9 @@ export const REGISTRATION_RETRY_SECONDS = 10 * 60;
  * Self-registration of a citizen or an enterprise; answers the new account's id. The account is
  * written first and `identity.account.create` audited as a success only once it is; should the
  * audit event not be queued, the account is deleted again and the caller gets the 503 (a change
- * whose event cannot be kept is not made). A retry of a registration that was made (same type,
- * identifier, name, phone or operator, and password, within REGISTRATION_RETRY_SECONDS) answers
- * the same account; anything else with a taken identifier is 409.
+ * whose event cannot be kept is not made). A taken identifier is 409, as the API promises; for a
+ * retry of the registration that took it (same type, identifier, name, phone or operator, and
+ * password, within REGISTRATION_RETRY_SECONDS) the 409 says so and carries the account's id.
  */
 export async function registerAccount(
   input: NewAccount,
@@ -67,8 +66,12 @@ export async function registerAccount(
   return account.accountId;
 }
 
-/** The account answered again for a retry of the registration that made it; 409 for anyone else. */
-async function sameRegistrationOrConflict(existing: Account, input: NewAccount, deps: RegistrationDeps) {
+/** Always 409; for a retry of the registration that made the account, one that names the account. */
+async function sameRegistrationOrConflict(
+  existing: Account,
+  input: NewAccount,
+  deps: RegistrationDeps,
+): Promise<never> {
   const createdAt = Date.parse(existing.createdAt) / 1000;
   const recent = nowSeconds(deps) - createdAt <= REGISTRATION_RETRY_SECONDS;
   const sameFields =
@@ -77,7 +80,7 @@ async function sameRegistrationOrConflict(existing: Account, input: NewAccount, 
     (input.type === 'citizen' ? existing.phone === input.phone : existing.operatorIdNumber === input.operatorIdNumber);
   // The password last: scrypt's cost is paid only for a recent account whose other fields all match.
   if (recent && sameFields && (await (deps.verifyPassword ?? verifyPassword)(input.password, existing.passwordHash))) {
-    return existing.accountId;
+    throw alreadyRegistered(existing.accountId);
   }
   throw accountExists();
 }
@@ -97,6 +100,15 @@ const containsIdentifier = (password: string, identifier: string) =>
   password.toUpperCase().includes(identifier.toUpperCase()) || password === identifier;
 
 const accountExists = () => new ConflictError('an account with this identifier exists');
+
+/** The 409 of a retried registration: the account exists because this registration made it. */
+export const alreadyRegistered = (accountId: string) => {
+  const error = new ConflictError(
+    'this registration was already made (the account exists with these details): sign in with it',
+  );
+  error.extensions.accountId = accountId;
+  return error;
+};
 
 async function accountRecord(input: NewAccount, identifier: string, deps: RegistrationDeps): Promise<Account> {
   return {

@@ -262,8 +262,8 @@ describe('accounts', () => {
     expect((await post('/identity/accounts', other)).status).toBe(409);
   });
 
-  // The client that sent the registration in beforeAll, retrying after a lost answer: the account it made.
-  it('answers a retry of a registration that was made with the same account (201), not a conflict', async () => {
+  // The client that sent the registration in beforeAll, retrying after a lost answer: told it was made.
+  it('answers a retry of a registration that was made with a 409 that names the account', async () => {
     const again = await post('/identity/accounts', {
       type: 'citizen',
       idNumber: alice,
@@ -271,8 +271,9 @@ describe('accounts', () => {
       phone: '13812345678',
       password: PASSWORD,
     });
-    expect(again.status).toBe(201);
+    expect(again.status).toBe(409);
     expect(again.body.accountId).toMatch(/^acc-/);
+    expect(again.body.detail).toMatch(/already made/);
   });
 
   it('registers an enterprise by its unified social credit code', async () => {

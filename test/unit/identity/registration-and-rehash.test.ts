@@ -33,9 +33,17 @@ const cheap = (w: IdentityWorld, extra: Partial<IdentityDeps> = {}): IdentityDep
 });
 const register = (deps: IdentityDeps, input = citizen(), requestId = 'req-register') =>
   registerAccount(input, deps, { requestId, sourceIp: '203.0.113.7' });
+/** Awaits a promise that must fail and returns what it failed with. */
+const failure = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => {
+      throw new Error('expected a failure, got a result');
+    },
+    (error: unknown) => error,
+  );
 const creations = (w: IdentityWorld) => w.events.filter((event) => event.action === 'identity.account.create');
 
-describe('registration and retries', () => {
+describe('registration and retries (409 either way, as the API promises)', () => {
   it('audits identity.account.create as a success only once the account is written', async () => {
     const w = await identityWorld();
     const seenAtAudit: boolean[] = [];
@@ -64,11 +72,14 @@ describe('registration and retries', () => {
     expect(await w.store.account(accountId)).toBeDefined();
   });
 
-  it('answers a retry of a registration that was made (its answer lost) with the same account, audited once', async () => {
+  it('answers a retry of a registration that was made (its answer lost) with a 409 naming that account, audited once', async () => {
     const w = await identityWorld();
     const first = await register(cheap(w), citizen(), 'req-1');
     w.advance(30);
-    expect(await register(cheap(w), citizen(), 'req-2')).toBe(first);
+    const retried = await failure(register(cheap(w), citizen(), 'req-2'));
+    expect(retried).toBeInstanceOf(ConflictError);
+    expect((retried as ConflictError).extensions).toEqual({ accountId: first });
+    expect((retried as ConflictError).detail).toMatch(/already made/);
     expect(creations(w)).toHaveLength(1);
   });
 
@@ -89,13 +100,16 @@ describe('registration and retries', () => {
     });
     await expect(register(failing)).rejects.toBeInstanceOf(DependencyUnavailableError);
     const kept = (await w.store.accountByIdentifier(ID_NUMBER))!;
-    expect(await register(cheap(w))).toBe(kept.accountId);
+    expect(((await failure(register(cheap(w)))) as ConflictError).extensions).toEqual({ accountId: kept.accountId });
   });
 
-  it('answers two parallel identical registrations with one account', async () => {
+  it('makes one account of two parallel identical registrations, the other told which', async () => {
     const w = await identityWorld();
-    const [one, two] = await Promise.all([register(cheap(w)), register(cheap(w))]);
-    expect(one).toBe(two);
+    const [one, two] = await Promise.allSettled([register(cheap(w)), register(cheap(w))]);
+    const made = [one, two].find((result) => result.status === 'fulfilled') as PromiseFulfilledResult<string>;
+    const told = [one, two].find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    expect(told.reason).toBeInstanceOf(ConflictError);
+    expect((told.reason as ConflictError).extensions).toEqual({ accountId: made.value });
   });
 
   it('answers 409 for the same identifier with another password, name or phone, or after the retry window', {
@@ -108,10 +122,12 @@ describe('registration and retries', () => {
       citizen({ name: '李四' }),
       citizen({ phone: '13900000000' }),
     ]) {
-      await expect(register(cheap(w), other)).rejects.toBeInstanceOf(ConflictError);
+      const refused = await failure(register(cheap(w), other));
+      expect(refused).toBeInstanceOf(ConflictError);
+      expect((refused as ConflictError).extensions).toEqual({}); // nothing about the account
     }
     w.advance(REGISTRATION_RETRY_SECONDS + 1);
-    await expect(register(cheap(w))).rejects.toBeInstanceOf(ConflictError);
+    expect(((await failure(register(cheap(w)))) as ConflictError).extensions).toEqual({});
   });
 });
 
