@@ -70,6 +70,7 @@ const deps: IdentityDeps = {
   loginAttemptsPerMinute: Number(config[IDENTITY_ENV.loginAttemptsPerMinute] ?? 20),
   refreshGraceSeconds: Number(config[IDENTITY_ENV.refreshGraceSeconds] ?? REFRESH_GRACE_SECONDS),
   homeRegion: config.region,
+  fallbackHomeRegions: Object.keys(regionDocuments).filter((region) => region !== config.region),
   countMetric: (name) => metrics.addMetric(name, 'Count', 1),
   // Revocation and introspection ask about any string: an invalid token is an answer, not an error.
   activeAccessToken: (token) => verifyAccess(token).catch(() => undefined),

@@ -1,6 +1,9 @@
 import { homeOf } from './home-region.ts';
 import type { IdentityStore } from './ports.ts';
 
+/** How long the other region's deny-list is not written after a write there failed (replication brings the entries). */
+export const SKIP_UNREACHABLE_MS = 30_000;
+
 export interface RegionalStores {
   /** The region serving this request: home of what it creates and of untagged handles. */
   here: string;
@@ -21,9 +24,9 @@ export interface RegionalStores {
  * is a 503 (DependencyUnavailableError from the adapter), never a local consume. A key homed in a
  * region this stage does not have names no item: it is answered as unknown.
  *
- * Denying an access token writes the deny-list of every region (the home first), so the token is
- * refused at once in both, not only after replication; a region that cannot be written then gets
- * the entry by replication.
+ * Denying an access token writes the deny-list of every region (the serving one first), so the token
+ * is refused at once in both, not only after replication; a region that cannot be written gets the
+ * entry by replication, and is not tried again for SKIP_UNREACHABLE_MS.
  */
 export function homedIdentityStore({ here, shared, regions }: RegionalStores): IdentityStore {
   const local = regions[here];
@@ -32,6 +35,7 @@ export function homedIdentityStore({ here, shared, regions }: RegionalStores): I
   const others = Object.entries(regions)
     .filter(([region]) => region !== here)
     .map(([, store]) => store);
+  const skipUntil = new Map<IdentityStore, number>();
   return {
     createAccount: (account) => shared.createAccount(account),
     accountByIdentifier: (identifier) => shared.accountByIdentifier(identifier),
@@ -70,7 +74,18 @@ export function homedIdentityStore({ here, shared, regions }: RegionalStores): I
 
     async deny(jti, exp) {
       await local.deny(jti, exp);
-      await Promise.allSettled(others.map((store) => store.deny(jti, exp)));
+      // A region that could not be written is skipped for a while: a family's revocation denies its
+      // tokens one by one, and each must not wait for a lost region's timeouts again.
+      const now = Date.now();
+      const reachable = others.filter((store) => (skipUntil.get(store) ?? 0) <= now);
+      await Promise.allSettled(
+        reachable.map((store) =>
+          store.deny(jti, exp).catch((error: unknown) => {
+            skipUntil.set(store, Date.now() + SKIP_UNREACHABLE_MS);
+            throw error;
+          }),
+        ),
+      );
     },
     isDenied: (jti) => shared.isDenied(jti),
   };

@@ -39,6 +39,8 @@ export interface IdentityDeps extends IdentityPorts {
    * of everything they produce. Unset (a single region, tests): handles carry no region tag.
    */
   homeRegion?: string;
+  /** Where a new sign-in is homed instead when homeRegion's table cannot be reached: the stage's other region. */
+  fallbackHomeRegions?: string[];
   /** Counts an event (a Powertools metric in the Lambda); nothing unless given. */
   countMetric?: (
     name: 'refreshReuseAllowed' | 'refreshReuseRefused' | 'codeRetryAllowed' | 'codeReplayRefused' | 'passwordRehashed',

@@ -7,24 +7,36 @@ import { nowSeconds, type IdentityDeps } from './deps.ts';
 /** How long one sign-in serves every provincial service without asking again. */
 export const SSO_SESSION_SECONDS = 8 * 3600;
 
-export type SessionDeps = Pick<IdentityDeps, 'sessions' | 'now' | 'homeRegion'>;
+export type SessionDeps = Pick<IdentityDeps, 'sessions' | 'now' | 'homeRegion' | 'fallbackHomeRegions'>;
 
-/** Opens an SSO session, homed in the region serving the sign-in; the cookie value is returned once and stored only as a hash. */
+/**
+ * Opens an SSO session, homed in the region serving the sign-in, or in the other region when this
+ * one's table cannot be reached (home-region.ts); the cookie value is returned once and stored only
+ * as a hash.
+ */
 export async function startSession(
   account: Account,
   deps: SessionDeps,
 ): Promise<{ cookie: string; session: SsoSession }> {
-  const cookie = homed(deps.homeRegion, newSecret());
-  const now = nowSeconds(deps);
-  const session: SsoSession = {
-    sessionHash: handleKey(cookie),
-    accountId: account.accountId,
-    authTime: now,
-    expiresAt: now + SSO_SESSION_SECONDS,
-    families: [],
-  };
-  await deps.sessions.putSession(session);
-  return { cookie, session };
+  const homes = deps.homeRegion ? [deps.homeRegion, ...(deps.fallbackHomeRegions ?? [])] : [undefined];
+  for (const [index, home] of homes.entries()) {
+    const cookie = homed(home, newSecret());
+    const now = nowSeconds(deps);
+    const session: SsoSession = {
+      sessionHash: handleKey(cookie),
+      accountId: account.accountId,
+      authTime: now,
+      expiresAt: now + SSO_SESSION_SECONDS,
+      families: [],
+    };
+    try {
+      await deps.sessions.putSession(session);
+      return { cookie, session };
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError) || index === homes.length - 1) throw error;
+    }
+  }
+  throw new Error('unreachable');
 }
 
 /** The session the cookie opened, unless it has ended. */

@@ -34,12 +34,14 @@ function twoRegions(w: IdentityWorld) {
     [B]: new MemoryIdentityStore(),
   };
   const down = new Set<string>();
+  const calls: string[] = [];
   const reach = (region: string): IdentityStore =>
     new Proxy(tables[region]!, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
         return async (...args: unknown[]) => {
+          calls.push(`${region} ${String(property)}`);
           if (down.has(region)) throw new DependencyUnavailableError('dynamodb');
           return value.apply(target, args);
         };
@@ -55,10 +57,11 @@ function twoRegions(w: IdentityWorld) {
       },
     });
     const store = homedIdentityStore({ here, shared, regions: { [A]: reach(A), [B]: reach(B) } });
-    return { ...w.deps, ...identityPorts(store), homeRegion: here };
+    const fallbackHomeRegions = [A, B].filter((region) => region !== here);
+    return { ...w.deps, ...identityPorts(store), homeRegion: here, fallbackHomeRegions };
   };
   const served: Record<string, IdentityDeps> = { [A]: servedIn(A), [B]: servedIn(B) };
-  return { tables, down, in: served };
+  return { tables, down, calls, in: served };
 }
 
 /** Signs in at `region` and exchanges a code there: the tokens of a family homed in `region`. */
@@ -193,6 +196,28 @@ describe('two regions: every one-time or revocable item is used in its home regi
     };
     expect(await regions.in[A]!.denyList.isDenied(jti)).toBe(true);
     expect(await regions.in[B]!.denyList.isDenied(jti)).toBe(true);
+  });
+
+  it("homes a new sign-in in the other region when the serving region's table cannot be reached", async () => {
+    const w = await identityWorld();
+    const regions = twoRegions(w);
+    regions.down.add(A);
+    const { cookie, session } = await startSession(await storedAccount(w), regions.in[A]!);
+    expect(homeOf(cookie)).toBe(B);
+    expect(await regions.tables[B]!.session(session.sessionHash)).toBeDefined();
+    const { code } = await newCode({ ...w, deps: regions.in[A]! }, session);
+    expect(homeOf(code)).toBe(B);
+  });
+
+  it('denies in the serving region even when the other cannot be written, and then skips it for a while', async () => {
+    const w = await identityWorld();
+    const regions = twoRegions(w);
+    regions.down.add(B);
+    await regions.in[A]!.denyList.deny('jti-1', 2_000_000_000);
+    await regions.in[A]!.denyList.deny('jti-2', 2_000_000_000);
+    expect(await regions.tables[A]!.isDenied('jti-1')).toBe(true);
+    expect(await regions.tables[A]!.isDenied('jti-2')).toBe(true);
+    expect(regions.calls.filter((call) => call === `${B} deny`)).toHaveLength(1);
   });
 
   it('answers a handle homed in a region the stage does not have as unknown', async () => {
