@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { auditEmitter, sqsAuditSender } from '../../shared/audit.ts';
 import { accessTokenVerifier, bearerToken } from '../../shared/auth/verifier.ts';
-import { documents } from '../../shared/aws/dynamodb.ts';
+import { documents, regionDocuments } from '../../shared/aws/dynamodb.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
 import { NotFoundError } from '../../shared/errors.ts';
@@ -22,6 +22,7 @@ import {
 } from './pages.ts';
 import { hashSecret, newSecret } from './passwords.ts';
 import { identityPorts } from './ports.ts';
+import { homedIdentityStore } from './homed-store.ts';
 import { dynamoIdentityStore } from './store.ts';
 import { registerAccount } from './use-cases/accounts.ts';
 import { errorRedirectOf, issueCode, UntrustedRedirectError, validateAuthorization } from './use-cases/authorize.ts';
@@ -37,7 +38,7 @@ import { authenticate, LoginFailedError } from './use-cases/login.ts';
 import { OAuthError } from './use-cases/oauth-error.ts';
 import { rpInitiatedLogout } from './use-cases/logout.ts';
 import { revokeToken } from './use-cases/revocation.ts';
-import { activeSession, SSO_SESSION_SECONDS, startSession } from './use-cases/sessions.ts';
+import { reachableSession, SSO_SESSION_SECONDS, startSession } from './use-cases/sessions.ts';
 import { grantTokens } from './use-cases/tokens.ts';
 import { userInfo } from './use-cases/userinfo.ts';
 
@@ -45,7 +46,14 @@ const config = loadConfig(configSchema);
 const issuer = config[IDENTITY_ENV.issuer].replace(/\/$/, '');
 const signers = config[IDENTITY_ENV.tokenKeys].split(',').map((reference) => signerFor(reference.trim()));
 const tables = { identity: config[IDENTITY_ENV.identityTable], control: config[ENV.controlTable] };
-const store = dynamoIdentityStore(documents, tables);
+// Sessions, codes, refresh tokens and families go to their home region's table (homed-store.ts), the rest fail over.
+const store = homedIdentityStore({
+  here: config.region,
+  shared: dynamoIdentityStore(documents, tables),
+  regions: Object.fromEntries(
+    Object.entries(regionDocuments).map(([region, client]) => [region, dynamoIdentityStore(client, tables)]),
+  ),
+});
 // Every key is published until it is removed from the list: a rotated-out key stays until its tokens expire.
 const publishedKeys = () =>
   Promise.all(signers.map((signer) => signer.publicJwk().then((jwk) => ({ ...jwk, use: 'sig' }))));
@@ -61,6 +69,8 @@ const deps: IdentityDeps = {
   audit: auditEmitter(sqsAuditSender(config[ENV.auditQueueUrl]), config.region),
   loginAttemptsPerMinute: Number(config[IDENTITY_ENV.loginAttemptsPerMinute] ?? 20),
   refreshGraceSeconds: Number(config[IDENTITY_ENV.refreshGraceSeconds] ?? REFRESH_GRACE_SECONDS),
+  homeRegion: config.region,
+  fallbackHomeRegions: Object.keys(regionDocuments).filter((region) => region !== config.region),
   countMetric: (name) => metrics.addMetric(name, 'Count', 1),
   // Revocation and introspection ask about any string: an invalid token is an answer, not an error.
   activeAccessToken: (token) => verifyAccess(token).catch(() => undefined),
@@ -199,7 +209,7 @@ async function authorizeOrLogin(
     const { redirectUri, state } = redirectTo;
     return redirect(withParams(redirectUri, { error: code, error_description: description, state }));
   }
-  const session = await activeSession(readCookie(request, SSO_COOKIE), deps);
+  const session = await reachableSession(readCookie(request, SSO_COOKIE), deps);
   if (session && !loginError) {
     const code = await issueCode(authorization, session, deps);
     return redirect(withParams(authorization.redirectUri, { code, state: authorization.state, iss: issuer }));

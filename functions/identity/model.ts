@@ -46,6 +46,24 @@ export interface AuthorizationCode {
   /** Tokens the code produced: revoked if the code is replayed. */
   familyId?: string;
   accessJti?: string;
+  /** The answer the exchange gave, kept on the used code for a retry within the grace. */
+  answer?: CodeAnswer;
+}
+
+/**
+ * The token answer a code exchange gave, sealed (AES-256-GCM) under a key derived from the code and
+ * its PKCE verifier together, which the store never holds: a retry of the same exchange within the
+ * grace gets it again; the table alone opens nothing.
+ */
+export interface CodeAnswer {
+  /** When the exchange happened (seconds since the epoch): the grace runs from here. */
+  at: number;
+  familyId: string;
+  accessJti: string;
+  accessExp: number;
+  /** The store key of the refresh token answered. */
+  refreshHash: string;
+  sealed: string;
 }
 
 export interface RefreshToken {

@@ -21,14 +21,20 @@ const derive = (password: string, salt: Buffer, n: number, r: number, p: number)
   );
 
 /** `scrypt$N$r$p$salt$hash`, a per-account random salt. */
-export async function hashPassword(
-  password: string,
-  cost: { N: number; r: number; p: number } = SCRYPT_COST,
-): Promise<string> {
+export async function hashPassword(password: string, cost: ScryptCost = SCRYPT_COST): Promise<string> {
   const salt = randomBytes(16);
   const { N, r, p } = cost;
   const key = await derive(password, salt, N, r, p);
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+export type ScryptCost = { N: number; r: number; p: number };
+
+/** True when the stored hash was made at a lower cost than `cost` (N=2^15 before SCRYPT_COST), or is no scrypt record. */
+export function needsRehash(stored: string, cost: ScryptCost = SCRYPT_COST): boolean {
+  const [scheme, n, r, p] = stored.split('$');
+  if (scheme !== 'scrypt') return true;
+  return Number(n) < cost.N || Number(r) < cost.r || Number(p) < cost.p;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import type {
   Account,
   AuthorizationCode,
   Client,
+  CodeAnswer,
   RefreshSuccessor,
   RefreshToken,
   SsoSession,
@@ -18,6 +19,13 @@ export interface AccountStore {
   createAccount(account: Account): Promise<'created' | 'exists'>;
   accountByIdentifier(identifier: string): Promise<Account | undefined>;
   account(accountId: string): Promise<Account | undefined>;
+  /**
+   * Replaces the account's password hash (both of its records) if it is still `account.passwordHash`,
+   * in one conditional write: 'changed' (nothing written) when it is not, or the account is gone.
+   */
+  replacePasswordHash(account: Account, passwordHash: string): Promise<'replaced' | 'changed'>;
+  /** Deletes both records of the account in one write if both still are this account, else nothing (a registration undone). */
+  deleteAccount(account: Account): Promise<void>;
 }
 
 export interface ClientStore {
@@ -69,9 +77,13 @@ export interface RateCounter {
 export interface SessionStore {
   putSession(session: SsoSession): Promise<void>;
   session(sessionHash: string): Promise<SsoSession | undefined>;
-  /** Does nothing when the session ended meanwhile. */
-  addFamilyToSession(sessionHash: string, familyId: string): Promise<void>;
-  deleteSession(sessionHash: string): Promise<void>;
+  /**
+   * Links a family to a live session, conditionally in one write: 'ended' (nothing written) when the
+   * session was deleted (logout), so a family either is in the list logout revokes or is never linked.
+   */
+  addFamilyToSession(sessionHash: string, familyId: string): Promise<'added' | 'ended'>;
+  /** Deletes the session and answers it as it was last (its families included); undefined when there was none. */
+  deleteSession(sessionHash: string): Promise<SsoSession | undefined>;
 }
 
 /**
@@ -87,8 +99,16 @@ export const FAMILY_KEPT_AFTER_EXPIRY_SECONDS = 24 * 3600;
 
 export interface CodeStore {
   putCode(code: AuthorizationCode): Promise<void>;
-  /** Marks the code used; 'replayed' (with the record) when it was used before. */
-  consumeCode(codeHash: string): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined>;
+  /** The code as stored (strongly consistent), used or not. */
+  code(codeHash: string): Promise<AuthorizationCode | undefined>;
+  /**
+   * Marks the code used, storing the answer it produced (and its family and access token id) in the
+   * same conditional write; 'replayed' (with the record as it was, answer included) when it was used before.
+   */
+  consumeCode(
+    codeHash: string,
+    answer?: CodeAnswer,
+  ): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined>;
   /**
    * Remembers the tokens a code produced, to revoke them if the code is replayed. Only for a stored
    * code: on DynamoDB an unknown code would get a stub record, which a later consumeCode reports.
@@ -111,7 +131,8 @@ export interface RefreshTokenStore {
 }
 
 export interface TokenFamilyStore {
-  putFamily(family: TokenFamily): Promise<void>;
+  /** 'exists' when the family is stored: it is then left as it was (a retry never un-revokes it). */
+  putFamily(family: TokenFamily): Promise<'created' | 'exists'>;
   family(familyId: string): Promise<TokenFamily | undefined>;
   /**
    * Appends an access token to a live family, conditionally in one write: 'refused' (nothing written)

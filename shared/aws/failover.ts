@@ -120,6 +120,20 @@ export function peerFromEnv(
 
 type Sendable = { send(command: never): Promise<unknown> };
 
+const homeOnlyCommands = new WeakSet<object>();
+
+/**
+ * Marks a command that must never be sent to the other region: a conditional consume (a one-time
+ * code or token used up) is decided by one region's conditional write; repeated in the other region,
+ * inside the replication lag, it could succeed a second time. Such a command fails when its region
+ * is unreachable (a 503 for the caller), as the identity store's home-region items do (README,
+ * "Two regions: the DR runbook").
+ */
+export const homeOnly = <T extends object>(command: T): T => {
+  homeOnlyCommands.add(command);
+  return command;
+};
+
 /** A fresh SDK command for another client: the same class, a shallow copy of the input. */
 const copyOf = <T extends object>(command: T): T => {
   const CommandClass = (command as { constructor: new (input: unknown) => T }).constructor;
@@ -142,8 +156,11 @@ export function withFailover<C extends Sendable>(
   Object.assign(patched, {
     failover: router,
     send: async (command: object) => {
-      // A command with no counterpart in the other region (translate says so) stays at home.
-      const forPeer = peer && (options.translate ? options.translate(copyOf(command), peer) : copyOf(command));
+      // A command with no counterpart in the other region (translate says so), or one marked homeOnly, stays at home.
+      const forPeer =
+        peer &&
+        !homeOnlyCommands.has(command) &&
+        (options.translate ? options.translate(copyOf(command), peer) : copyOf(command));
       if (!forPeer) {
         const result = await send(command);
         options.onServed?.(home.name, command);
@@ -189,6 +206,35 @@ export function failoverDocumentClient(
     peer && { name: peerAt.region, client: peer },
     options,
   );
+}
+
+/**
+ * A document client per region of the stage, none failing over: the serving region's (AWS_REGION)
+ * and, where DGOV_PEER_REGION names one, the other region's replica of the same global tables. For
+ * items with a home region (the identity store's codes, tokens, sessions, families), whose writes
+ * must be applied in that region or not at all: a request served in the other region is forwarded
+ * to the home region's table, and fails (503) when that region is unreachable.
+ */
+export function regionalDocumentClients(
+  options: {
+    env?: Record<string, string | undefined>;
+    home?: DynamoDBClient;
+    clientConfig?: DynamoDBClientConfig;
+  } = {},
+): Record<string, DynamoDBDocumentClient> {
+  const env = options.env ?? process.env;
+  const homeClient =
+    options.home ?? traced(new DynamoDBClient({ ...clientOptions, ...options.clientConfig }), 'dynamodb');
+  const clients: Record<string, DynamoDBDocumentClient> = {
+    [env.AWS_REGION ?? 'home']: DynamoDBDocumentClient.from(homeClient, documentOptions),
+  };
+  const peerAt = peerFromEnv('dynamodb', env);
+  if (peerAt) {
+    const { endpoint: _homeEndpoint, ...shared } = options.clientConfig ?? {}; // the home endpoint is never the peer's
+    const peer = traced(new DynamoDBClient({ ...clientOptions, ...shared, ...peerAt }), 'dynamodb');
+    clients[peerAt.region] = DynamoDBDocumentClient.from(peer, documentOptions);
+  }
+  return clients;
 }
 
 /**

@@ -2,6 +2,7 @@ import type {
   Account,
   AuthorizationCode,
   Client,
+  CodeAnswer,
   RefreshSuccessor,
   RefreshToken,
   SsoSession,
@@ -69,6 +70,25 @@ export class MemoryIdentityStore implements IdentityStore {
     return maybeCopy(this.accountsById.get(accountId));
   }
 
+  async replacePasswordHash(account: Account, passwordHash: string): Promise<'replaced' | 'changed'> {
+    const byId = this.accountsById.get(account.accountId);
+    const byIdentifier = this.accountsByIdentifier.get(account.identifier);
+    if (byId?.passwordHash !== account.passwordHash || byIdentifier?.passwordHash !== account.passwordHash) {
+      return 'changed';
+    }
+    byId.passwordHash = passwordHash;
+    byIdentifier.passwordHash = passwordHash;
+    return 'replaced';
+  }
+
+  async deleteAccount(account: Account): Promise<void> {
+    const byId = this.accountsById.get(account.accountId);
+    const byIdentifier = this.accountsByIdentifier.get(account.identifier);
+    if (byId?.identifier !== account.identifier || byIdentifier?.accountId !== account.accountId) return;
+    this.accountsById.delete(account.accountId);
+    this.accountsByIdentifier.delete(account.identifier);
+  }
+
   async client(clientId: string): Promise<Client | undefined> {
     return maybeCopy(this.clients.get(clientId));
   }
@@ -130,12 +150,17 @@ export class MemoryIdentityStore implements IdentityStore {
     return maybeCopy(this.sessions.get(sessionHash));
   }
 
-  async addFamilyToSession(sessionHash: string, familyId: string): Promise<void> {
-    this.sessions.get(sessionHash)?.families.push(familyId); // the session ended meanwhile: nothing to link
+  async addFamilyToSession(sessionHash: string, familyId: string): Promise<'added' | 'ended'> {
+    const session = this.sessions.get(sessionHash);
+    if (!session) return 'ended'; // the session ended meanwhile: nothing to link
+    if (!session.families.includes(familyId)) session.families.push(familyId);
+    return 'added';
   }
 
-  async deleteSession(sessionHash: string): Promise<void> {
+  async deleteSession(sessionHash: string): Promise<SsoSession | undefined> {
+    const session = this.sessions.get(sessionHash);
     this.sessions.delete(sessionHash);
+    return maybeCopy(session);
   }
 
   async putCode(code: AuthorizationCode): Promise<void> {
@@ -143,11 +168,19 @@ export class MemoryIdentityStore implements IdentityStore {
     this.purgeTimes.set(`code#${code.codeHash}`, code.expiresAt + CODE_KEPT_AFTER_EXPIRY_SECONDS);
   }
 
-  async consumeCode(codeHash: string): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined> {
+  async code(codeHash: string): Promise<AuthorizationCode | undefined> {
+    return maybeCopy(this.codes.get(codeHash));
+  }
+
+  async consumeCode(
+    codeHash: string,
+    answer?: CodeAnswer,
+  ): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined> {
     const code = this.codes.get(codeHash);
     if (!code) return undefined;
     if (code.used) return { code: copy(code), replayed: true };
     code.used = true;
+    if (answer) Object.assign(code, { answer: copy(answer), familyId: answer.familyId, accessJti: answer.accessJti });
     return { code: copy(code), replayed: false };
   }
 
@@ -180,9 +213,11 @@ export class MemoryIdentityStore implements IdentityStore {
     return maybeCopy(this.refreshTokens.get(tokenHash));
   }
 
-  async putFamily(family: TokenFamily): Promise<void> {
+  async putFamily(family: TokenFamily): Promise<'created' | 'exists'> {
+    if (this.families.has(family.familyId)) return 'exists';
     this.families.set(family.familyId, copy(family));
     this.purgeTimes.set(`family#${family.familyId}`, family.expiresAt + FAMILY_KEPT_AFTER_EXPIRY_SECONDS);
+    return 'created';
   }
 
   async family(familyId: string): Promise<TokenFamily | undefined> {

@@ -1,7 +1,9 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   FailoverRouter,
+  homeOnly,
   isFailoverError,
   peerFromEnv,
   withFailover,
@@ -228,5 +230,30 @@ describe('withFailover on an SQS client', () => {
       client.send(new SendMessageCommand({ QueueUrl: `${HOME}-dlq`, MessageBody: 'x' }) as never),
     ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(peer.received).toHaveLength(0);
+  });
+});
+
+describe('withFailover and a homeOnly command (a conditional consume)', () => {
+  it('never sends it to the other region: unreachable home fails it, even during a cooldown', async () => {
+    const home = scripted(socketError('ECONNREFUSED'));
+    const peer = scripted({ Attributes: { used: true } });
+    const client = withFailover({ name: 'cn-north-1', client: home }, { name: 'cn-northwest-1', client: peer });
+    const consume = () =>
+      homeOnly(
+        new UpdateCommand({
+          TableName: 'identity',
+          Key: { pk: 'refresh#x', sk: 'refresh' },
+          UpdateExpression: 'SET used = :true',
+          ConditionExpression: 'used = :false',
+          ExpressionAttributeValues: { ':true': true, ':false': false },
+        }),
+      );
+    await expect(client.send(consume() as never)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // Another request moves the client to the peer for the cooldown; the consume still goes home only.
+    await client.send(new GetCommand({ TableName: 'identity', Key: { pk: 'a', sk: 'b' } }) as never);
+    expect(client.failover.failedOver).toBe(true);
+    await expect(client.send(consume() as never)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(peer.received.map((command) => command.constructor.name)).toEqual(['GetCommand']);
+    expect(home.received).toHaveLength(3);
   });
 });

@@ -22,6 +22,41 @@ export const dynamoAccountStore = (table: IdentityTable): AccountStore => ({
       () => 'exists' as const,
     );
   },
+  replacePasswordHash: (account, passwordHash) => {
+    // Both records, each only if it still holds the hash the caller saw: a password changed meanwhile stays.
+    const replace = (pk: string) => ({
+      Update: {
+        TableName: table.name,
+        Key: { pk, sk: 'account' },
+        UpdateExpression: 'SET passwordHash = :new',
+        ConditionExpression: 'passwordHash = :old',
+        ExpressionAttributeValues: { ':new': passwordHash, ':old': account.passwordHash },
+      },
+    });
+    const both = [replace(`identifier#${account.identifier}`), replace(`account#${account.accountId}`)];
+    return unlessConditionFails(
+      async () => {
+        await table.documents.send(new TransactWriteCommand({ TransactItems: both }));
+        return 'replaced' as const;
+      },
+      () => 'changed' as const,
+    );
+  },
+  deleteAccount: async (account) => {
+    const remove = (pk: string) => ({
+      Delete: {
+        TableName: table.name,
+        Key: { pk, sk: 'account' },
+        ConditionExpression: 'accountId = :id',
+        ExpressionAttributeValues: { ':id': account.accountId },
+      },
+    });
+    const both = [remove(`identifier#${account.identifier}`), remove(`account#${account.accountId}`)];
+    await unlessConditionFails(
+      () => table.documents.send(new TransactWriteCommand({ TransactItems: both })),
+      () => undefined, // not this account (any more): nothing of it to undo
+    );
+  },
   accountByIdentifier: (identifier) => table.get<Account>(`identifier#${identifier}`, 'account', true),
   account: (accountId) => table.get<Account>(`account#${accountId}`, 'account', true),
 });

@@ -10,8 +10,15 @@ export function dynamoCodeStore(table: IdentityTable): CodeStore {
     // A code outlives its 60 s by 10 minutes, so that a replay is recognised as one: the TTL attribute
     // (expiresAt) holds that purge time, validUntil the code's own expiry.
     putCode: (code) => table.put({ ...key(code.codeHash), ...toKeptItem(code, CODE_KEPT_AFTER_EXPIRY_SECONDS) }),
-    async consumeCode(codeHash) {
-      const found = await table.consumeOnce<AuthorizationCode>(key(codeHash).pk, 'code');
+    async code(codeHash) {
+      const item = await table.get<AuthorizationCode & { sk: string }>(key(codeHash).pk, 'code', true);
+      if (!item) return undefined;
+      const { pk: _pk, sk: _sk, ...code } = item;
+      return fromKeptItem(code);
+    },
+    async consumeCode(codeHash, answer) {
+      const links = answer && { answer, familyId: answer.familyId, accessJti: answer.accessJti };
+      const found = await table.consumeOnce<AuthorizationCode>(key(codeHash).pk, 'code', links);
       return found && { code: fromKeptItem(found.item), replayed: found.again };
     },
     async linkCodeTokens(codeHash, familyId, accessJti) {

@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenFamily } from '../model.ts';
 import { FAMILY_KEPT_AFTER_EXPIRY_SECONDS, type TokenFamilyStore } from '../ports.ts';
 import { fromKeptItem, toKeptItem } from './kept-items.ts';
@@ -8,8 +8,18 @@ export function dynamoTokenFamilyStore(table: IdentityTable): TokenFamilyStore {
   const key = (familyId: string) => ({ pk: `family#${familyId}`, sk: 'family' });
   return {
     // Kept past its end (TTL attribute expiresAt = the purge time, validUntil = the family's own end).
+    // Conditional: a retried exchange writing the family again must never reset a revoked one.
     putFamily: (family) =>
-      table.put({ ...key(family.familyId), ...toKeptItem(family, FAMILY_KEPT_AFTER_EXPIRY_SECONDS) }),
+      unlessConditionFails(
+        async () => {
+          const item = { ...key(family.familyId), ...toKeptItem(family, FAMILY_KEPT_AFTER_EXPIRY_SECONDS) };
+          await table.documents.send(
+            new PutCommand({ TableName: table.name, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+          );
+          return 'created' as const;
+        },
+        () => 'exists' as const,
+      ),
     async family(familyId) {
       const item = await table.get<TokenFamily>(key(familyId).pk, 'family', true);
       return item && fromKeptItem(item);

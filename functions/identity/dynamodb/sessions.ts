@@ -13,17 +13,30 @@ export function dynamoSessionStore(table: IdentityTable): SessionStore {
         TableName: table.name,
         Key: key(sessionHash),
         UpdateExpression: 'SET families = list_append(if_not_exists(families, :empty), :family)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':empty': [], ':family': [familyId] },
+        ConditionExpression: 'attribute_exists(pk) AND NOT contains(families, :id)',
+        ExpressionAttributeValues: { ':empty': [], ':family': [familyId], ':id': familyId },
       });
-      // The session ended meanwhile: nothing to link.
-      await unlessConditionFails(
-        () => table.documents.send(append),
+      const added = await unlessConditionFails(
+        async () => {
+          await table.documents.send(append);
+          return 'added' as const;
+        },
         () => undefined,
       );
+      if (added) return added;
+      // Linked already (a retry), or the session ended meanwhile: then the caller must not hand out what it made.
+      return (await table.get(key(sessionHash).pk, 'session', true)) ? 'added' : 'ended';
     },
     async deleteSession(sessionHash) {
-      await guard(() => table.documents.send(new DeleteCommand({ TableName: table.name, Key: key(sessionHash) })));
+      // ALL_OLD: the families as the delete found them; one linked after it is refused (above).
+      const deleted = await guard(() =>
+        table.documents.send(
+          new DeleteCommand({ TableName: table.name, Key: key(sessionHash), ReturnValues: 'ALL_OLD' }),
+        ),
+      );
+      if (!deleted.Attributes) return undefined;
+      const { pk: _pk, sk: _sk, ...session } = deleted.Attributes;
+      return session as SsoSession;
     },
   };
 }

@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { homeOnly } from '../../../shared/aws/failover.ts';
 import { DependencyUnavailableError } from '../../../shared/errors.ts';
 
 const conditionFailed = (error: unknown) =>
@@ -44,6 +46,9 @@ export const unlessConditionFails = async <T, F>(
  */
 const storableKey = (pk: string, sk: string) => Buffer.byteLength(pk) <= 2048 && Buffer.byteLength(sk) <= 1024;
 
+/** The most hits a rate counter item records in one window (see `increment`). */
+export const HIT_CAP = 1000;
+
 /** Fixed windows of `seconds`, numbered since the epoch. */
 export const windowOf = (now: number, seconds: number) => Math.floor(now / seconds);
 
@@ -61,21 +66,36 @@ export function identityTable(documents: DynamoDBDocumentClient, name: string) {
   const put = async (item: Record<string, unknown>) => {
     await guard(() => documents.send(new PutCommand({ TableName: name, Item: item })));
   };
-  /** Adds one to a counter item that expires two windows on; answers the new count. */
+  /**
+   * Counts a hit on a counter item that expires two windows on; answers the count. A hit is a random
+   * id added to a string set, not `ADD count 1`: the SDK's retry of a timed-out request, or the
+   * failover client's repeat in the other region (shared/aws/failover.ts), sends the same id again,
+   * and adding it twice counts it once. The set stops growing at HIT_CAP ids (an item stays small);
+   * past it every hit answers HIT_CAP + 1, over any limit.
+   */
   const increment = async (pk: string, sk: string, now: number, windowSeconds: number) => {
-    const answer = await guard(() =>
-      documents.send(
-        new UpdateCommand({
-          TableName: name,
-          Key: { pk, sk },
-          UpdateExpression: 'ADD #count :one SET expiresAt = :expires',
-          ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: { ':one': 1, ':expires': now + 2 * windowSeconds },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
+    const hit = randomUUID();
+    const answer = await unlessConditionFails(
+      () =>
+        documents.send(
+          new UpdateCommand({
+            TableName: name,
+            Key: { pk, sk },
+            UpdateExpression: 'ADD #hits :hit SET expiresAt = :expires',
+            ConditionExpression: 'attribute_not_exists(#hits) OR size(#hits) < :cap OR contains(#hits, :id)',
+            ExpressionAttributeNames: { '#hits': 'hits' },
+            ExpressionAttributeValues: {
+              ':hit': new Set([hit]),
+              ':id': hit,
+              ':cap': HIT_CAP,
+              ':expires': now + 2 * windowSeconds,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      () => undefined,
     );
-    return Number(answer.Attributes?.count ?? 1);
+    return answer ? ((answer.Attributes?.hits as Set<string> | undefined)?.size ?? 1) : HIT_CAP + 1;
   };
   /**
    * Flips `used` from false to true atomically, setting `also`'s attributes in the same write;
@@ -90,18 +110,21 @@ export function identityTable(documents: DynamoDBDocumentClient, name: string) {
     const names = Object.fromEntries(extra.map((attribute, i) => [`#also${i}`, attribute]));
     const values = Object.fromEntries(extra.map((attribute, i) => [`:also${i}`, also[attribute]]));
     const sets = extra.map((_, i) => `, #also${i} = :also${i}`).join('');
+    // homeOnly: a consume repeated in the other region inside the replication lag could succeed twice.
     const flipped = await unlessConditionFails(
       () =>
         documents.send(
-          new UpdateCommand({
-            TableName: name,
-            Key: { pk, sk },
-            UpdateExpression: `SET used = :true${sets}`,
-            ConditionExpression: 'attribute_exists(pk) AND used = :false',
-            ...(extra.length ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: { ':true': true, ':false': false, ...values },
-            ReturnValues: 'ALL_NEW',
-          }),
+          homeOnly(
+            new UpdateCommand({
+              TableName: name,
+              Key: { pk, sk },
+              UpdateExpression: `SET used = :true${sets}`,
+              ConditionExpression: 'attribute_exists(pk) AND used = :false',
+              ...(extra.length ? { ExpressionAttributeNames: names } : {}),
+              ExpressionAttributeValues: { ':true': true, ':false': false, ...values },
+              ReturnValues: 'ALL_NEW',
+            }),
+          ),
         ),
       () => undefined,
     );

@@ -1,5 +1,6 @@
 import type { AuthorizationCode, Client, SsoSession } from '../model.ts';
-import { hashSecret, newSecret } from '../passwords.ts';
+import { handleKey, homed, homeOf } from '../home-region.ts';
+import { newSecret } from '../passwords.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 import { OAuthError } from './oauth-error.ts';
 
@@ -66,15 +67,18 @@ function mayRequest(client: Client, requested: string[]) {
   return requested.includes('openid') && requested.every((scope) => allowed.has(scope));
 }
 
-/** Issues a one-time code for a validated request and the session that signed in. */
+/**
+ * Issues a one-time code for a validated request and the session that signed in. The code is homed
+ * with its session (home-region.ts): the exchange then links its family to the session in one region.
+ */
 export async function issueCode(
   request: AuthorizationRequest,
   session: SsoSession,
-  deps: Pick<IdentityDeps, 'codes' | 'now'>,
+  deps: Pick<IdentityDeps, 'codes' | 'now' | 'homeRegion'>,
 ): Promise<string> {
-  const code = newSecret();
+  const code = homed(homeOf(session.sessionHash) ?? deps.homeRegion, newSecret());
   const record: AuthorizationCode = {
-    codeHash: hashSecret(code),
+    codeHash: handleKey(code),
     clientId: request.client.clientId,
     redirectUri: request.redirectUri,
     codeChallenge: request.codeChallenge,

@@ -1,5 +1,5 @@
 import type { AccessClaims } from '../../../shared/auth/verifier.ts';
-import { hashSecret } from '../passwords.ts';
+import { handleKey } from '../home-region.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 import { OAuthError } from './oauth-error.ts';
 
@@ -29,7 +29,7 @@ function describeAccessToken({ iss, sub, aud, exp, iat, jti, scope, client_id, d
 }
 
 async function describeRefreshToken(value: string, deps: IntrospectionDeps) {
-  const refresh = await deps.refreshTokens.refresh(hashSecret(value));
+  const refresh = await deps.refreshTokens.refresh(handleKey(value));
   const family = refresh && (await deps.families.family(refresh.familyId));
   const now = nowSeconds(deps);
   // A family is kept a while past its end (for reuse detection): its end is checked here, not left to TTL.

@@ -1,7 +1,7 @@
 import type { AuditOutcome } from '../../../shared/audit.ts';
-import { RateLimitedError } from '../../../shared/errors.ts';
+import { DependencyUnavailableError, RateLimitedError } from '../../../shared/errors.ts';
 import type { Account } from '../model.ts';
-import { decoyHash, hashSecret, verifyPassword } from '../passwords.ts';
+import { decoyHash, hashPassword, hashSecret, needsRehash, SCRYPT_COST, verifyPassword } from '../passwords.ts';
 import type { LockoutPolicy } from '../ports.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 
@@ -23,7 +23,16 @@ export class LoginFailedError extends Error {
 
 export type LoginDeps = Pick<
   IdentityDeps,
-  'accounts' | 'loginAttempts' | 'rateCounter' | 'audit' | 'loginAttemptsPerMinute' | 'verifyPassword' | 'now'
+  | 'accounts'
+  | 'loginAttempts'
+  | 'rateCounter'
+  | 'audit'
+  | 'loginAttemptsPerMinute'
+  | 'verifyPassword'
+  | 'hashPassword'
+  | 'passwordCost'
+  | 'countMetric'
+  | 'now'
 >;
 type LoginContext = { sourceIp: string; requestId: string };
 
@@ -64,8 +73,28 @@ export async function authenticate(
     await auditLogin(account, 'denied', context, deps);
     throw new LoginFailedError('locked');
   }
+  await upgradePasswordHash(account, password, deps);
   await auditLogin(account, 'success', context, deps);
   return account;
+}
+
+/**
+ * A hash made at an earlier, cheaper cost (N=2^15) is replaced by one at the current cost, now that
+ * the password is known to be right: conditional on the stored hash being the one just checked, so
+ * a password changed meanwhile stays. Best effort: the login stands if the write fails, and the next
+ * login tries again.
+ */
+async function upgradePasswordHash(account: Account, password: string, deps: LoginDeps) {
+  const cost = deps.passwordCost ?? SCRYPT_COST;
+  if (!needsRehash(account.passwordHash, cost)) return;
+  try {
+    const rehashed = await (deps.hashPassword ?? ((value: string) => hashPassword(value, cost)))(password);
+    if ((await deps.accounts.replacePasswordHash(account, rehashed)) === 'replaced') {
+      deps.countMetric?.('passwordRehashed');
+    }
+  } catch (error) {
+    if (!(error instanceof DependencyUnavailableError)) throw error;
+  }
 }
 
 async function limitLoginAttempts(sourceIp: string, now: number, deps: LoginDeps) {

@@ -2,7 +2,7 @@ import { decodeJwt, verifyEs256Jose } from '../../../shared/auth/jwt.ts';
 import type { KeySource } from '../../../shared/auth/verifier.ts';
 import type { IdentityDeps } from './deps.ts';
 import { logout, postLogoutRedirect, type FamilyRevocationDeps } from './revocation.ts';
-import { activeSession } from './sessions.ts';
+import { activeSession, sessionId } from './sessions.ts';
 
 /** What the claims of a valid id_token_hint tell: whose sign-in it was, for which client and session. */
 interface IdTokenHint {
@@ -63,6 +63,3 @@ export async function rpInitiatedLogout(
   await logout(cookie, deps, requestId);
   return { kind: 'done', redirectTo };
 }
-
-/** The `sid` claim of the ID tokens issued under a session (token-minting.ts signIdToken). */
-const sessionId = (sessionHash: string) => sessionHash.slice(0, 22);

@@ -1,6 +1,7 @@
 import { REFRESH_GRACE_SECONDS } from '../config.ts';
 import type { Client, RefreshSuccessor, RefreshToken } from '../model.ts';
-import { hashSecret, newSecret } from '../passwords.ts';
+import { handleKey, homed, homeOf } from '../home-region.ts';
+import { newSecret } from '../passwords.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 import { OAuthError } from './oauth-error.ts';
 import { revokeFamily } from './revocation.ts';
@@ -15,7 +16,7 @@ import {
 
 export type RefreshDeps = Pick<
   IdentityDeps,
-  'refreshTokens' | 'families' | 'denyList' | 'audit' | 'now' | 'refreshGraceSeconds' | 'countMetric'
+  'refreshTokens' | 'families' | 'denyList' | 'audit' | 'now' | 'refreshGraceSeconds' | 'countMetric' | 'homeRegion'
 > &
   SigningDeps;
 
@@ -36,7 +37,7 @@ export async function refreshGrant(
 ): Promise<TokenResponse> {
   const presented = form.refresh_token;
   if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
-  const tokenHash = hashSecret(presented);
+  const tokenHash = handleKey(presented);
   // Check what can be refused before using the token up: a refused request must leave it usable.
   const stored = await deps.refreshTokens.refresh(tokenHash);
   if (!stored || stored.clientId !== client.clientId) {
@@ -46,11 +47,13 @@ export async function refreshGrant(
   if (!isWithin(scope, stored.scope)) throw new OAuthError('invalid_scope', 'a refresh cannot widen the scope');
   if (stored.used) return retryOrRevoke(presented, stored, scope, client, deps, requestId);
   const access = await signAccessToken(stored.sub, client, scope, deps);
-  const answer = tokenResponse(access.token, scope, { refresh_token: newSecret() });
+  // The successor stays in the family's home region (home-region.ts), wherever this request was served.
+  const next = homed(homeOf(stored.familyId) ?? deps.homeRegion, newSecret());
+  const answer = tokenResponse(access.token, scope, { refresh_token: next });
   const successor: RefreshSuccessor = {
     at: nowSeconds(deps),
     scope,
-    refreshHash: hashSecret(answer.refresh_token!),
+    refreshHash: handleKey(next),
     accessJti: access.jti,
     accessExp: access.exp,
     sealed: seal(presented, answer),

@@ -1,5 +1,5 @@
 import type { Client } from '../model.ts';
-import { hashSecret } from '../passwords.ts';
+import { handleKey } from '../home-region.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 import { OAuthError } from './oauth-error.ts';
 import { activeSession } from './sessions.ts';
@@ -43,7 +43,7 @@ export async function revokeToken(
 
 /** Revokes the refresh token's whole family; false when the value is no refresh token of this client. */
 async function revokeRefreshToken(value: string, client: Client, deps: TokenRevocationDeps, requestId: string) {
-  const refresh = await deps.refreshTokens.refresh(hashSecret(value));
+  const refresh = await deps.refreshTokens.refresh(handleKey(value));
   if (!refresh || refresh.clientId !== client.clientId) return false;
   await revokeFamily(refresh.familyId, deps, requestId);
   await auditRevocation(client, `family/${refresh.familyId}`, deps, requestId);
@@ -67,8 +67,14 @@ export async function logout(
 ): Promise<void> {
   const session = await activeSession(cookie, deps);
   if (!session) return;
+  // The families first, so that a logout cut short by an outage is finished by its retry. Then the
+  // delete, which answers the families as it found them: a code exchange running meanwhile either
+  // linked its family before the delete (it is in that list, and revoked here) or is refused the link
+  // and revokes its own (code-exchange.ts), so no family of the session outlives the logout.
   for (const familyId of session.families) await revokeFamily(familyId, deps, requestId);
-  await deps.sessions.deleteSession(session.sessionHash);
+  const ended = await deps.sessions.deleteSession(session.sessionHash);
+  const linkedMeanwhile = (ended?.families ?? []).filter((familyId) => !session.families.includes(familyId));
+  for (const familyId of linkedMeanwhile) await revokeFamily(familyId, deps, requestId);
   await deps.audit({
     actor: { kind: 'citizen', id: session.accountId },
     action: 'identity.logout',

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { signJwt } from '../../../shared/auth/jwt.ts';
 import type { Account, AuthorizationCode, Client } from '../model.ts';
-import { hashSecret, newSecret } from '../passwords.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
+import { sessionId } from './sessions.ts';
 
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
 export const REFRESH_TOKEN_SECONDS = 30 * 24 * 3600;
@@ -66,28 +66,7 @@ export async function signIdToken(
     auth_time: code.authTime,
     ...(code.nonce ? { nonce: code.nonce } : {}),
     at_hash: digest.subarray(0, 16).toString('base64url'),
-    sid: code.sessionHash.slice(0, 22),
+    sid: sessionId(code.sessionHash),
     account_type: account.type,
   });
-}
-
-/** A new refresh token in the family; the value is returned once and stored only as a hash. */
-export async function storeNewRefreshToken(
-  familyId: string,
-  client: Client,
-  sub: string,
-  scope: string,
-  deps: Pick<IdentityDeps, 'refreshTokens' | 'now'>,
-): Promise<string> {
-  const value = newSecret();
-  await deps.refreshTokens.putRefresh({
-    tokenHash: hashSecret(value),
-    familyId,
-    clientId: client.clientId,
-    sub,
-    scope,
-    expiresAt: nowSeconds(deps) + REFRESH_TOKEN_SECONDS,
-    used: false,
-  });
-  return value;
 }

@@ -4,6 +4,7 @@ import type {
   Account,
   AuthorizationCode,
   Client,
+  CodeAnswer,
   RefreshSuccessor,
   RefreshToken,
   SsoSession,
@@ -61,6 +62,29 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
         expect(await store.createAccount(second)).toBe('exists');
         expect(await store.accountByIdentifier(second.identifier)).toBeUndefined();
         expect(await store.account(first.accountId)).toMatchObject({ identifier: first.identifier });
+      });
+
+      it("replaces the password hash on both records while it is the one seen, else answers 'changed'", async () => {
+        const created = account();
+        await store.createAccount(created);
+        expect(await store.replacePasswordHash(created, 'scrypt$new')).toBe('replaced');
+        expect((await store.accountByIdentifier(created.identifier))!.passwordHash).toBe('scrypt$new');
+        expect((await store.account(created.accountId))!.passwordHash).toBe('scrypt$new');
+        // A second upgrade from the old hash (a parallel login) finds it changed and writes nothing.
+        expect(await store.replacePasswordHash(created, 'scrypt$other')).toBe('changed');
+        expect((await store.account(created.accountId))!.passwordHash).toBe('scrypt$new');
+        expect(await store.replacePasswordHash(account(), 'scrypt$x')).toBe('changed');
+      });
+
+      it('deletes both records of an account, and nothing of another account under the same identifier', async () => {
+        const created = account();
+        await store.createAccount(created);
+        await store.deleteAccount({ ...created, accountId: `acc-${randomUUID()}` });
+        expect(await store.accountByIdentifier(created.identifier)).toMatchObject({ accountId: created.accountId });
+        await store.deleteAccount(created);
+        expect(await store.accountByIdentifier(created.identifier)).toBeUndefined();
+        expect(await store.account(created.accountId)).toBeUndefined();
+        await store.deleteAccount(created); // gone already: nothing to do
       });
 
       it('hands out copies: changing an answer changes nothing stored', async () => {
@@ -184,17 +208,44 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
         const created = session();
         await store.putSession(created);
         expect(await store.session(created.sessionHash)).toMatchObject(created);
-        await store.addFamilyToSession(created.sessionHash, 'family-1');
-        await store.addFamilyToSession(created.sessionHash, 'family-2');
+        expect(await store.addFamilyToSession(created.sessionHash, 'family-1')).toBe('added');
+        expect(await store.addFamilyToSession(created.sessionHash, 'family-2')).toBe('added');
         expect((await store.session(created.sessionHash))!.families).toEqual(['family-1', 'family-2']);
-        await store.deleteSession(created.sessionHash);
+        expect(await store.deleteSession(created.sessionHash)).toMatchObject({
+          ...created,
+          families: ['family-1', 'family-2'],
+        });
         expect(await store.session(created.sessionHash)).toBeUndefined();
       });
 
-      it('ignores a family added to an unknown session, and the deletion of one', async () => {
-        await store.addFamilyToSession('no-such-session', 'family-1');
-        await store.deleteSession('no-such-session');
-        expect(await store.session('no-such-session')).toBeUndefined();
+      it('links a family once, however often it is added (a retried exchange)', async () => {
+        const created = session();
+        await store.putSession(created);
+        expect(await store.addFamilyToSession(created.sessionHash, 'family-1')).toBe('added');
+        expect(await store.addFamilyToSession(created.sessionHash, 'family-1')).toBe('added');
+        expect((await store.session(created.sessionHash))!.families).toEqual(['family-1']);
+      });
+
+      it("answers 'ended' for a family added to a deleted or unknown session, and links nothing", async () => {
+        const created = session();
+        await store.putSession(created);
+        await store.deleteSession(created.sessionHash);
+        expect(await store.addFamilyToSession(created.sessionHash, 'family-1')).toBe('ended');
+        expect(await store.session(created.sessionHash)).toBeUndefined();
+        expect(await store.addFamilyToSession('no-such-session', 'family-1')).toBe('ended');
+        expect(await store.deleteSession('no-such-session')).toBeUndefined();
+      });
+
+      // Logout racing code exchanges: every family linked is in what the delete answers, or was refused.
+      it('every family linked while a deletion races is in the session the deletion answers', async () => {
+        const created = session();
+        await store.putSession(created);
+        const links = Array.from({ length: 10 }, (_, i) =>
+          store.addFamilyToSession(created.sessionHash, `family-${i}`),
+        );
+        const [deleted, ...answers] = await Promise.all([store.deleteSession(created.sessionHash), ...links]);
+        const linked = answers.flatMap((answer, i) => (answer === 'added' ? [`family-${i}`] : []));
+        for (const familyId of linked) expect(deleted!.families).toContain(familyId);
       });
     });
 
@@ -212,6 +263,43 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
 
       it('answers undefined for an unknown code', async () => {
         expect(await store.consumeCode('no-such-code')).toBeUndefined();
+        expect(await store.code('no-such-code')).toBeUndefined();
+      });
+
+      it('reads a code as stored, used or not', async () => {
+        const issued = code();
+        await store.putCode(issued);
+        expect(await store.code(issued.codeHash)).toMatchObject({ ...issued, used: false });
+        await store.consumeCode(issued.codeHash);
+        expect(await store.code(issued.codeHash)).toMatchObject({ ...issued, used: true });
+      });
+
+      it('stores the answer, its family and access token id with the consumption; a replay neither writes another nor loses it', async () => {
+        const issued = code();
+        await store.putCode(issued);
+        const first = codeAnswer();
+        expect(await store.consumeCode(issued.codeHash, first)).toEqual({
+          code: expect.objectContaining({
+            used: true,
+            answer: first,
+            familyId: first.familyId,
+            accessJti: first.accessJti,
+          }),
+          replayed: false,
+        });
+        const again = await store.consumeCode(issued.codeHash, codeAnswer());
+        expect(again).toEqual({ code: expect.objectContaining({ answer: first }), replayed: true });
+        expect(await store.code(issued.codeHash)).toMatchObject({ answer: first, familyId: first.familyId });
+      });
+
+      it("lets exactly one of 20 parallel consumptions of a code win, and every loser sees the winner's answer", async () => {
+        const issued = code();
+        await store.putCode(issued);
+        const offered = Array.from({ length: 20 }, () => codeAnswer());
+        const answers = await Promise.all(offered.map((answer) => store.consumeCode(issued.codeHash, answer)));
+        const winners = answers.filter((answer) => !answer!.replayed);
+        expect(winners).toHaveLength(1);
+        for (const answer of answers) expect(answer!.code.answer).toEqual(winners[0]!.code.answer);
       });
     });
 
@@ -274,6 +362,14 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Ide
         const accessJtis = [...family.accessJtis, { jti: 'jti-2', exp: T0 + 900 }];
         expect(await store.family(family.familyId)).toMatchObject({ ...family, accessJtis });
         expect(await store.revokeFamily(family.familyId)).toMatchObject({ ...family, accessJtis, revoked: true });
+        expect(await store.family(family.familyId)).toMatchObject({ revoked: true });
+      });
+
+      it("stores a family once: 'exists' leaves it as it was, a revoked family revoked", async () => {
+        const family = tokenFamily();
+        expect(await store.putFamily(family)).toBe('created');
+        await store.revokeFamily(family.familyId);
+        expect(await store.putFamily(family)).toBe('exists');
         expect(await store.family(family.familyId)).toMatchObject({ revoked: true });
       });
 
@@ -383,6 +479,15 @@ const successor = (): RefreshSuccessor => ({
   refreshHash: `refresh-${randomUUID()}`,
   accessJti: randomUUID(),
   accessExp: T0 + 900,
+  sealed: randomUUID(),
+});
+
+const codeAnswer = (): CodeAnswer => ({
+  at: T0,
+  familyId: `family-${randomUUID()}`,
+  accessJti: randomUUID(),
+  accessExp: T0 + 900,
+  refreshHash: `hash-${randomUUID()}`,
   sealed: randomUUID(),
 });
 

@@ -252,17 +252,28 @@ describe('discovery and keys', () => {
 
 describe('accounts', () => {
   it('refuses a second account for the same ID number with 409', async () => {
-    expect(
-      (
-        await post('/identity/accounts', {
-          type: 'citizen',
-          idNumber: alice,
-          name: '李华',
-          phone: '13812345678',
-          password: PASSWORD,
-        })
-      ).status,
-    ).toBe(409);
+    const other = {
+      type: 'citizen',
+      idNumber: alice,
+      name: '王芳',
+      phone: '13900001111',
+      password: 'Another-Passw0rd-2',
+    };
+    expect((await post('/identity/accounts', other)).status).toBe(409);
+  });
+
+  // The client that sent the registration in beforeAll, retrying after a lost answer: told it was made.
+  it('answers a retry of a registration that was made with a 409 that names the account', async () => {
+    const again = await post('/identity/accounts', {
+      type: 'citizen',
+      idNumber: alice,
+      name: '李华',
+      phone: '13812345678',
+      password: PASSWORD,
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.accountId).toMatch(/^acc-/);
+    expect(again.body.detail).toMatch(/already made/);
   });
 
   it('registers an enterprise by its unified social credit code', async () => {
@@ -379,11 +390,21 @@ describe('authorization codes', () => {
     const first = await exchange(PORTAL, signed.code!, signed.verifier!);
     expect(first.status).toBe(200);
     expect((await introspect(first.body.access_token as string)).body.active).toBe(true);
-    const replay = await exchange(PORTAL, signed.code!, signed.verifier!);
+    // Not a retry (within the grace, the same request gets the same answer): another verifier.
+    const replay = await exchange(PORTAL, signed.code!, pkce().verifier);
     expect(replay.body.error).toBe('invalid_grant');
     expect((await introspect(first.body.access_token as string)).body.active).toBe(false);
     expect((await introspect(first.body.refresh_token as string)).body.active).toBe(false);
     expect((await userinfo(first.body.access_token as string)).status).toBe(401);
+  });
+
+  it('answers a retry of the same exchange within the grace with the same tokens, still valid', async () => {
+    const signed = await signIn(PORTAL, new CookieJar(), { username: alice, password: PASSWORD });
+    const first = await exchange(PORTAL, signed.code!, signed.verifier!);
+    const retry = await exchange(PORTAL, signed.code!, signed.verifier!);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect((await introspect(first.body.access_token as string)).body.active).toBe(true);
   });
 });
 

@@ -98,6 +98,7 @@ async function world(): Promise<World> {
     loginAttemptsPerMinute: 20,
     // The use cases, not the cost: scrypt at N=2^10 here (test/unit/identity/passwords.test.ts checks the real cost).
     hashPassword: (password) => hashPassword(password, { N: 2 ** 10, r: 8, p: 1 }),
+    passwordCost: { N: 2 ** 10, r: 8, p: 1 },
     now: () => clock,
     audit: async (input): Promise<AuditEvent> => {
       events.push(input);
@@ -661,7 +662,7 @@ describe('identity domain', () => {
       const familyId = await familyOf(w, tokens);
       expect(await w.store.isDenied(jti)).toBe(false);
 
-      w.advance(5);
+      w.advance(11); // past the 10 s retry grace (test/unit/identity/code-retry-grace.test.ts covers within it)
       await expectOAuthError(
         exchangeCode({ code, redirect_uri: PORTAL_REDIRECT, code_verifier: verifier }, w.portal, w.deps, 'req-replay'),
         'invalid_grant',
