@@ -6,7 +6,9 @@ import { fireSchedule, pollQueue, watchBucket, type Poller } from './event-sourc
 import { Gateway, type GatewayRoute } from './gateway.ts';
 import { DEFAULT_POOL, LambdaHost, type FunctionSpec, type PoolOptions } from './lambda-host.ts';
 import { provision, type ResourceMap } from './provision.ts';
+import { pinnedAuditKeys } from './keys.ts';
 import { restoreBuckets, saveBuckets } from './s3-snapshot.ts';
+import type { PublicJwk } from '../shared/crypto/signer.ts';
 import { constructPath, resourcesOfType, type Resolver, type StackTemplate } from './template.ts';
 
 export interface RuntimeOptions {
@@ -51,6 +53,8 @@ export interface ResolvedEnvironment {
   routes: string[];
   /** The audit signing key the functions use (`file:…` locally), for `dgov audit seal`. */
   auditKey?: string;
+  /** Its public key, pinned here by `npm start`: the key `dgov audit verify` trusts the chain to start from. */
+  auditTrustedKeys?: PublicJwk[];
 }
 
 export interface LocalRuntime {
@@ -377,5 +381,6 @@ function describeEnvironment(
     ),
     routes: routes.map((route) => route.routeKey),
     auditKey: [...hosts.values()].map((host) => host.spec.environment.DGOV_AUDIT_KEY).find(Boolean),
+    auditTrustedKeys: pinnedAuditKeys([...hosts.values()].map((host) => host.spec.environment.DGOV_AUDIT_KEY)),
   };
 }
