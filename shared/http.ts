@@ -14,6 +14,7 @@ import {
 } from './errors.ts';
 import { logger, metrics, observed, traceStatus } from './observability.ts';
 import { type IsRevoked, revokedTokenGuard } from './auth/revoked-tokens.ts';
+import { type RequestIds, withRequestIds } from './audit-request.ts';
 import { problemResponse } from './problem.ts';
 import type { RouteContract } from './route-contract.ts';
 
@@ -67,11 +68,14 @@ function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined
   return out;
 }
 
-/** A caller's x-request-id is kept when it is a sane token; otherwise the gateway's id is used. */
-function requestIdOf(headers: Record<string, string>, event: APIGatewayProxyEventV2): string {
+/**
+ * The gateway's id, and the caller's x-request-id when it is a sane token. The caller's is echoed
+ * (else the gateway's); audit events keep the server's, with the caller's beside it.
+ */
+function requestIdsOf(headers: Record<string, string>, event: APIGatewayProxyEventV2): RequestIds {
   const given = headers['x-request-id'];
-  if (given && REQUEST_ID.test(given)) return given;
-  return event.requestContext?.requestId ?? randomUUID();
+  const server = event.requestContext?.requestId ?? randomUUID();
+  return given && REQUEST_ID.test(given) ? { server, caller: given } : { server };
 }
 
 function fieldErrors(error: z.core.$ZodError, where: string): FieldError[] {
@@ -114,6 +118,7 @@ function parseBody(contract: RouteContract, headers: Record<string, string>, byt
 
 /** Hands the parsed request from the middleware to the handler; keyed by the invocation's context. */
 const parsedRequests = new WeakMap<Context, HttpRequest>();
+const requestIdsByContext = new WeakMap<Context, RequestIds>();
 
 /** Parses and validates the request, in the order a client would want its errors reported. */
 function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
@@ -134,6 +139,8 @@ function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEv
       };
       const requestId = (request.internal as Record<string, string>).requestId ?? randomUUID();
       parsedRequests.set(request.context, { ...parsed, requestId });
+      const ids = (request.internal as Record<string, unknown>).requestIds as RequestIds | undefined;
+      if (ids) requestIdsByContext.set(request.context, ids);
     },
   };
 }
@@ -150,8 +157,9 @@ function responseEnvelope(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
   };
   return {
     before: (request) => {
-      const requestId = requestIdOf(lowerCaseHeaders(request.event.headers), request.event);
-      (request.internal as Record<string, unknown>).requestId = requestId;
+      const ids = requestIdsOf(lowerCaseHeaders(request.event.headers), request.event);
+      const requestId = ids.caller ?? ids.server;
+      Object.assign(request.internal as Record<string, unknown>, { requestId, requestIds: ids });
       logger.appendKeys({ requestId, route: request.event.routeKey });
     },
     after: (request) => {
@@ -200,7 +208,7 @@ export function httpHandler<C extends RouteContract>(
   http.use(requestParser(contract)).handler(async (_event, context) => {
     const request = parsedRequests.get(context);
     if (!request) throw new Error('request parser did not run');
-    return handler(request as RequestOf<C>, context);
+    return withRequestIds(requestIdsByContext.get(context), () => handler(request as RequestOf<C>, context));
   });
   return observed<APIGatewayProxyEventV2, HttpResult>(http);
 }
