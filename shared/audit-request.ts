@@ -9,7 +9,6 @@ export interface RequestIds {
 const scope = new AsyncLocalStorage<RequestIds>();
 
 /** Runs a request's handler with its ids in scope, so every audit event it emits carries both. */
-export const withRequestIds = <T>(ids: RequestIds | undefined, run: () => T): T =>
-  ids ? scope.run(ids, run) : run();
+export const withRequestIds = <T>(ids: RequestIds | undefined, run: () => T): T => (ids ? scope.run(ids, run) : run());
 
 export const currentRequestIds = (): RequestIds | undefined => scope.getStore();

@@ -1,13 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AuditChainError, sealPeriod } from '../../functions/audit/domain.ts';
-import {
-  recordedHead,
-  sealPorts,
-  s3TrailReader,
-  withSealLock,
-  type TrailReader,
-} from '../../functions/audit/store.ts';
+import { recordedHead, sealPorts, s3TrailReader, withSealLock, type TrailReader } from '../../functions/audit/store.ts';
 import type { AuditEvent } from '../../shared/audit.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
 import { publicJwkOf, type PublicJwk } from '../../shared/crypto/signer.ts';
@@ -69,7 +63,12 @@ function verifyOptions(flags: VerifyFlags, target: AuditTarget, onProgress?: (do
     from: time(flags.from, 'from'),
     to: time(flags.to, 'to'),
     trustedKeys,
-    regions: flags.regions ? flags.regions.split(',').map((region) => region.trim()).filter(Boolean) : target.regions,
+    regions: flags.regions
+      ? flags.regions
+          .split(',')
+          .map((region) => region.trim())
+          .filter(Boolean)
+      : target.regions,
     periodMs: seconds(flags.period, 'period', 60) * 60_000,
     graceMs: seconds(flags.grace, 'grace', 300) * 1000,
     recordedHead: table ? (region: string) => recordedHead(documents, table, region) : undefined,
@@ -113,7 +112,8 @@ export async function query(
       : `${formatEvent(event)}${sealed ? '' : '  UNSEALED'}`;
     process.stdout.write(`${line}\n`);
   }
-  if (!json) console.error(`${count} event(s)${includeUnsealed ? '' : ' (sealed only; --include-unsealed shows the rest)'}`);
+  if (!json)
+    console.error(`${count} event(s)${includeUnsealed ? '' : ' (sealed only; --include-unsealed shows the rest)'}`);
   return 0;
 }
 
@@ -179,7 +179,14 @@ export async function report(options: VerifyFlags & { out: string; includeUnseal
     if (!sealed) unsealed += 1;
   }
   const verification = await runVerify(reader, checks);
-  const meta = { generatedAt: new Date(), bucket: target.bucket, from, to, unsealed, includeUnsealed: Boolean(options.includeUnsealed) };
+  const meta = {
+    generatedAt: new Date(),
+    bucket: target.bucket,
+    from,
+    to,
+    unsealed,
+    includeUnsealed: Boolean(options.includeUnsealed),
+  };
   writeFileSync(options.out, renderReport(summarize(events), verification, meta));
   const trail = verification.ok ? 'intact' : `NOT intact (${verification.findings.length} finding(s))`;
   console.log(`${options.out}: ${events.length} event(s), trail ${trail}`);

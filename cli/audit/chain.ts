@@ -20,7 +20,8 @@ const parse = <T>(bytes: Buffer | undefined): T | undefined => {
 
 const sameKey = (a: PublicJwk, b: PublicJwk) => a.x === b.x && a.y === b.y && a.crv === b.crv;
 const signedBy = (key: PublicJwk, document: Genesis | Digest) =>
-  document.kid === key.kid && verifyEs256(key, signedBytes(document), Buffer.from(document.signature ?? '', 'base64url'));
+  document.kid === key.kid &&
+  verifyEs256(key, signedBytes(document), Buffer.from(document.signature ?? '', 'base64url'));
 
 export interface ChainNames {
   genesis?: string;
@@ -56,7 +57,7 @@ export function walkChain(
   const gKey = genesisKey(region);
   const genesisBytes = bytesOf.get(gKey);
   const genesis = parse<Genesis>(genesisBytes);
-  if (!genesis || genesis.type !== 'genesis' || !genesis.publicKey) {
+  if (genesis?.type !== 'genesis' || !genesis.publicKey) {
     findings.push({
       kind: 'missing-digest',
       key: gKey,
@@ -90,7 +91,9 @@ export function walkChain(
       continue;
     }
     // Of several digests claiming this sequence, the one that links to the previous is the chain's.
-    const linked = candidates.find((candidate) => parse<Digest>(bytesOf.get(candidate))?.previous?.key === previous.key);
+    const linked = candidates.find(
+      (candidate) => parse<Digest>(bytesOf.get(candidate))?.previous?.key === previous.key,
+    );
     const name = linked ?? candidates[0]!;
     for (const copy of candidates.filter((candidate) => candidate !== name))
       findings.push({

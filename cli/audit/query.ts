@@ -62,7 +62,8 @@ export async function* queryTrail(
     const window = keys.slice(start, start + concurrency);
     const objects = await mapLimit(window, concurrency, (key) => reader.read(key));
     for (const [i, bytes] of objects.entries()) {
-      options.onProgress?.(++done, keys.length);
+      done += 1;
+      options.onProgress?.(done, keys.length);
       if (!bytes) continue;
       let events: AuditEvent[];
       try {

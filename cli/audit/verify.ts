@@ -141,7 +141,9 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions): 
   const byRegion = chainNames(digestEntries, findings);
   for (const region of byRegion.keys()) headRegions.add(region);
   const heads = options.recordedHead
-    ? new Map(await mapLimit([...headRegions], 8, async (region) => [region, await options.recordedHead!(region)] as const))
+    ? new Map(
+        await mapLimit([...headRegions], 8, async (region) => [region, await options.recordedHead!(region)] as const),
+      )
     : undefined;
 
   const digestKeys = digestEntries.map((entry) => entry.key).filter((key) => DIGEST_NAME.test(key));
@@ -164,9 +166,17 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions): 
   for (const region of required ?? []) {
     const chain = chains.get(region);
     if (!byRegion.get(region)?.genesis)
-      findings.push({ kind: 'missing-region', key: genesisKey(region), detail: `${region} has no genesis in the bucket` });
+      findings.push({
+        kind: 'missing-region',
+        key: genesisKey(region),
+        detail: `${region} has no genesis in the bucket`,
+      });
     else if (!chain?.newest)
-      findings.push({ kind: 'missing-region', key: genesisKey(region), detail: `${region} has no digest in the bucket` });
+      findings.push({
+        kind: 'missing-region',
+        key: genesisKey(region),
+        detail: `${region} has no digest in the bucket`,
+      });
   }
   for (const [region, chain] of chains) {
     if (chain.newest && Date.parse(chain.newest.periodEnd) < now.getTime() - periodMs - graceMs)
@@ -192,7 +202,11 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions): 
   await mapLimit(toHash, concurrency, async (object) => {
     const bytes = await reader.read(object.key);
     if (!bytes)
-      findings.push({ kind: 'deleted', key: object.key, detail: `listed in ${object.digest} but no longer in the bucket` });
+      findings.push({
+        kind: 'deleted',
+        key: object.key,
+        detail: `listed in ${object.digest} but no longer in the bucket`,
+      });
     else {
       bytesHashed += bytes.length;
       if (sha256Hex(bytes) !== object.sha256)
@@ -202,7 +216,8 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions): 
           detail: `its SHA-256 differs from the one ${object.digest} recorded`,
         });
     }
-    options.onProgress?.(++done, toHash.length);
+    done += 1;
+    options.onProgress?.(done, toHash.length);
   });
 
   // Objects no digest lists: pending while young, inserted once a seal should have listed them.
@@ -213,7 +228,8 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions): 
     const chain = region ? chains.get(region) : undefined;
     const sealedUntil = chain?.newest ? Date.parse(chain.newest.periodEnd) : undefined;
     const age = now.getTime() - entry.lastModified.getTime();
-    if (!region) findings.push({ kind: 'inserted', key: entry.key, detail: 'not an events object name this trail writes' });
+    if (!region)
+      findings.push({ kind: 'inserted', key: entry.key, detail: 'not an events object name this trail writes' });
     else if (!chain)
       findings.push({
         kind: 'unknown-region',

@@ -30,9 +30,15 @@ const checks = (command: Command) =>
       'a public key (PEM or JWK) pinned for the deployment; repeatable (npm start pins its own)',
       collect,
     )
-    .option('--regions <list>', "the regions whose chains the bucket must hold, comma-separated (default: the target's)")
+    .option(
+      '--regions <list>',
+      "the regions whose chains the bucket must hold, comma-separated (default: the target's)",
+    )
     .option('--period <minutes>', 'the seal period: a chain must have a digest this recent, plus grace (default 60)')
-    .option('--grace <seconds>', 'slack for a late seal; unsealed objects younger than period + grace are pending (default 300)');
+    .option(
+      '--grace <seconds>',
+      'slack for a late seal; unsealed objects younger than period + grace are pending (default 300)',
+    );
 
 export function register(dgov: Command): void {
   const audit = dgov
@@ -59,12 +65,18 @@ export function register(dgov: Command): void {
     });
 
   checks(
-    withTarget(window(audit.command('verify').description('check every hash, link and signature; exit 1 if not intact'))),
+    withTarget(
+      window(audit.command('verify').description('check every hash, link and signature; exit 1 if not intact')),
+    ),
   ).action(async (options, command: Command) => {
     process.exitCode = await verify(options, json(command));
   });
 
-  checks(withTarget(window(audit.command('report').description('write a self-contained HTML page: charts and verification'))))
+  checks(
+    withTarget(
+      window(audit.command('report').description('write a self-contained HTML page: charts and verification')),
+    ),
+  )
     .requiredOption('--out <file>', 'the HTML file to write')
     .option('--include-unsealed', 'also count events from objects no digest lists yet')
     .action(async (options) => {

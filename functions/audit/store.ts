@@ -96,7 +96,9 @@ export function writerPorts(names: AuditStoreNames, now: () => Date = () => new 
         while (keys?.length) {
           const result = await names.documents.send(
             new BatchGetCommand({
-              RequestItems: { [names.table]: { Keys: keys, ProjectionExpression: 'pk, objectKey', ConsistentRead: true } },
+              RequestItems: {
+                [names.table]: { Keys: keys, ProjectionExpression: 'pk, objectKey', ConsistentRead: true },
+              },
             }),
           );
           for (const item of result.Responses?.[names.table] ?? [])
