@@ -111,7 +111,8 @@ export function walkChain(
     summary.digests += 1;
     summary.firstSealedAt ??= digest.periodEnd;
     summary.lastSealedAt = digest.periodEnd;
-    if (!signedBy(key, digest))
+    const signed = signedBy(key, digest);
+    if (!signed)
       findings.push({
         kind: 'bad-signature',
         key: name,
@@ -148,7 +149,8 @@ export function walkChain(
       summary.objects += 1;
       summary.events += object.events;
     }
-    if (digest.nextKey) {
+    // Only a rotation the current key signed moves the chain to the next key.
+    if (signed && digest.nextKey) {
       key = digest.nextKey;
       summary.kid = key.kid;
     }

@@ -107,7 +107,7 @@ async function headFindings(
         kind: 'head-mismatch',
         key: head.key,
         detail: stored
-          ? `the control table's head ${region} #${head.sequence} is ${head.key}, but the chain holds ${stored.key} there, or other bytes`
+          ? `the control table's head ${region} #${head.sequence} is ${head.key} with SHA-256 ${head.sha256.slice(0, 12)}…; the bucket's chain holds ${stored.key === head.key ? 'other bytes there' : stored.key}`
           : `the control table's head ${region} #${head.sequence} ${head.key} is not in the bucket's chain (its newest: ${chain?.newest?.key ?? 'none'})`,
       });
   }
@@ -230,6 +230,12 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions): 
     const age = now.getTime() - entry.lastModified.getTime();
     if (!region)
       findings.push({ kind: 'inserted', key: entry.key, detail: 'not an events object name this trail writes' });
+    else if (!chain && required?.has(region))
+      findings.push({
+        kind: 'inserted',
+        key: entry.key,
+        detail: `listed by no digest: the ${region} chain is missing from the bucket`,
+      });
     else if (!chain)
       findings.push({
         kind: 'unknown-region',
