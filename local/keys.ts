@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { publicJwkOf, type PublicJwk } from '../shared/crypto/signer.ts';
@@ -25,5 +25,5 @@ export const localAppContext = (dataDir: string): Record<string, string> => ({
 /** The public keys of the audit key files the functions sign with: what the local CLI pins. */
 export const pinnedAuditKeys = (references: readonly (string | undefined)[]): PublicJwk[] =>
   [...new Set(references.filter((ref): ref is string => Boolean(ref?.startsWith('file:'))))].map((ref) =>
-    publicJwkOf(createPublicKey(readFileSync(ref.slice('file:'.length)))),
+    publicJwkOf(createPrivateKey(readFileSync(ref.slice('file:'.length)))),
   );

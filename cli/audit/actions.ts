@@ -1,15 +1,14 @@
-import { createPublicKey } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { AuditChainError, sealPeriod } from '../../functions/audit/domain.ts';
 import { recordedHead, sealPorts, s3TrailReader, withSealLock, type TrailReader } from '../../functions/audit/store.ts';
 import type { AuditEvent } from '../../shared/audit.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
-import { publicJwkOf, type PublicJwk } from '../../shared/crypto/signer.ts';
 import { auditTarget, type AuditTarget, type TargetOptions } from '../audit-target.ts';
 import { progressBar } from '../progress.ts';
 import { renderReport, summarize } from '../report.ts';
 import { CliError } from '../target.ts';
 import { queryTrail } from './query.ts';
+import { readTrustedKey } from './trusted-key.ts';
 import { UntrustedVerifyError, verifyTrail, type VerifyOptions, type VerifyReport } from './verify.ts';
 
 // What `dgov audit …` does once commander has parsed its options; each returns the exit code.
@@ -24,21 +23,6 @@ function time(value: string | undefined, name: string): Date | undefined {
   const parsed = new Date(value);
   if (Number.isNaN(parsed.getTime())) throw new CliError(`--${name} "${value}" is not an RFC 3339 time`);
   return parsed;
-}
-
-function trustedKey(file: string): PublicJwk {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new CliError(`--trusted-key ${file} cannot be read`);
-  }
-  try {
-    const jwk = text.trim().startsWith('{');
-    return publicJwkOf(jwk ? createPublicKey({ key: JSON.parse(text), format: 'jwk' }) : createPublicKey(text));
-  } catch {
-    throw new CliError(`--trusted-key ${file} is not a PEM or JWK public key`);
-  }
 }
 
 function seconds(value: string | undefined, name: string, fallback: number): number {
@@ -57,7 +41,7 @@ interface VerifyFlags extends TargetOptions, Window {
 
 /** What verify trusts and expects, from outside the bucket: pinned keys, regions, the period, the heads. */
 function verifyOptions(flags: VerifyFlags, target: AuditTarget, onProgress?: (done: number, total: number) => void) {
-  const trustedKeys = [...target.trustedKeys, ...(flags.trustedKey ?? []).map(trustedKey)];
+  const trustedKeys = [...target.trustedKeys, ...(flags.trustedKey ?? []).map(readTrustedKey)];
   const { s3: _s3, documents, table } = target;
   return {
     from: time(flags.from, 'from'),

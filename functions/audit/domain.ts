@@ -252,10 +252,15 @@ const chainKid = (head: ChainHead, document: Genesis | Digest) =>
 async function sealable(pending: PendingObject[], now: Date, ports: SealPorts) {
   const present: SealedObject[] = [];
   const abandoned: string[] = [];
-  for (const { recordedAt, ...object } of pending) {
-    if (await ports.objectExists(object.key)) present.push(object);
-    else if (now.getTime() - Date.parse(recordedAt ?? '1970-01-01T00:00:00Z') > ABANDONED_OBJECT_MS)
-      abandoned.push(object.key);
+  // 32 HEADs at a time: a busy period can hold thousands of objects.
+  for (let start = 0; start < pending.length; start += 32) {
+    const slice = pending.slice(start, start + 32);
+    const exists = await Promise.all(slice.map((object) => ports.objectExists(object.key)));
+    slice.forEach(({ recordedAt, ...object }, i) => {
+      if (exists[i]) present.push(object);
+      else if (now.getTime() - Date.parse(recordedAt ?? '1970-01-01T00:00:00Z') > ABANDONED_OBJECT_MS)
+        abandoned.push(object.key);
+    });
   }
   return { present, abandoned };
 }
