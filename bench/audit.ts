@@ -167,10 +167,10 @@ export async function auditBench(): Promise<[string, string][]> {
       ],
       [
         `audit writer: one batch of ${WRITE_BATCH_SIZE} events, median of ${WRITE_BATCHES}`,
-        `${median(batchSamples).toFixed(2)} ms (p95 ${percentile(batchSamples, 95).toFixed(2)} ms)`,
+        `${median(batchSamples).toFixed(1)} ms (p95 ${percentile(batchSamples, 95).toFixed(1)} ms)`,
       ],
       [
-        `audit verify: whole trail of ${hashed} objects (${trailMb.toFixed(1)} MB) in ${TRAIL_DIGESTS + 1} digests, ${CONCURRENCY} reads in flight, median of ${VERIFY_ROUNDS}`,
+        `audit verify (verifyTrail from S3): trail of ${hashed} objects, ${trailMb.toFixed(2)} MB, ${TRAIL_DIGESTS + 1} digests, ${CONCURRENCY} reads in flight, median of ${VERIFY_ROUNDS}`,
         `${verifyRate.toFixed(0)} objects/s (${median(verifySamples).toFixed(0)} ms)`,
       ],
       [
