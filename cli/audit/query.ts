@@ -54,7 +54,8 @@ export async function* queryTrail(
       if (hour === undefined || (!options.includeUnsealed && !sealed.has(key))) return false;
       return !filter.to || hour <= filter.to.getTime();
     })
-    .sort();
+    // Sealed objects first: an event in both a sealed and an unsealed object shows as sealed.
+    .sort((a, b) => Number(sealed.has(b)) - Number(sealed.has(a)) || a.localeCompare(b));
   const seen = new Set<string>();
   let done = 0;
   // Read ahead a window of objects in parallel, yield them in key order.
