@@ -132,19 +132,17 @@ export async function verifyTrail(reader: TrailReader, options: VerifyOptions): 
   const required = options.regions ? new Set(options.regions) : undefined;
 
   // The heads first: a seal finishing while we list then only adds digests after them.
-  const headRegions = new Set(required ?? []);
+  const readHeads = (regions: Iterable<string>) =>
+    mapLimit([...regions], 8, async (region) => [region, await options.recordedHead!(region)] as const);
+  const heads = options.recordedHead ? new Map(await readHeads(required ?? [])) : undefined;
   const [digestEntries, eventEntries, versions] = await Promise.all([
     reader.list('digests/'),
     reader.list('events/'),
     reader.versions ? reader.versions('') : Promise.resolve(undefined),
   ]);
   const byRegion = chainNames(digestEntries, findings);
-  for (const region of byRegion.keys()) headRegions.add(region);
-  const heads = options.recordedHead
-    ? new Map(
-        await mapLimit([...headRegions], 8, async (region) => [region, await options.recordedHead!(region)] as const),
-      )
-    : undefined;
+  // Without a list of regions, the chains found are the ones to compare.
+  if (heads && !required) for (const [region, head] of await readHeads(byRegion.keys())) heads.set(region, head);
 
   const digestKeys = digestEntries.map((entry) => entry.key).filter((key) => DIGEST_NAME.test(key));
   const bytesOf = new Map(
