@@ -165,6 +165,15 @@ describe('the audit functions', () => {
     });
   });
 
+  it('alarms on any failed seal (a chain it refuses to extend fails the invocation)', () => {
+    cloud.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: Match.stringLikeRegexp('^audit-seal \\(schedule\\) failed'),
+    });
+  });
+
   it('closes a period on the configured schedule', () => {
     cloud.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(15 minutes)',
