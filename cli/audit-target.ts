@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { localClients } from '../local/aws-clients.ts';
+import type { PublicJwk } from '../shared/crypto/signer.ts';
 import { CliError, localEnvironment } from './target.ts';
 
 export interface AuditTarget {
@@ -11,6 +12,10 @@ export interface AuditTarget {
   table?: string;
   region: string;
   auditKey?: string;
+  /** The regions whose chains this bucket must hold. */
+  regions: string[];
+  /** Keys pinned for the deployment outside the bucket (`npm start` pins its own); --trusted-key adds. */
+  trustedKeys: PublicJwk[];
 }
 
 export interface TargetOptions {
@@ -22,7 +27,8 @@ export interface TargetOptions {
 
 /**
  * What `npm start` runs, unless --bucket names a deployed audit bucket (then the AWS
- * credential chain and --region are used; --table and --audit-key are needed only to seal).
+ * credential chain and --region are used; --table and --audit-key are needed only to seal;
+ * verify then needs the deployment's pinned key, --trusted-key).
  */
 export function auditTarget(flags: TargetOptions): AuditTarget {
   if (flags.bucket) {
@@ -35,6 +41,8 @@ export function auditTarget(flags: TargetOptions): AuditTarget {
       table: flags.table,
       region,
       auditKey: flags.auditKey,
+      regions: [region],
+      trustedKeys: [],
     };
   }
   const env = localEnvironment();
@@ -48,5 +56,7 @@ export function auditTarget(flags: TargetOptions): AuditTarget {
     table: env.tables.controlTable,
     region: env.region,
     auditKey: flags.auditKey ?? env.auditKey,
+    regions: [env.region],
+    trustedKeys: env.auditTrustedKeys ?? [],
   };
 }

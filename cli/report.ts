@@ -111,7 +111,7 @@ function horizontalBars(
 export function renderReport(
   summary: TrailSummary,
   verification: VerifyReport,
-  meta: { generatedAt: Date; bucket: string; from?: Date; to?: Date },
+  meta: { generatedAt: Date; bucket: string; from?: Date; to?: Date; unsealed?: number; includeUnsealed?: boolean },
 ): string {
   const window = `${meta.from?.toISOString() ?? 'the beginning'} – ${meta.to?.toISOString() ?? meta.generatedAt.toISOString()}`;
   const status = verification.ok
@@ -130,6 +130,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 <p>Bucket <code>${escapeHtml(meta.bucket)}</code>, events from ${escapeHtml(window)}; generated ${meta.generatedAt.toISOString()}.</p>
 ${status}
 <p><b id="total">${summary.total}</b> events, <b id="denials">${summary.actions.reduce((n, a) => n + a.denied, 0)}</b> denials, ${verification.pending.length} object(s) awaiting the next digest.</p>
+<p id="sealed">${meta.includeUnsealed ? `Includes <b>${meta.unsealed ?? 0}</b> event(s) from objects no digest lists yet (unsealed: not yet provable).` : 'Only events from objects a digest lists (sealed); events awaiting the next digest are left out.'}</p>
 <p class="legend">${legend}</p>
 ${stackedColumns(
   summary.hours.map((h) => ({ label: h.hour, ...h })),

@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { publicJwkOf, type PublicJwk } from '../shared/crypto/signer.ts';
 
 /**
  * The embedded runtime has no KMS: its signing keys are P-256 key files under the data
@@ -20,3 +21,9 @@ export const localAppContext = (dataDir: string): Record<string, string> => ({
   auditKey: `file:${ensureSigningKey(join(dataDir, 'keys', 'audit-signing.pem'))}`,
   tokenKeys: `file:${ensureSigningKey(join(dataDir, 'keys', 'token-signing.pem'))}`,
 });
+
+/** The public keys of the audit key files the functions sign with: what the local CLI pins. */
+export const pinnedAuditKeys = (references: readonly (string | undefined)[]): PublicJwk[] =>
+  [...new Set(references.filter((ref): ref is string => Boolean(ref?.startsWith('file:'))))].map((ref) =>
+    publicJwkOf(createPrivateKey(readFileSync(ref.slice('file:'.length)))),
+  );

@@ -7,7 +7,9 @@ import { startFaultProxy } from './fault-injection.ts';
 import { Gateway, type GatewayRoute } from './gateway.ts';
 import { DEFAULT_POOL, LambdaHost, type FunctionSpec, type PoolOptions } from './lambda-host.ts';
 import { provision, type ResourceMap } from './provision.ts';
+import { pinnedAuditKeys } from './keys.ts';
 import { restoreBuckets, saveBuckets } from './s3-snapshot.ts';
+import type { PublicJwk } from '../shared/crypto/signer.ts';
 import { constructPath, resourcesOfType, type Resolver, type StackTemplate } from './template.ts';
 
 export interface RuntimeOptions {
@@ -56,6 +58,8 @@ export interface ResolvedEnvironment {
   auditKey?: string;
   /** With DGOV_FAULT_INJECTION=1: where tests arm injected faults (local/fault-injection.ts). */
   faults?: string;
+  /** Its public key, pinned here by `npm start`: the key `dgov audit verify` trusts the chain to start from. */
+  auditTrustedKeys?: PublicJwk[];
 }
 
 export interface LocalRuntime {
@@ -396,5 +400,6 @@ function describeEnvironment(
     ),
     routes: routes.map((route) => route.routeKey),
     auditKey: [...hosts.values()].map((host) => host.spec.environment.DGOV_AUDIT_KEY).find(Boolean),
+    auditTrustedKeys: pinnedAuditKeys([...hosts.values()].map((host) => host.spec.environment.DGOV_AUDIT_KEY)),
   };
 }

@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { currentRequestIds } from './audit-request.ts';
 import { queues } from './aws/sqs.ts';
 import { DependencyUnavailableError } from './errors.ts';
 import { logger } from './observability.ts';
@@ -18,6 +19,8 @@ export const auditEventSchema = z.object({
   resource: z.string(),
   outcome: z.enum(['success', 'denied', 'failure']),
   requestId: z.string(),
+  /** The caller's own x-request-id, when it sent one; requestId is always the server's. */
+  callerRequestId: z.optional(z.string()),
   sourceIp: z.optional(z.string()),
   region: z.string(),
 });
@@ -42,6 +45,17 @@ export const sqsAuditSender =
   };
 
 /**
+ * Within an HTTP request, the event keeps the server's request id; a caller's x-request-id (which
+ * the handler may have passed as requestId) goes to callerRequestId, never replacing it.
+ */
+function requestIdsOf(input: AuditInput): Pick<AuditEvent, 'requestId' | 'callerRequestId'> {
+  const ids = currentRequestIds();
+  if (!ids || (input.requestId !== ids.server && input.requestId !== ids.caller))
+    return { requestId: input.requestId, callerRequestId: input.callerRequestId };
+  return { requestId: ids.server, callerRequestId: input.callerRequestId ?? ids.caller };
+}
+
+/**
  * A state change whose audit event cannot be queued must not complete: the emitter
  * throws DependencyUnavailable, which the HTTP layer answers as 503. Callers emit
  * before they commit, or commit in a way the retry makes idempotent.
@@ -50,6 +64,7 @@ export function auditEmitter(send: SendAudit, region: string, now: () => Date = 
   return async (input) => {
     const event: AuditEvent = {
       ...input,
+      ...requestIdsOf(input),
       eventId: input.eventId ?? randomUUID(),
       time: input.time ?? now().toISOString(),
       region,

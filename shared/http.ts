@@ -14,6 +14,7 @@ import {
 } from './errors.ts';
 import { logger, metrics, observed, traceStatus } from './observability.ts';
 import { type IsRevoked, revokedTokenGuard } from './auth/revoked-tokens.ts';
+import { type RequestIds, withRequestIds } from './audit-request.ts';
 import { corsHeaders, type IsRegisteredOrigin, registeredOrigins, requestOrigin } from './cors.ts';
 import { problemResponse } from './problem.ts';
 import type { RouteContract } from './route-contract.ts';
@@ -68,11 +69,14 @@ function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined
   return out;
 }
 
-/** A caller's x-request-id is kept when it is a sane token; otherwise the gateway's id is used. */
-function requestIdOf(headers: Record<string, string>, event: APIGatewayProxyEventV2): string {
+/**
+ * The gateway's id, and the caller's x-request-id when it is a sane token. The caller's is echoed
+ * (else the gateway's); audit events keep the server's, with the caller's beside it.
+ */
+function requestIdsOf(headers: Record<string, string>, event: APIGatewayProxyEventV2): RequestIds {
   const given = headers['x-request-id'];
-  if (given && REQUEST_ID.test(given)) return given;
-  return event.requestContext?.requestId ?? randomUUID();
+  const server = event.requestContext?.requestId ?? randomUUID();
+  return given && REQUEST_ID.test(given) ? { server, caller: given } : { server };
 }
 
 function fieldErrors(error: z.core.$ZodError, where: string): FieldError[] {
@@ -115,6 +119,7 @@ function parseBody(contract: RouteContract, headers: Record<string, string>, byt
 
 /** Hands the parsed request from the middleware to the handler; keyed by the invocation's context. */
 const parsedRequests = new WeakMap<Context, HttpRequest>();
+const requestIdsByContext = new WeakMap<Context, RequestIds>();
 
 /** Parses and validates the request, in the order a client would want its errors reported. */
 function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
@@ -135,6 +140,8 @@ function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEv
       };
       const requestId = (request.internal as Record<string, string>).requestId ?? randomUUID();
       parsedRequests.set(request.context, { ...parsed, requestId });
+      const ids = (request.internal as Record<string, unknown>).requestIds as RequestIds | undefined;
+      if (ids) requestIdsByContext.set(request.context, ids);
     },
   };
 }
@@ -145,7 +152,7 @@ function requestParser(contract: RouteContract): MiddlewareObj<APIGatewayProxyEv
  * by Powertools' middlewares around it (observed); the trace is marked by the status answered.
  */
 function responseEnvelope(isRegisteredOrigin: IsRegisteredOrigin): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
-  type Internal = { requestId?: string; cors?: Promise<Record<string, string>> };
+  type Internal = { requestId?: string; requestIds?: RequestIds; cors?: Promise<Record<string, string>> };
   const decorate = async (response: HttpResult, internal: Internal): Promise<HttpResult> => {
     traceStatus(response.statusCode ?? 200);
     const cors = (await internal.cors) ?? {};
@@ -165,7 +172,9 @@ function responseEnvelope(isRegisteredOrigin: IsRegisteredOrigin): MiddlewareObj
     before: (request) => {
       const headers = lowerCaseHeaders(request.event.headers);
       const internal = request.internal as Internal;
-      internal.requestId = requestIdOf(headers, request.event);
+      const ids = requestIdsOf(headers, request.event);
+      internal.requestId = ids.caller ?? ids.server;
+      internal.requestIds = ids;
       logger.appendKeys({ requestId: internal.requestId, route: request.event.routeKey });
       // Looked up while the handler runs; awaited when the answer is decorated.
       const origin = requestOrigin(headers);
@@ -219,7 +228,7 @@ export function httpHandler<C extends RouteContract>(
   http.use(requestParser(contract)).handler(async (_event, context) => {
     const request = parsedRequests.get(context);
     if (!request) throw new Error('request parser did not run');
-    return handler(request as RequestOf<C>, context);
+    return withRequestIds(requestIdsByContext.get(context), () => handler(request as RequestOf<C>, context));
   });
   return observed<APIGatewayProxyEventV2, HttpResult>(http);
 }

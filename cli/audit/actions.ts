@@ -1,16 +1,15 @@
-import { createPublicKey } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { sealPeriod } from '../../functions/audit/domain.ts';
-import { sealPorts, s3TrailReader, withSealLock } from '../../functions/audit/store.ts';
+import { writeFileSync } from 'node:fs';
+import { AuditChainError, sealPeriod } from '../../functions/audit/domain.ts';
+import { recordedHead, sealPorts, s3TrailReader, withSealLock, type TrailReader } from '../../functions/audit/store.ts';
 import type { AuditEvent } from '../../shared/audit.ts';
 import { signerFor } from '../../shared/crypto/kms-signer.ts';
-import { publicJwkOf, type PublicJwk } from '../../shared/crypto/signer.ts';
-import { auditTarget, type TargetOptions } from '../audit-target.ts';
+import { auditTarget, type AuditTarget, type TargetOptions } from '../audit-target.ts';
 import { progressBar } from '../progress.ts';
 import { renderReport, summarize } from '../report.ts';
 import { CliError } from '../target.ts';
-import { queryEvents } from './query.ts';
-import { verifyTrail } from './verify.ts';
+import { queryTrail } from './query.ts';
+import { readTrustedKey } from './trusted-key.ts';
+import { UntrustedVerifyError, verifyTrail, type VerifyOptions, type VerifyReport } from './verify.ts';
 
 // What `dgov audit …` does once commander has parsed its options; each returns the exit code.
 
@@ -26,10 +25,48 @@ function time(value: string | undefined, name: string): Date | undefined {
   return parsed;
 }
 
-function trustedKey(file: string): PublicJwk {
-  const text = readFileSync(file, 'utf8');
-  const jwk = text.trim().startsWith('{');
-  return publicJwkOf(jwk ? createPublicKey({ key: JSON.parse(text), format: 'jwk' }) : createPublicKey(text));
+function seconds(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new CliError(`--${name} takes a number`);
+  return parsed;
+}
+
+interface VerifyFlags extends TargetOptions, Window {
+  trustedKey?: string[];
+  regions?: string;
+  period?: string;
+  grace?: string;
+}
+
+/** What verify trusts and expects, from outside the bucket: pinned keys, regions, the period, the heads. */
+function verifyOptions(flags: VerifyFlags, target: AuditTarget, onProgress?: (done: number, total: number) => void) {
+  const trustedKeys = [...target.trustedKeys, ...(flags.trustedKey ?? []).map(readTrustedKey)];
+  const { s3: _s3, documents, table } = target;
+  return {
+    from: time(flags.from, 'from'),
+    to: time(flags.to, 'to'),
+    trustedKeys,
+    regions: flags.regions
+      ? flags.regions
+          .split(',')
+          .map((region) => region.trim())
+          .filter(Boolean)
+      : target.regions,
+    periodMs: seconds(flags.period, 'period', 60) * 60_000,
+    graceMs: seconds(flags.grace, 'grace', 300) * 1000,
+    recordedHead: table ? (region: string) => recordedHead(documents, table, region) : undefined,
+    onProgress,
+  };
+}
+
+async function runVerify(reader: TrailReader, options: VerifyOptions): Promise<VerifyReport> {
+  try {
+    return await verifyTrail(reader, options);
+  } catch (error) {
+    if (error instanceof UntrustedVerifyError) throw new CliError(error.message);
+    throw error;
+  }
 }
 
 const formatEvent = (event: AuditEvent) =>
@@ -43,31 +80,44 @@ const formatEvent = (event: AuditEvent) =>
   ].join('  ');
 
 export async function query(
-  options: TargetOptions & Window & { actor?: string; action?: string; resource?: string },
+  options: TargetOptions & Window & { actor?: string; action?: string; resource?: string; includeUnsealed?: boolean },
   json: boolean,
 ): Promise<number> {
-  const { actor, action, resource } = options;
+  const { actor, action, resource, includeUnsealed } = options;
   const filter = { from: time(options.from, 'from'), to: time(options.to, 'to'), actor, action, resource };
   const target = auditTarget(options);
   const bar = progressBar('reading');
   let count = 0;
-  for await (const event of queryEvents(s3TrailReader(target.s3, target.bucket), filter, bar.update)) {
+  const reader = s3TrailReader(target.s3, target.bucket);
+  for await (const { event, sealed } of queryTrail(reader, filter, { includeUnsealed, onProgress: bar.update })) {
     count += 1;
-    process.stdout.write(`${json ? JSON.stringify(event) : formatEvent(event)}\n`);
+    const line = json
+      ? JSON.stringify(sealed ? event : { ...event, unsealed: true })
+      : `${formatEvent(event)}${sealed ? '' : '  UNSEALED'}`;
+    process.stdout.write(`${line}\n`);
   }
-  if (!json) console.error(`${count} event(s)`);
+  if (!json)
+    console.error(`${count} event(s)${includeUnsealed ? '' : ' (sealed only; --include-unsealed shows the rest)'}`);
   return 0;
 }
 
-export async function seal(options: TargetOptions, json: boolean): Promise<number> {
+export async function seal(options: TargetOptions & { rotateTo?: string }, json: boolean): Promise<number> {
   const target = auditTarget(options);
   if (!target.table || !target.auditKey) {
     throw new CliError('sealing needs the control table and the audit key (--table, --audit-key)');
   }
   const { s3, documents, bucket, table, region, auditKey } = target;
   const names = { s3, documents, bucket, table, region };
-  const sealed = () => sealPeriod(region, new Date(), sealPorts(names, signerFor(auditKey)));
-  const { key, digest } = await withSealLock(names, sealed);
+  const rotateTo = options.rotateTo ? await signerFor(options.rotateTo).publicJwk() : undefined;
+  const sealed = () => sealPeriod(region, new Date(), sealPorts(names, signerFor(auditKey)), { rotateTo });
+  let result: Awaited<ReturnType<typeof sealed>>;
+  try {
+    result = await withSealLock(names, sealed);
+  } catch (error) {
+    if (error instanceof AuditChainError) throw new CliError(error.message);
+    throw error;
+  }
+  const { key, digest } = result;
   const { sequence, periodStart, periodEnd } = digest;
   const objects = digest.objects.length;
   if (json) console.log(JSON.stringify({ key, sequence, objects, periodStart, periodEnd }));
@@ -75,22 +125,11 @@ export async function seal(options: TargetOptions, json: boolean): Promise<numbe
   return 0;
 }
 
-export async function verify(
-  options: TargetOptions & Window & { trustedKey?: string; grace?: string },
-  json: boolean,
-): Promise<number> {
+export async function verify(options: VerifyFlags, json: boolean): Promise<number> {
   const target = auditTarget(options);
-  const graceSeconds = options.grace === undefined ? 300 : Number(options.grace);
-  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new CliError('--grace takes a number of seconds');
   const bar = progressBar('hashing');
   const started = Date.now();
-  const report = await verifyTrail(s3TrailReader(target.s3, target.bucket), {
-    from: time(options.from, 'from'),
-    to: time(options.to, 'to'),
-    trustedKeys: options.trustedKey ? [trustedKey(options.trustedKey)] : undefined,
-    graceMs: graceSeconds * 1000,
-    onProgress: bar.update,
-  });
+  const report = await runVerify(s3TrailReader(target.s3, target.bucket), verifyOptions(options, target, bar.update));
   if (json) console.log(JSON.stringify({ ...report, seconds: (Date.now() - started) / 1000 }, null, 2));
   else {
     for (const { region, digests, objects, events, kid } of report.regions) {
@@ -100,21 +139,38 @@ export async function verify(
     if (report.pending.length) {
       console.log(`${report.pending.length} object(s) written since the last digest; the next seal covers them`);
     }
+    if (report.versions === 'not-versioned') console.log('object versions not checked: the bucket keeps none');
+    if (!report.headsChecked) console.log('the recorded chain heads not checked (no control table; --table)');
     console.log(report.ok ? 'INTACT' : `NOT INTACT: ${report.findings.length} finding(s)`);
   }
   return report.ok ? 0 : 1;
 }
 
-export async function report(options: TargetOptions & Window & { out: string }): Promise<number> {
+export async function report(options: VerifyFlags & { out: string; includeUnsealed?: boolean }): Promise<number> {
   const target = auditTarget(options);
   const reader = s3TrailReader(target.s3, target.bucket);
-  const from = time(options.from, 'from');
-  const to = time(options.to, 'to');
+  const checks = verifyOptions(options, target, progressBar('hashing').update);
+  const { from, to } = checks;
   const events: AuditEvent[] = [];
   const bar = progressBar('reading');
-  for await (const event of queryEvents(reader, { from, to }, bar.update)) events.push(event);
-  const verification = await verifyTrail(reader, { from, to, onProgress: progressBar('hashing').update });
-  const meta = { generatedAt: new Date(), bucket: target.bucket, from, to };
+  let unsealed = 0;
+  for await (const { event, sealed } of queryTrail(
+    reader,
+    { from, to },
+    { includeUnsealed: options.includeUnsealed, onProgress: bar.update },
+  )) {
+    events.push(event);
+    if (!sealed) unsealed += 1;
+  }
+  const verification = await runVerify(reader, checks);
+  const meta = {
+    generatedAt: new Date(),
+    bucket: target.bucket,
+    from,
+    to,
+    unsealed,
+    includeUnsealed: Boolean(options.includeUnsealed),
+  };
   writeFileSync(options.out, renderReport(summarize(events), verification, meta));
   const trail = verification.ok ? 'intact' : `NOT intact (${verification.findings.length} finding(s))`;
   console.log(`${options.out}: ${events.length} event(s), trail ${trail}`);

@@ -20,6 +20,26 @@ const window = (command: Command) =>
 
 const json = (command: Command) => command.optsWithGlobals().json === true;
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** What verify trusts and expects from outside the bucket (report verifies too). */
+const checks = (command: Command) =>
+  command
+    .option(
+      '--trusted-key <file>',
+      'a public key (PEM or JWK) pinned for the deployment; repeatable (npm start pins its own)',
+      collect,
+    )
+    .option(
+      '--regions <list>',
+      "the regions whose chains the bucket must hold, comma-separated (default: the target's)",
+    )
+    .option('--period <minutes>', 'the seal period: a chain must have a digest this recent, plus grace (default 60)')
+    .option(
+      '--grace <seconds>',
+      'slack for a late seal; unsealed objects younger than period + grace are pending (default 300)',
+    );
+
 export function register(dgov: Command): void {
   const audit = dgov
     .command('audit')
@@ -30,25 +50,35 @@ export function register(dgov: Command): void {
     .option('--actor <id>', 'the actor id or client_id')
     .option('--action <action>', 'the action, or a prefix ending in *')
     .option('--resource <resource>', 'the resource, or a prefix ending in *')
+    .option('--include-unsealed', 'also events from objects no digest lists yet, marked UNSEALED ("unsealed": true)')
     .action(async (options, command: Command) => {
       process.exitCode = await query(options, json(command));
     });
 
-  withTarget(audit.command('seal').description('close the current digest period now')).action(
-    async (options, command: Command) => {
-      process.exitCode = await seal(options, json(command));
-    },
-  );
-
-  withTarget(window(audit.command('verify').description('check every hash, link and signature; exit 1 if not intact')))
-    .option('--trusted-key <file>', 'a public key (PEM or JWK) the chain must be signed with')
-    .option('--grace <seconds>', 'how long unsealed objects count as pending, not inserted (default 300)')
+  withTarget(audit.command('seal').description('close the current digest period now'))
+    .option(
+      '--rotate-to <key>',
+      'rotate: this digest, signed with the current key, names the next key (a KMS key ARN, or file:PEM locally)',
+    )
     .action(async (options, command: Command) => {
-      process.exitCode = await verify(options, json(command));
+      process.exitCode = await seal(options, json(command));
     });
 
-  withTarget(window(audit.command('report').description('write a self-contained HTML page: charts and verification')))
+  checks(
+    withTarget(
+      window(audit.command('verify').description('check every hash, link and signature; exit 1 if not intact')),
+    ),
+  ).action(async (options, command: Command) => {
+    process.exitCode = await verify(options, json(command));
+  });
+
+  checks(
+    withTarget(
+      window(audit.command('report').description('write a self-contained HTML page: charts and verification')),
+    ),
+  )
     .requiredOption('--out <file>', 'the HTML file to write')
+    .option('--include-unsealed', 'also count events from objects no digest lists yet')
     .action(async (options) => {
       process.exitCode = await report(options);
     });

@@ -50,12 +50,14 @@ export function canonicalJson(value: unknown): string {
 // ---- writer ----------------------------------------------------------------------------
 
 export interface WriterPorts {
-  /** Event ids already stored in some events object. */
-  alreadyStored(eventIds: readonly string[]): Promise<Set<string>>;
+  /** The events object each already-claimed event id was assigned to. */
+  claims(eventIds: readonly string[]): Promise<Map<string, string>>;
   objectExists(key: string): Promise<boolean>;
+  /** Marks the object as waiting for the next digest, before it exists: a digest lists it once it does. */
+  recordPending(object: PendingObject): Promise<void>;
+  /** Assigns the events to the object, so a redelivery in any batch finds where they went. */
+  claimEvents(objectKey: string, eventIds: readonly string[]): Promise<void>;
   putObject(key: string, bytes: Buffer): Promise<void>;
-  /** Marks the events as stored and the object as waiting for the next digest. */
-  recordObject(object: SealedObject, eventIds: readonly string[]): Promise<void>;
 }
 
 export interface SealedObject {
@@ -65,30 +67,41 @@ export interface SealedObject {
   events: number;
 }
 
+export interface PendingObject extends SealedObject {
+  /** When the writer announced it (ISO time): an announced object that never appeared is dropped later. */
+  recordedAt: string;
+}
+
 /**
- * Stores a batch as one object. Events already stored (a redelivery after a crash between
- * the write and the queue delete) are dropped first; a batch that maps to an existing key
- * was written by that crashed attempt and is only recorded.
+ * Stores a batch as one object, in an order where every crash converges on redelivery to one
+ * sealed copy of each event: announce the object (pending), claim its events, then write it.
+ * An event claimed by an object that exists is stored already and dropped; one claimed by an
+ * object that never got written (the crash came before the put) is written again, in this batch.
  */
 export async function writeBatch(
   region: string,
   batch: readonly AuditEvent[],
   ports: WriterPorts,
+  now: () => Date = () => new Date(),
 ): Promise<SealedObject | undefined> {
   const unique = [...new Map(batch.map((event) => [event.eventId, event])).values()];
-  const stored = await ports.alreadyStored(unique.map((event) => event.eventId));
+  const claims = await ports.claims(unique.map((event) => event.eventId));
+  const claimedKeys = [...new Set(claims.values())];
+  const written = new Set<string>();
+  for (const key of claimedKeys) if (await ports.objectExists(key)) written.add(key);
   const fresh = unique
-    .filter((event) => !stored.has(event.eventId))
+    .filter((event) => !written.has(claims.get(event.eventId) ?? ''))
     .sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
   if (fresh.length === 0) return undefined;
   const key = eventsObjectKey(region, fresh);
   const bytes = encodeEvents(fresh);
-  if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
   const object = { key, sha256: sha256Hex(bytes), size: bytes.length, events: fresh.length };
-  await ports.recordObject(
-    object,
+  await ports.recordPending({ ...object, recordedAt: now().toISOString() });
+  await ports.claimEvents(
+    key,
     fresh.map((event) => event.eventId),
   );
+  if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
   return object;
 }
 
@@ -120,6 +133,8 @@ export interface Digest {
   periodEnd: string;
   objects: SealedObject[];
   previous: DigestLink;
+  /** A key rotation: the digests after this one are signed with this key (this one, with the previous). */
+  nextKey?: PublicJwk;
   alg: 'ES256';
   kid: string;
   signature: string;
@@ -128,6 +143,8 @@ export interface Digest {
 export interface ChainHead extends DigestLink {
   sequence: number;
   periodEnd: string;
+  /** The key the next digest must be signed with (absent in heads recorded before rotation existed). */
+  kid?: string;
 }
 
 export const genesisKey = (region: string) => `digests/${region}-genesis.json`;
@@ -143,16 +160,39 @@ export const signedBytes = (document: Genesis | Digest): Buffer => {
 export const serialize = (document: Genesis | Digest): Buffer =>
   Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8');
 
+/** The chain cannot be extended as asked; the seal stops, says why, and names the object. */
+export class AuditChainError extends Error {
+  constructor(
+    message: string,
+    readonly key: string,
+  ) {
+    super(message);
+    this.name = 'AuditChainError';
+  }
+}
+
+/** An announced object that has not appeared after this long was never written (its writer crashed). */
+export const ABANDONED_OBJECT_MS = 15 * 60_000;
+
 export interface SealPorts {
   head(): Promise<ChainHead | undefined>;
-  pending(): Promise<SealedObject[]>;
+  pending(): Promise<PendingObject[]>;
   getObject(key: string): Promise<Buffer | undefined>;
+  objectExists(key: string): Promise<boolean>;
   putObject(key: string, bytes: Buffer): Promise<void>;
   /** Moves the head from `expected` to `next`; fails if another seal moved it first. */
   advanceHead(expected: ChainHead | undefined, next: ChainHead): Promise<void>;
   clearPending(keys: readonly string[]): Promise<void>;
   signer: Signer;
 }
+
+const parseJson = <T>(bytes: Buffer): T | undefined => {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+};
 
 async function createGenesis(region: string, now: Date, ports: SealPorts): Promise<ChainHead> {
   const publicKey = await ports.signer.publicJwk();
@@ -171,37 +211,94 @@ async function createGenesis(region: string, now: Date, ports: SealPorts): Promi
   const existing = await ports.getObject(key);
   const bytes = existing ?? serialize(genesis);
   if (!existing) await ports.putObject(key, bytes);
-  const recorded = JSON.parse(bytes.toString('utf8')) as Genesis;
+  const recorded = parseJson<Genesis>(bytes);
+  if (recorded?.type !== 'genesis' || typeof recorded.kid !== 'string')
+    throw new AuditChainError(`the genesis ${key} in the bucket cannot be read as a genesis`, key);
   const head = {
     key,
     sha256: sha256Hex(bytes),
     signature: recorded.signature,
     sequence: 0,
     periodEnd: recorded.createdAt,
+    kid: recorded.kid,
   };
   await ports.advanceHead(undefined, head);
   return head;
 }
 
+/** The head digest as stored, checked against the head the control table recorded. */
+async function readHead(head: ChainHead, ports: SealPorts): Promise<Genesis | Digest> {
+  const where = `the head of the chain (#${head.sequence}, recorded in the control table) ${head.key}`;
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await ports.getObject(head.key);
+  } catch (error) {
+    throw new AuditChainError(`${where} cannot be read: ${(error as Error).message}`, head.key);
+  }
+  if (!bytes) throw new AuditChainError(`${where} is missing from the bucket`, head.key);
+  if (sha256Hex(bytes) !== head.sha256)
+    throw new AuditChainError(`${where} differs from the bytes the seal wrote (SHA-256)`, head.key);
+  const document = parseJson<Genesis | Digest>(bytes);
+  if (!document || (document.type !== 'digest' && document.type !== 'genesis'))
+    throw new AuditChainError(`${where} cannot be read as a digest`, head.key);
+  return document;
+}
+
+/** The key the chain says signs its next digest: the rotation's new key, else the head's own. */
+const chainKid = (head: ChainHead, document: Genesis | Digest) =>
+  head.kid ?? (document.type === 'digest' && document.nextKey ? document.nextKey.kid : document.kid);
+
+/** Objects announced and present are sealed; announced long ago and absent were abandoned. */
+async function sealable(pending: PendingObject[], now: Date, ports: SealPorts) {
+  const present: SealedObject[] = [];
+  const abandoned: string[] = [];
+  // 32 HEADs at a time: a busy period can hold thousands of objects.
+  for (let start = 0; start < pending.length; start += 32) {
+    const slice = pending.slice(start, start + 32);
+    const exists = await Promise.all(slice.map((object) => ports.objectExists(object.key)));
+    slice.forEach(({ recordedAt, ...object }, i) => {
+      if (exists[i]) present.push(object);
+      else if (now.getTime() - Date.parse(recordedAt ?? '1970-01-01T00:00:00Z') > ABANDONED_OBJECT_MS)
+        abandoned.push(object.key);
+    });
+  }
+  return { present, abandoned };
+}
+
+export interface SealOptions {
+  /** Rotate: this digest (signed with the current key) names the key that signs every digest after it. */
+  rotateTo?: PublicJwk;
+}
+
 /**
  * Closes the period: a digest listing every events object written since the last one, linked
  * to the previous digest by its hash and signature, signed with the audit key. The first seal
- * of a region records the genesis the chain starts from.
+ * of a region records the genesis the chain starts from. It refuses, naming the object, when
+ * the head it would extend is missing or altered, or its key is not the one the chain names.
  */
 export async function sealPeriod(
   region: string,
   now: Date,
   ports: SealPorts,
+  options: SealOptions = {},
 ): Promise<{ key: string; digest: Digest }> {
   const head = (await ports.head()) ?? (await createGenesis(region, now, ports));
-  // A seal that crashed after writing its digest left those objects pending: never list them twice.
-  const previous =
-    head.sequence > 0 ? (JSON.parse((await ports.getObject(head.key))!.toString('utf8')) as Digest) : undefined;
-  const listed = new Set(previous?.objects.map((object) => object.key));
-  const objects = (await ports.pending())
-    .filter((object) => !listed.has(object.key))
-    .sort((a, b) => a.key.localeCompare(b.key));
+  const document = await readHead(head, ports);
   const kid = await ports.signer.kid();
+  const expectedKid = chainKid(head, document);
+  if (kid !== expectedKid)
+    throw new AuditChainError(
+      `the ${region} chain is signed with key ${expectedKid} (${head.key}); this seal holds key ${kid}, which the chain does not name: rotate with the current key first`,
+      head.key,
+    );
+  // A seal that crashed after writing its digest left those objects pending: never list them twice.
+  const listed = new Set(document.type === 'digest' ? document.objects.map((object) => object.key) : []);
+  const { present, abandoned } = await sealable(
+    (await ports.pending()).filter((object) => !listed.has(object.key)),
+    now,
+    ports,
+  );
+  const objects = present.sort((a, b) => a.key.localeCompare(b.key));
   const unsigned: Digest = {
     type: 'digest',
     version: 1,
@@ -211,6 +308,7 @@ export async function sealPeriod(
     periodEnd: now.toISOString(),
     objects,
     previous: { key: head.key, sha256: head.sha256, signature: head.signature },
+    ...(options.rotateTo ? { nextKey: options.rotateTo } : {}),
     alg: 'ES256',
     kid,
     signature: '',
@@ -228,7 +326,8 @@ export async function sealPeriod(
     signature: digest.signature,
     sequence: digest.sequence,
     periodEnd: digest.periodEnd,
+    kid: options.rotateTo?.kid ?? kid,
   });
-  await ports.clearPending(objects.map((object) => object.key).concat([...listed]));
+  await ports.clearPending(objects.map((object) => object.key).concat([...listed], abandoned));
   return { key, digest };
 }

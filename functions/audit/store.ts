@@ -1,7 +1,9 @@
 import {
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -15,7 +17,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Signer } from '../../shared/crypto/signer.ts';
-import type { ChainHead, SealedObject, SealPorts, WriterPorts } from './domain.ts';
+import type { ChainHead, PendingObject, SealPorts, WriterPorts } from './domain.ts';
 
 export interface AuditStoreNames {
   s3: S3Client;
@@ -71,47 +73,54 @@ export async function readObject(s3: S3Client, bucket: string, key: string): Pro
   }
 }
 
+async function objectExists(names: AuditStoreNames, key: string): Promise<boolean> {
+  try {
+    await names.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: key }));
+    return true;
+  } catch (error) {
+    if (
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ||
+      (error as Error).name === 'NotFound'
+    )
+      return false;
+    throw error;
+  }
+}
+
 export function writerPorts(names: AuditStoreNames, now: () => Date = () => new Date()): WriterPorts {
   return {
-    async alreadyStored(eventIds) {
-      const stored = new Set<string>();
+    async claims(eventIds) {
+      const claimed = new Map<string, string>();
       for (const chunk of chunks([...new Set(eventIds)], 100)) {
         let keys: Record<string, unknown>[] | undefined = chunk.map(eventKey);
         while (keys?.length) {
           const result = await names.documents.send(
-            new BatchGetCommand({ RequestItems: { [names.table]: { Keys: keys, ProjectionExpression: 'pk' } } }),
+            new BatchGetCommand({
+              RequestItems: {
+                [names.table]: { Keys: keys, ProjectionExpression: 'pk, objectKey', ConsistentRead: true },
+              },
+            }),
           );
           for (const item of result.Responses?.[names.table] ?? [])
-            stored.add(String(item.pk).slice('audit#event#'.length));
+            claimed.set(String(item.pk).slice('audit#event#'.length), String(item.objectKey));
           keys = result.UnprocessedKeys?.[names.table]?.Keys as Record<string, unknown>[] | undefined;
         }
       }
-      return stored;
+      return claimed;
     },
-    async objectExists(key) {
-      try {
-        await names.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: key }));
-        return true;
-      } catch (error) {
-        if (
-          (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ||
-          (error as Error).name === 'NotFound'
-        )
-          return false;
-        throw error;
-      }
-    },
+    objectExists: (key) => objectExists(names, key),
     putObject: (key, bytes) => putObject(names, key, bytes),
-    async recordObject(object: SealedObject, eventIds) {
-      const expiresAt = Math.floor(now().getTime() / 1000) + REMEMBER_EVENTS_SECONDS;
-      // The pending marker first: if the event marks fail, the redelivery finds the object by key.
+    async recordPending(object: PendingObject) {
       await names.documents.send(
         new PutCommand({ TableName: names.table, Item: { pk: pendingPk(names.region), sk: object.key, ...object } }),
       );
+    },
+    async claimEvents(objectKey, eventIds) {
+      const expiresAt = Math.floor(now().getTime() / 1000) + REMEMBER_EVENTS_SECONDS;
       await batchWrite(
         names.documents,
         names.table,
-        eventIds.map((id) => ({ PutRequest: { Item: { ...eventKey(id), objectKey: object.key, expiresAt } } })),
+        eventIds.map((id) => ({ PutRequest: { Item: { ...eventKey(id), objectKey, expiresAt } } })),
       );
     },
   };
@@ -131,7 +140,7 @@ export function sealPorts(names: AuditStoreNames, signer: Signer): SealPorts {
       return Item ? (Item.head as ChainHead) : undefined;
     },
     async pending() {
-      const objects: SealedObject[] = [];
+      const objects: PendingObject[] = [];
       let start: Record<string, unknown> | undefined;
       do {
         const page = await names.documents.send(
@@ -149,12 +158,14 @@ export function sealPorts(names: AuditStoreNames, signer: Signer): SealPorts {
             sha256: String(item.sha256),
             size: Number(item.size),
             events: Number(item.events),
+            recordedAt: typeof item.recordedAt === 'string' ? item.recordedAt : new Date(0).toISOString(),
           });
         start = page.LastEvaluatedKey;
       } while (start);
       return objects;
     },
     getObject: (key) => readObject(names.s3, names.bucket, key),
+    objectExists: (key) => objectExists(names, key),
     putObject: (key, bytes) => putObject(names, key, bytes),
     async advanceHead(expected, next) {
       await names.documents.send(
@@ -200,16 +211,44 @@ export async function withSealLock<T>(names: AuditStoreNames, run: () => Promise
   }
 }
 
+/** The head the seal recorded in the control table: the anchor outside the bucket that verify compares. */
+export async function recordedHead(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  region: string,
+): Promise<ChainHead | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: table, Key: { pk: chainPk(region), sk: 'head' }, ConsistentRead: true }),
+  );
+  return Item ? (Item.head as ChainHead) : undefined;
+}
+
+export interface TrailEntry {
+  key: string;
+  lastModified: Date;
+  size: number;
+}
+
+export interface ObjectVersion {
+  key: string;
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+  lastModified: Date;
+}
+
 /** Read-only view of the audit bucket: all an auditor needs, no operator database. */
 export interface TrailReader {
-  list(prefix: string): Promise<{ key: string; lastModified: Date; size: number }[]>;
+  list(prefix: string): Promise<TrailEntry[]>;
   read(key: string): Promise<Buffer | undefined>;
+  /** Every version and delete marker under the prefix; undefined when the bucket keeps no versions. */
+  versions?(prefix: string): Promise<ObjectVersion[] | undefined>;
 }
 
 export function s3TrailReader(s3: S3Client, bucket: string): TrailReader {
   return {
     async list(prefix) {
-      const entries: { key: string; lastModified: Date; size: number }[] = [];
+      const entries: TrailEntry[] = [];
       let token: string | undefined;
       do {
         const page = await s3.send(
@@ -222,5 +261,38 @@ export function s3TrailReader(s3: S3Client, bucket: string): TrailReader {
       return entries;
     },
     read: (key) => readObject(s3, bucket, key),
+    async versions(prefix) {
+      // An emulator without versioning (fauxqs 1.x) answers no status: nothing to list.
+      const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+      if (Status !== 'Enabled' && Status !== 'Suspended') return undefined;
+      const versions: ObjectVersion[] = [];
+      let keyMarker: string | undefined;
+      let versionMarker: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectVersionsCommand({
+            Bucket: bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+        );
+        for (const [list, deleteMarker] of [
+          [page.Versions ?? [], false],
+          [page.DeleteMarkers ?? [], true],
+        ] as const)
+          for (const version of list)
+            versions.push({
+              key: version.Key!,
+              versionId: version.VersionId ?? 'null',
+              isLatest: version.IsLatest === true,
+              deleteMarker,
+              lastModified: version.LastModified ?? new Date(0),
+            });
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+      } while (keyMarker);
+      return versions;
+    },
   };
 }

@@ -4,6 +4,7 @@ import { routeKey } from '../../shared/route-contract.ts';
 import {
   asArray,
   followImport,
+  followImports,
   getAttArn,
   isIntrinsic,
   logicalId,
@@ -37,8 +38,9 @@ const byService = (service: string): OurFunction => {
 };
 
 /** Statement resources as the stateful stack spells them (imports followed). */
+// Deep: a grant on a prefix (`<bucket arn>/events/*`) is a Fn::Join around the import.
 const resolvedResources = (statement: PolicyStatement): unknown[] =>
-  statement.Resource.map((resource) => followImport(resource, [synth.stateful$, synth.base$]));
+  statement.Resource.map((resource) => followImports(resource, [synth.stateful$, synth.base$]));
 
 const allowedOn = (statements: PolicyStatement[], arn: unknown): string[] =>
   statements

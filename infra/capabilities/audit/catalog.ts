@@ -54,6 +54,7 @@ export class AuditCatalog extends Construct {
             { name: 'resource', type: 'string' },
             { name: 'outcome', type: 'string' },
             { name: 'requestid', type: 'string' },
+            { name: 'callerrequestid', type: 'string' },
             { name: 'sourceip', type: 'string' },
             { name: 'region', type: 'string' },
           ],

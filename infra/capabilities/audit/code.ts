@@ -9,8 +9,9 @@ import type { CodeContext } from '../capability.ts';
 import { functionOf } from '../functions.ts';
 import { ControlData } from '../../control-data.ts';
 import { AUDIT_CONSUMER_TIMEOUT, AuditData } from './data.ts';
+import { grantSeal, grantWriter } from './guard.ts';
 
-/** The writer (audit queue → events objects) and the seal (a signed digest every period). */
+/** The writer (audit queue → events objects) and the seal (a signed digest every period), each granted only its prefix. */
 export class AuditCode extends Construct {
   constructor(scope: Construct, id: string, context: CodeContext) {
     super(scope, id);
@@ -20,7 +21,8 @@ export class AuditCode extends Construct {
     const writer = context
       .addFunction(this, functionOf(auditManifest, 'audit-writer'), { timeout: AUDIT_CONSUMER_TIMEOUT })
       .useTable(ENV.controlTable, control.table, 'readWrite')
-      .useBucket(ENV.auditBucket, audit.bucket, 'readWrite');
+      .setEnv(ENV.auditBucket, audit.bucket.bucketName);
+    grantWriter(writer.fn, audit.bucket);
     writer.fn.addEventSource(
       new SqsEventSource(audit.queue, {
         batchSize: 100,
@@ -32,8 +34,9 @@ export class AuditCode extends Construct {
     const seal = context
       .addFunction(this, functionOf(auditManifest, 'audit-seal'), { timeout: Duration.seconds(30) })
       .useTable(ENV.controlTable, control.table, 'readWrite')
-      .useBucket(ENV.auditBucket, audit.bucket, 'readWrite')
+      .setEnv(ENV.auditBucket, audit.bucket.bucketName)
       .useSigningKey(ENV.auditKey, audit.signingKey);
+    grantSeal(seal.fn, audit.bucket);
     new Rule(this, 'SealSchedule', {
       description: 'Closes the audit digest period',
       schedule: Schedule.rate(Duration.minutes(context.config.auditPeriodMinutes)),

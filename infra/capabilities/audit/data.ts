@@ -13,6 +13,7 @@ import { crossRegionNames } from '../../regions.ts';
 import { replicatedBucket, withPeerQueue } from '../../replication.ts';
 import type { DataContext } from '../capability.ts';
 import { AuditCatalog } from './catalog.ts';
+import { AuditBucketGuard } from './guard.ts';
 
 /** The longest timeout of the audit queue's consumer; the queue keeps messages invisible for 6× that. */
 export const AUDIT_CONSUMER_TIMEOUT = Duration.seconds(30);
@@ -28,6 +29,8 @@ export class AuditData extends Construct {
   /** Signs audit digests: a multi-Region KMS key, or the key file the embedded runtime made. */
   readonly signingKey: SigningKey;
   readonly catalog: AuditCatalog;
+  /** The bucket policy, and the one role it lets delete objects or change retention or versioning. */
+  readonly guard: AuditBucketGuard;
 
   constructor(scope: Construct, id: string, context: DataContext) {
     super(scope, id);
@@ -86,6 +89,7 @@ export class AuditData extends Construct {
       description: 'Signs audit digests (ES256)',
       files: config.auditKeyFile,
     });
+    this.guard = new AuditBucketGuard(this, 'Guard', { bucket: this.bucket, stage: config.stage });
     this.catalog = new AuditCatalog(this, 'Catalog', { bucket: this.bucket, stage: config.stage });
   }
 }

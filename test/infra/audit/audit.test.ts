@@ -57,6 +57,76 @@ describe('the audit bucket', () => {
   });
 });
 
+describe('who may change what in the audit bucket', () => {
+  const s3Statements = (service: string) => {
+    const fn = ourFunctions(cloud.stateless$).find((candidate) => candidate.service === service)!;
+    return rolePolicyStatements(cloud.stateless$, fn)
+      .map((statement) => ({
+        actions: [statement.Action].flat() as string[],
+        resource: JSON.stringify(statement.Resource),
+      }))
+      .filter((statement) => statement.actions.some((action) => action.startsWith('s3:')));
+  };
+
+  it('lets the writer put (and read back) only under events/', () => {
+    const statements = s3Statements('audit-writer');
+    expect(statements.flatMap((statement) => statement.actions).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    for (const statement of statements) expect(statement.resource).toMatch(/\/events\/\*/);
+  });
+
+  it('lets the seal put only under digests/, and read and list the trail', () => {
+    const statements = s3Statements('audit-seal');
+    const puts = statements.filter((statement) => statement.actions.includes('s3:PutObject'));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.resource).toMatch(/\/digests\/\*/);
+    expect(statements.flatMap((statement) => statement.actions).sort()).toEqual([
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+    ]);
+  });
+
+  it('grants no function a delete, a retention change or a versioning change', () => {
+    for (const fn of ourFunctions(cloud.stateless$)) {
+      const actions = rolePolicyStatements(cloud.stateless$, fn).flatMap((statement) => [statement.Action].flat());
+      for (const action of actions as string[])
+        expect(action, `${fn.service}: ${action}`).not.toMatch(
+          /^s3:(\*|Delete|PutObjectRetention|PutObjectLegalHold|PutBucketVersioning|Bypass)/,
+        );
+    }
+  });
+
+  it('denies deletes, retention and versioning changes to everyone but the break-glass role (bucket policy)', () => {
+    const role = cloud.stateful.data.get(AuditData).guard.breakGlassRole;
+    const breakGlass = role.stack.getLogicalId(role.node.defaultChild as never);
+    cloud.statefulTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'OnlyBreakGlassDeletesOrUnlocks',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: Match.arrayWith([
+              's3:DeleteObject',
+              's3:DeleteObjectVersion',
+              's3:PutObjectRetention',
+              's3:PutBucketVersioning',
+              's3:PutBucketObjectLockConfiguration',
+            ]),
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': getAttArn(breakGlass) } },
+          }),
+        ]),
+      },
+    });
+    cloud.statefulTemplate.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['dgov-dev-audit-break-glass-'])]) }),
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } })],
+      }),
+    });
+  });
+});
+
 describe('the audit signing key', () => {
   it('is a KMS ECC_NIST_P256 signing key that only the seal function may use', () => {
     cloud.statefulTemplate.hasResourceProperties('AWS::KMS::Key', {
@@ -92,6 +162,15 @@ describe('the audit functions', () => {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('alarms on any failed seal (a chain it refuses to extend fails the invocation)', () => {
+    cloud.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: Match.stringLikeRegexp('^audit-seal \\(schedule\\) failed'),
     });
   });
 
