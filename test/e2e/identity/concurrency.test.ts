@@ -87,8 +87,7 @@ describe.skipIf(target.name !== 'embedded' || !target.apiUrl)('identity under co
 
   it('checks at most 5 of 40 parallel wrong passwords, over several sandboxes, then refuses the right one as locked', async () => {
     const username = await newCitizen();
-    // Scale the pool out first: a cold identity sandbox derives a scrypt decoy (128 MiB) as it loads,
-    // which need not compete with the burst's password checks for a small machine's cores.
+    // Scale the pool out first, so the burst's password checks do not compete with cold starts.
     const forms = await Promise.all(Array.from({ length: 4 }, () => loginForm()));
     const { fields, cookie } = forms[0]!;
     const tag = `lockout-${randomUUID()}`;
@@ -104,19 +103,17 @@ describe.skipIf(target.name !== 'embedded' || !target.apiUrl)('identity under co
         ),
       ),
     );
-    // Nobody got in. On a starved machine some answers are 503 (DynamoDB Local slower than the SDK's
-    // timeouts, with Retry-After) or 500 (a sandbox past its 10 s timeout, as Lambda answers it).
+    // Nobody got in. On a starved machine some answers may be 503 (DynamoDB Local slower than the
+    // SDK's timeouts, with Retry-After); a 500 is a defect.
     for (const answer of answers) {
-      expect([401, 500, 503]).toContain(answer.status);
+      expect([401, 503]).toContain(answer.status);
       if (answer.status === 503) expect(answer.retryAfter).toMatch(/^\d+$/);
     }
     const refused = answers.filter((answer) => answer.status === 401).length;
-    const timedOut = answers.filter((answer) => answer.status === 500).length;
     const lines = await refusals(`${tag}-`, refused);
     expect(lines).toHaveLength(refused);
     const checked = lines.filter((line) => line.reason === 'bad-credentials').length;
-    // A timed-out attempt may have been checked (a lock refusal needs no scrypt and is quick): it counts.
-    expect(checked + timedOut).toBeLessThanOrEqual(5);
+    expect(checked).toBeLessThanOrEqual(5);
     expect(lines.filter((line) => line.reason === 'locked')).toHaveLength(refused - checked);
     expect(refused - checked, 'refused by the lock without a check').toBeGreaterThanOrEqual(30);
     // One invocation at a time per sandbox: the 40 were served by several at once.
