@@ -1,0 +1,34 @@
+import { Construct } from 'constructs';
+import { DEFAULT_ISSUER_ID } from '../../../functions/licences/config.ts';
+import { LICENCES_ENV } from '../../../functions/licences/env.ts';
+import { licencesManifest } from '../../../functions/licences/manifest.ts';
+import { functionOf } from '../functions.ts';
+import { ENV } from '../../../shared/env-names.ts';
+import { AuditData } from '../audit/data.ts';
+import type { CodeContext } from '../capability.ts';
+import { ControlData } from '../../control-data.ts';
+import { LicencesData } from './data.ts';
+
+/**
+ * The licences function: its routes, the index and the bucket, the seal keys, the audit and
+ * notifications queues. The trust list of external issuers comes from CDK context
+ * `licenceTrustList` (a JSON array of seal keys; docs/licences.md, "Mutual recognition").
+ */
+export class LicencesCode extends Construct {
+  constructor(scope: Construct, id: string, context: CodeContext) {
+    super(scope, id);
+    const licences = context.data.get(LicencesData);
+    const fn = context
+      .addFunction(this, functionOf(licencesManifest, 'licences'), { memorySize: 1024 })
+      .useTable(LICENCES_ENV.licencesTable, licences.table, 'readWrite')
+      .useTable(ENV.controlTable, context.data.get(ControlData).table, 'read')
+      .useBucket(LICENCES_ENV.licencesBucket, licences.bucket, 'readWrite')
+      .useQueue(LICENCES_ENV.notificationsQueueUrl, licences.notifications, 'send')
+      .useQueue(ENV.auditQueueUrl, context.data.get(AuditData).queue, 'send')
+      .setEnv(LICENCES_ENV.issuerId, String(this.node.tryGetContext('licenceIssuerId') ?? DEFAULT_ISSUER_ID))
+      .setEnv(LICENCES_ENV.publicUrl, context.http.issuer)
+      .setEnv(LICENCES_ENV.trustList, String(this.node.tryGetContext('licenceTrustList') ?? '[]'))
+      .setEnv(LICENCES_ENV.sealKeys, licences.sealKeys.map((key) => key.reference).join(','));
+    for (const key of licences.sealKeys) key.key?.grant(fn.fn, 'kms:Sign', 'kms:GetPublicKey');
+  }
+}
