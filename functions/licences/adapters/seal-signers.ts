@@ -2,7 +2,7 @@ import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/clien
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { jwkCoordinatesOf, SEAL_ALGS, sm2PointHex, type SealAlg, type SealJwk, thumbprintOf } from '../domain/seal.ts';
-import { sm2Digest, sm2PublicKey, sm2Sign } from '../domain/sm2.ts';
+import { sm2Digest, sm2PublicKey, sm2PublicKeyOf, sm2Sign } from '../domain/sm2.ts';
 import type { SealSigner } from '../ports.ts';
 
 const sealJwk = (alg: SealAlg, pointHex: string, issuer: string): SealJwk => {
@@ -11,20 +11,35 @@ const sealJwk = (alg: SealAlg, pointHex: string, issuer: string): SealJwk => {
   return { kty: 'EC', crv, x, y, kid: thumbprintOf({ crv, x, y }), alg, issuer };
 };
 
-// SEC1 ECPrivateKey of a 256-bit curve: SEQUENCE, version 1, OCTET STRING of 32 bytes (the scalar).
-const SEC1_PREFIX = '30770201010420';
+const SM2_CURVE_OID = '06082a811ccf5501822d';
+// ECPrivateKey (RFC 5915) of a 256-bit curve: version 1, then the scalar as a 32-byte OCTET STRING.
+const EC_PRIVATE_KEY = '0201010420';
+
+/**
+ * The private scalar of an SM2 key in a PEM file (PKCS#8 or SEC1), read from the DER: node:crypto
+ * loads such a key as OpenSSL's SM2 type, which it can neither use nor export (it aborts).
+ */
+export function sm2PrivateKeyOfPem(pem: string): string {
+  const body = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  const der = Buffer.from(body, 'base64').toString('hex');
+  const at = der.indexOf(EC_PRIVATE_KEY);
+  if (!der.includes(SM2_CURVE_OID) || at < 0 || der.length < at + EC_PRIVATE_KEY.length + 64)
+    throw new Error('holds no SM2 key');
+  return der.slice(at + EC_PRIVATE_KEY.length, at + EC_PRIVATE_KEY.length + 64);
+}
 
 /** A PEM file (PKCS#8 or SEC1) holding an EC key on the SM2 curve: the embedded runtime's seal key. */
 export function fileSm2Signer(path: string, issuer: string): SealSigner {
   let loaded: { privateHex: string; pointHex: string } | undefined;
   const load = () => {
     if (loaded) return loaded;
-    const key = createPrivateKey(readFileSync(path));
-    if (key.asymmetricKeyDetails?.namedCurve !== 'SM2') throw new Error(`${path} holds no SM2 key`);
-    const sec1 = key.export({ format: 'der', type: 'sec1' }).toString('hex');
-    if (!sec1.startsWith(SEC1_PREFIX)) throw new Error(`${path}: unexpected SEC1 layout`);
-    const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
-    loaded = { privateHex: sec1.slice(SEC1_PREFIX.length, SEC1_PREFIX.length + 64), pointHex: pointOfSpki(spki) };
+    let privateHex: string;
+    try {
+      privateHex = sm2PrivateKeyOfPem(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new Error(`${path} ${(error as Error).message}`);
+    }
+    loaded = { privateHex, pointHex: sm2PublicKeyOf(privateHex) };
     return loaded;
   };
   return {
@@ -54,7 +69,7 @@ export function pointOfSpki(spki: Uint8Array): string {
   const der = Buffer.from(spki);
   const point = der.subarray(der.length - 65);
   // SEQUENCE { AlgorithmIdentifier, BIT STRING (0 unused bits) 04 ‖ x ‖ y }
-  if (der[0] !== 0x30 || der.length !== 91 || der[der.length - 67] !== 0x00 || point[0] !== 0x04)
+  if (der[0] !== 0x30 || der.length !== 91 || der[der.length - 66] !== 0x00 || point[0] !== 0x04)
     throw new Error('not an uncompressed 256-bit EC public key');
   return point.toString('hex');
 }

@@ -58,12 +58,20 @@ export interface Sm2PublicKey {
 
 const publicKeys = new Map<string, Sm2PublicKey>();
 
+const onCurve = (publicKeyHex: string): boolean => {
+  try {
+    return sm2.verifyPublicKey(publicKeyHex);
+  } catch {
+    return false; // the library throws for a point off the curve
+  }
+};
+
 /** Parses (and keeps) a public key; undefined when the hex is not a point of the curve. */
 export function sm2PublicKey(publicKeyHex: string, userId = SM2_DEFAULT_USER_ID): Sm2PublicKey | undefined {
   const id = `${userId}:${publicKeyHex.toLowerCase()}`;
   const known = publicKeys.get(id);
   if (known) return known;
-  if (!/^04[0-9a-fA-F]{128}$/.test(publicKeyHex) || !sm2.verifyPublicKey(publicKeyHex)) return undefined;
+  if (!/^04[0-9a-fA-F]{128}$/.test(publicKeyHex) || !onCurve(publicKeyHex)) return undefined;
   let table: Point[][] | undefined;
   const key: Sm2PublicKey = {
     hex: publicKeyHex.toLowerCase(),
