@@ -35,7 +35,7 @@ export class MemoryLicenceStore implements LicenceStore {
   }
   async revoke(licenceId: string, listId: string, index: number, reason: string, at: string) {
     const record = this.licences.get(licenceId);
-    if (!record || record.status !== 'valid') return false;
+    if (record?.status !== 'valid') return false;
     Object.assign(record, { status: 'revoked', revokedAt: at, revokeReason: reason });
     record.announced.revoked = false;
     this.lists.set(listId, (this.lists.get(listId) ?? new Set()).add(index));

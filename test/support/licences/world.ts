@@ -40,7 +40,11 @@ export interface TestCaller {
   /** For a person: who they are (what identity's UserInfo answers). */
   holder?: Holder;
 }
-export const department = (dept: string, scope = 'licences:issue'): TestCaller => ({ sub: `client-${dept}`, scope, department: dept });
+export const department = (dept: string, scope = 'licences:issue'): TestCaller => ({
+  sub: `client-${dept}`,
+  scope,
+  department: dept,
+});
 export const person = (holder: Holder): TestCaller => ({ sub: `acc-${holder.id}`, scope: 'openid profile', holder });
 
 /** The licences routes in-process on the memory store, with key files, a trusted external issuer and captured events. */
@@ -85,9 +89,17 @@ export function licencesWorld(options: { now?: () => Date; trusted?: SealJwk[] }
     method: string,
     path: string,
     { caller, body }: { caller?: TestCaller; body?: unknown } = {},
-  ): Promise<{ status: number; headers: Record<string, string>; body: any; raw: APIGatewayProxyStructuredResultV2 }> => {
+  ): Promise<{
+    status: number;
+    headers: Record<string, string>;
+    // biome-ignore lint/suspicious/noExplicitAny: answers are JSON of many shapes that the tests look into
+    body: any;
+    raw: APIGatewayProxyStructuredResultV2;
+  }> => {
     const url = new URL(path, PUBLIC_URL);
-    const route = licencesRoutes.find((candidate) => {
+    // Static paths win over templated ones, as in API Gateway.
+    const byStatic = [...licencesRoutes].sort((a, b) => a.path.split('{').length - b.path.split('{').length);
+    const route = byStatic.find((candidate) => {
       if (candidate.method !== method) return false;
       const pattern = new RegExp(`^${candidate.path.replace(/\{[^}]+\}/g, '([^/]+)')}$`);
       return pattern.test(url.pathname);
@@ -98,7 +110,13 @@ export function licencesWorld(options: { now?: () => Date; trusted?: SealJwk[] }
     const token = caller ? randomUUID() : undefined;
     if (token && caller) tokens.set(token, caller);
     const claims = caller
-      ? { sub: caller.sub, jti: randomUUID(), scope: caller.scope ?? '', client_id: caller.sub, ...(caller.department ? { department: caller.department } : {}) }
+      ? {
+          sub: caller.sub,
+          jti: randomUUID(),
+          scope: caller.scope ?? '',
+          client_id: caller.sub,
+          ...(caller.department ? { department: caller.department } : {}),
+        }
       : undefined;
     const event = {
       version: '2.0',
@@ -110,7 +128,9 @@ export function licencesWorld(options: { now?: () => Date; trusted?: SealJwk[] }
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
-      pathParameters: names.length ? Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(values[i]!)])) : undefined,
+      pathParameters: names.length
+        ? Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(values[i]!)]))
+        : undefined,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       isBase64Encoded: false,
       requestContext: {

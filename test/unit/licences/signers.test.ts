@@ -1,4 +1,4 @@
-import { GetPublicKeyCommand, SignCommand } from '@aws-sdk/client-kms';
+import { GetPublicKeyCommand, type SignCommand } from '@aws-sdk/client-kms';
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -27,7 +27,10 @@ function fakeKms(path: string): KmsSender & { calls: SignCommand['input'][] } {
   const privateKey = sm2 ? undefined : createPrivateKey(pem);
   // The SPKI KMS answers: for SM2 the same layout as P-256 (id-ecPublicKey, the SM2 curve OID).
   const spki = sm2
-    ? Buffer.from(`3059301306072a8648ce3d020106082a811ccf5501822d034200${smCrypto.sm2.getPublicKeyFromPrivateKey(d)}`, 'hex')
+    ? Buffer.from(
+        `3059301306072a8648ce3d020106082a811ccf5501822d034200${(smCrypto.sm2 as unknown as { getPublicKeyFromPrivateKey(d: string): string }).getPublicKeyFromPrivateKey(d)}`,
+        'hex',
+      )
     : createPublicKey(privateKey!).export({ format: 'der', type: 'spki' });
   const calls: SignCommand['input'][] = [];
   return {
@@ -37,7 +40,12 @@ function fakeKms(path: string): KmsSender & { calls: SignCommand['input'][] } {
       calls.push(command.input);
       const message = Buffer.from(command.input.Message!);
       if (command.input.SigningAlgorithm === 'SM2DSA') {
-        return { Signature: Buffer.from(smCrypto.sm2.doSignature(Array.from(message) as unknown as string, d, { der: true }), 'hex') };
+        return {
+          Signature: Buffer.from(
+            smCrypto.sm2.doSignature(Array.from(message) as unknown as string, d, { der: true }),
+            'hex',
+          ),
+        };
       }
       return { Signature: sign('sha256', message, privateKey!) };
     }) as KmsSender['send'],
@@ -47,21 +55,24 @@ function fakeKms(path: string): KmsSender & { calls: SignCommand['input'][] } {
 describe('seal signers: KMS and key files sign alike', () => {
   const document = canonicalBytes({ licenceId: 'L0', data: { 名称: '济南某某有限公司' } })!;
 
-  it.each(['SM2-SM3', 'ES256'] as const)('%s: the KMS adapter and the file signer give the same key and verifiable seals', async (alg) => {
-    const path = keyFile(alg === 'SM2-SM3' ? 'SM2' : 'P-256');
-    const file = alg === 'SM2-SM3' ? fileSm2Signer(path, 'dgov-province') : fileEs256Signer(path, 'dgov-province');
-    const kms = fakeKms(path);
-    const viaKms = kmsSealSigner(kms, 'arn:aws-cn:kms:cn-north-1:000000000000:key/mrk-1', alg, 'dgov-province');
-    const [fileJwk, kmsJwk] = [await file.publicJwk(), await viaKms.publicJwk()];
-    expect(kmsJwk).toEqual(fileJwk);
-    expect(verifySignature(fileJwk, document, await viaKms.sign(document))).toBe(true);
-    expect(verifySignature(kmsJwk, document, await file.sign(document))).toBe(true);
-    const call = kms.calls[0]!;
-    if (alg === 'SM2-SM3') {
-      expect(call).toMatchObject({ SigningAlgorithm: 'SM2DSA', MessageType: 'DIGEST' });
-      expect(call.Message).toHaveLength(32);
-    } else expect(call).toMatchObject({ SigningAlgorithm: 'ECDSA_SHA_256', MessageType: 'RAW' });
-  });
+  it.each(['SM2-SM3', 'ES256'] as const)(
+    '%s: the KMS adapter and the file signer give the same key and verifiable seals',
+    async (alg) => {
+      const path = keyFile(alg === 'SM2-SM3' ? 'SM2' : 'P-256');
+      const file = alg === 'SM2-SM3' ? fileSm2Signer(path, 'dgov-province') : fileEs256Signer(path, 'dgov-province');
+      const kms = fakeKms(path);
+      const viaKms = kmsSealSigner(kms, 'arn:aws-cn:kms:cn-north-1:000000000000:key/mrk-1', alg, 'dgov-province');
+      const [fileJwk, kmsJwk] = [await file.publicJwk(), await viaKms.publicJwk()];
+      expect(kmsJwk).toEqual(fileJwk);
+      expect(verifySignature(fileJwk, document, await viaKms.sign(document))).toBe(true);
+      expect(verifySignature(kmsJwk, document, await file.sign(document))).toBe(true);
+      const call = kms.calls[0]!;
+      if (alg === 'SM2-SM3') {
+        expect(call).toMatchObject({ SigningAlgorithm: 'SM2DSA', MessageType: 'DIGEST' });
+        expect(call.Message).toHaveLength(32);
+      } else expect(call).toMatchObject({ SigningAlgorithm: 'ECDSA_SHA_256', MessageType: 'RAW' });
+    },
+  );
 
   it('a KMS failure to give the public key is asked again next time', async () => {
     let calls = 0;
@@ -69,7 +80,11 @@ describe('seal signers: KMS and key files sign alike', () => {
       send: (async () => {
         calls += 1;
         if (calls === 1) throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
-        return { PublicKey: new Uint8Array(createPublicKey(createPrivateKey(readFileSync(keyFile('P-256')))).export({ format: 'der', type: 'spki' })) };
+        return {
+          PublicKey: new Uint8Array(
+            createPublicKey(createPrivateKey(readFileSync(keyFile('P-256')))).export({ format: 'der', type: 'spki' }),
+          ),
+        };
       }) as KmsSender['send'],
     };
     const signer = kmsSealSigner(flaky, 'key', 'ES256', 'dgov-province');
@@ -79,13 +94,19 @@ describe('seal signers: KMS and key files sign alike', () => {
 
   it('configuration: an algorithm prefix is required; the kid is the key thumbprint', async () => {
     expect(() => sealSignerFor('file:/x.pem', 'dgov-province', () => fakeKms(keyFile('P-256')))).toThrow(/expected/);
-    expect(() => sealSignerFor('RS256:file:/x.pem', 'dgov-province', () => fakeKms(keyFile('P-256')))).toThrow(/expected/);
+    expect(() => sealSignerFor('RS256:file:/x.pem', 'dgov-province', () => fakeKms(keyFile('P-256')))).toThrow(
+      /expected/,
+    );
     const signer = sealSignerFor(`SM2-SM3:file:${keyFile('SM2')}`, 'dgov-province', () => {
       throw new Error('no KMS for files');
     });
     const jwk = await signer.publicJwk();
     expect(jwk).toMatchObject({ kty: 'EC', crv: 'SM2', alg: 'SM2-SM3', issuer: 'dgov-province' });
-    expect(sm2PublicKey(`04${Buffer.from(jwk.x, 'base64url').toString('hex')}${Buffer.from(jwk.y, 'base64url').toString('hex')}`)).toBeDefined();
+    expect(
+      sm2PublicKey(
+        `04${Buffer.from(jwk.x, 'base64url').toString('hex')}${Buffer.from(jwk.y, 'base64url').toString('hex')}`,
+      ),
+    ).toBeDefined();
     await expect(fileSm2Signer(keyFile('P-256'), 'x').publicJwk()).rejects.toThrow(/no SM2 key/);
   });
 });

@@ -48,7 +48,9 @@ describe('SM2-SM3 seals (GB/T 32918, user id 1234567812345678)', () => {
     const signature = sm2Sign(pair.privateKey, key, message);
     const altered = Buffer.from('{"licenceId":"L1"}');
     expect(sm2Verify(key, altered, signature)).toBe(false);
-    expect(smV2.doVerifySignature(altered, signature.toString('hex'), pair.publicKey, { der: true, hash: true })).toBe(false);
+    expect(smV2.doVerifySignature(altered, signature.toString('hex'), pair.publicKey, { der: true, hash: true })).toBe(
+      false,
+    );
     const other = sm2PublicKey(sm2KeyPair().publicKey)!;
     expect(sm2Verify(other, message, signature)).toBe(false);
   });
@@ -79,7 +81,9 @@ describe('SM2-SM3 seals (GB/T 32918, user id 1234567812345678)', () => {
     const message = Buffer.from('same message');
     const ecdsa = nodeSign('sm3', message, privateKey);
     expect(sm2Verify(sm2PublicKey(point)!, message, ecdsa)).toBe(false);
-    expect(second.doVerifySignature('same message', ecdsa.toString('hex'), point, { der: true, hash: true })).toBe(false);
+    expect(second.doVerifySignature('same message', ecdsa.toString('hex'), point, { der: true, hash: true })).toBe(
+      false,
+    );
   });
 
   it('refuses a public key that is not a point of the curve', () => {
