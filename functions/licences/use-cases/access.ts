@@ -47,12 +47,11 @@ export async function revokeLicence(
   const record = await licenceFor(licenceId, caller, async () => undefined, 'licence.revoke', deps, {
     issuerOnly: true,
   });
-  if (record.status !== 'revoked') {
-    const at = deps.now().toISOString();
-    await deps.store.revoke(licenceId, record.listId, record.listIndex, reason, at);
-  }
+  const made =
+    record.status !== 'revoked' &&
+    (await deps.store.revoke(licenceId, record.listId, record.listIndex, reason, deps.now().toISOString()));
   const current = (await deps.store.get(licenceId))!;
-  await announce(current, 'revoked', caller, deps);
+  await announce(current, 'revoked', caller, deps, made);
   return current;
 }
 

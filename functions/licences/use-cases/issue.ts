@@ -75,7 +75,7 @@ export async function issueLicence(request: IssueRequest, caller: Caller, deps: 
       throw new ConflictError(
         `matter ${request.matterId} already has licence ${existing.licenceId} with another payload`,
       );
-    await announce(existing, 'issued', caller, deps);
+    await announce(existing, 'issued', caller, deps, false);
     return { created: false, record: existing };
   };
   const known = await deps.store.byMatter(department, request.matterId);
@@ -136,6 +136,6 @@ export async function issueLicence(request: IssueRequest, caller: Caller, deps: 
     await deps.archive.discard(licenceId).catch(() => undefined); // never referenced; best effort
     return replay(outcome.existing);
   }
-  await announce(record, 'issued', caller, deps);
+  await announce(record, 'issued', caller, deps, true);
   return { created: true, record };
 }
