@@ -1,3 +1,4 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEFAULT_ISSUER_ID } from '../../../functions/licences/config.ts';
 import { LICENCES_ENV } from '../../../functions/licences/env.ts';
@@ -22,7 +23,6 @@ export class LicencesCode extends Construct {
       .addFunction(this, functionOf(licencesManifest, 'licences'), { memorySize: 1024 })
       .useTable(LICENCES_ENV.licencesTable, licences.table, 'readWrite')
       .useTable(ENV.controlTable, context.data.get(ControlData).table, 'read')
-      .useBucket(LICENCES_ENV.licencesBucket, licences.bucket, 'readWrite')
       .useQueue(LICENCES_ENV.notificationsQueueUrl, licences.notifications, 'send')
       .useQueue(ENV.auditQueueUrl, context.data.get(AuditData).queue, 'send')
       .setEnv(LICENCES_ENV.issuerId, String(this.node.tryGetContext('licenceIssuerId') ?? DEFAULT_ISSUER_ID))
@@ -30,5 +30,15 @@ export class LicencesCode extends Construct {
       .setEnv(LICENCES_ENV.trustList, String(this.node.tryGetContext('licenceTrustList') ?? '[]'))
       .setEnv(LICENCES_ENV.sealKeys, licences.sealKeys.map((key) => key.reference).join(','));
     for (const key of licences.sealKeys) key.key?.grant(fn.fn, 'kms:Sign', 'kms:GetPublicKey');
+    // The bucket is the record copy: the function writes a licence's document (and discards the copy of
+    // one that lost its matter's race); reads come from the index. Nothing else of the bucket.
+    fn.setEnv(LICENCES_ENV.licencesBucket, licences.bucket.bucketName);
+    fn.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:DeleteObject'],
+        resources: [licences.bucket.arnForObjects('licences/*')],
+      }),
+    );
+    licences.bucket.encryptionKey?.grantEncrypt(fn.fn);
   }
 }
