@@ -3,8 +3,10 @@ export const LICENCES_ENV = {
   licencesTable: 'DGOV_LICENCES_TABLE',
   licencesBucket: 'DGOV_LICENCES_BUCKET',
   notificationsQueueUrl: 'DGOV_LICENCE_NOTIFICATIONS_QUEUE_URL',
-  /** Seal keys, comma-separated `<SM2-SM3|ES256>:<KMS key id/ARN or file:…>`: the first of each algorithm signs, all are published. */
-  sealKeys: 'DGOV_LICENCE_SEAL_KEYS',
+  /** SM2 seal keys (KMS key ids/ARNs or file:…), comma-separated: the first signs, all are published. Unset outside the China regions. */
+  sm2SealKeys: 'DGOV_LICENCE_SM2_SEAL_KEYS',
+  /** ES256 (P-256) seal keys, likewise. */
+  es256SealKeys: 'DGOV_LICENCE_ES256_SEAL_KEYS',
   /** The trust list: JSON array of external issuers' seal keys (mutual recognition). */
   trustList: 'DGOV_LICENCE_TRUST_LIST',
   /** Our sealing issuer id (seal.issuer). */

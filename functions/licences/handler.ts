@@ -26,11 +26,22 @@ const issuer = config[LICENCES_ENV.issuerId];
 const publicUrl = config[LICENCES_ENV.publicUrl].replace(/\/$/, '');
 let kms: KMSClient | undefined;
 const kmsClient = () => (kms ??= namedDependency(tracer.captureAWSv3Client(new KMSClient(clientOptions)), 'kms'));
+// The first key of each algorithm seals; the others (rotated out) stay published for verifiers.
 const signers = new Map<SealAlg, SealSigner>();
-for (const reference of config[LICENCES_ENV.sealKeys].split(',')) {
-  const signer = sealSignerFor(reference.trim(), issuer, kmsClient);
-  if (!signers.has(signer.alg)) signers.set(signer.alg, signer);
-}
+const retired: SealSigner[] = [];
+const configured: [SealAlg, string | undefined][] = [
+  ['SM2-SM3', config[LICENCES_ENV.sm2SealKeys]],
+  ['ES256', config[LICENCES_ENV.es256SealKeys]],
+];
+for (const [alg, references] of configured)
+  for (const reference of (references ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const signer = sealSignerFor(alg, reference, issuer, kmsClient);
+    if (signers.has(alg)) retired.push(signer);
+    else signers.set(alg, signer);
+  }
 const trustList = trustListSchema.parse(JSON.parse(config[LICENCES_ENV.trustList] || '[]'));
 if (trustList.some((key) => key.issuer === issuer))
   throw new Error(`the trust list may not name our own issuer ${issuer}`);
@@ -44,6 +55,7 @@ export const handler = licencesHandler({
     audit: auditEmitter(sqsAuditSender(config[ENV.auditQueueUrl]), config.region),
     signers,
     defaultAlg: signers.has('SM2-SM3') ? 'SM2-SM3' : 'ES256',
+    retired,
     otherKeys: trustList.map(({ name: _name, ...jwk }) => jwk),
     ourIssuer: issuer,
     publicUrl,

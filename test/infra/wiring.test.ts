@@ -4,6 +4,7 @@ import { routeKey } from '../../shared/route-contract.ts';
 import {
   asArray,
   followImport,
+  followImports,
   getAttArn,
   isIntrinsic,
   logicalId,
@@ -38,7 +39,8 @@ const byService = (service: string): OurFunction => {
 
 /** Statement resources as the stateful stack spells them (imports followed). */
 const resolvedResources = (statement: PolicyStatement): unknown[] =>
-  statement.Resource.map((resource) => followImport(resource, [synth.stateful$, synth.base$]));
+  // Deep: a grant on a prefix of a bucket's objects is a Fn::Join around the imported ARN.
+  statement.Resource.map((resource) => followImports(resource, [synth.stateful$, synth.base$]));
 
 const allowedOn = (statements: PolicyStatement[], arn: unknown): string[] =>
   statements

@@ -1,7 +1,7 @@
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { jwkCoordinatesOf, SEAL_ALGS, sm2PointHex, type SealAlg, type SealJwk, thumbprintOf } from '../domain/seal.ts';
+import { jwkCoordinatesOf, sm2PointHex, type SealAlg, type SealJwk, thumbprintOf } from '../domain/seal.ts';
 import { sm2Digest, sm2PublicKey, sm2PublicKeyOf, sm2Sign } from '../domain/sm2.ts';
 import type { SealSigner } from '../ports.ts';
 
@@ -118,19 +118,12 @@ export function kmsSealSigner(kms: KmsSender, keyId: string, alg: SealAlg, issue
   };
 }
 
-/**
- * `SM2-SM3:file:/path.pem`, `ES256:file:/path.pem`, or `<alg>:<KMS key id or ARN>`: the
- * configured seal keys. The algorithm prefix is required: a key's type decides how it signs.
- */
-export function sealSignerFor(reference: string, issuer: string, kms: () => KmsSender): SealSigner {
-  const colon = reference.indexOf(':');
-  const alg = reference.slice(0, colon) as SealAlg;
-  const key = reference.slice(colon + 1);
-  if (colon < 0 || !SEAL_ALGS.includes(alg) || !key)
-    throw new Error(`seal key "${reference}": expected <SM2-SM3|ES256>:<key>`);
-  if (key.startsWith('file:')) {
-    const path = key.slice('file:'.length);
+/** One configured seal key: `file:/path.pem` (the embedded runtime) or a KMS key id or ARN. */
+export function sealSignerFor(alg: SealAlg, reference: string, issuer: string, kms: () => KmsSender): SealSigner {
+  if (!reference) throw new Error(`an empty ${alg} seal key reference`);
+  if (reference.startsWith('file:')) {
+    const path = reference.slice('file:'.length);
     return alg === 'SM2-SM3' ? fileSm2Signer(path, issuer) : fileEs256Signer(path, issuer);
   }
-  return kmsSealSigner(kms(), key, alg, issuer);
+  return kmsSealSigner(kms(), reference, alg, issuer);
 }

@@ -13,7 +13,9 @@ export interface LicencesDeps {
   /** Our seal keys by algorithm (the first of each signs); `defaultAlg` when a request names none. */
   signers: ReadonlyMap<SealAlg, SealSigner>;
   defaultAlg: SealAlg;
-  /** Keys of our earlier (rotated-out) seals and of the trusted external issuers. */
+  /** Our earlier (rotated-out) seal keys: published, no longer sealing. */
+  retired: readonly SealSigner[];
+  /** The trusted external issuers' keys (the trust list). */
   otherKeys: readonly SealJwk[];
   /** Our sealing issuer id (seal.issuer, document.issuer.id). */
   ourIssuer: string;
@@ -41,6 +43,6 @@ export const actorOf = (caller: Caller) => ({
 
 /** Every key a verifier may meet: ours (current and earlier) and the trust list's, by kid. */
 export async function keyRing(deps: LicencesDeps): Promise<Map<string, SealJwk>> {
-  const ours = await Promise.all([...deps.signers.values()].map((signer) => signer.publicJwk()));
+  const ours = await Promise.all([...deps.signers.values(), ...deps.retired].map((signer) => signer.publicJwk()));
   return new Map([...deps.otherKeys, ...ours].map((jwk) => [jwk.kid, jwk]));
 }

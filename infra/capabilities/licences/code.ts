@@ -8,7 +8,13 @@ import { ENV } from '../../../shared/env-names.ts';
 import { AuditData } from '../audit/data.ts';
 import type { CodeContext } from '../capability.ts';
 import { ControlData } from '../../control-data.ts';
-import { LicencesData } from './data.ts';
+import { LicencesData, type SealKey } from './data.ts';
+
+const referencesOf = (keys: readonly SealKey[], alg: SealKey['alg']) =>
+  keys
+    .filter((key) => key.alg === alg)
+    .map((key) => key.reference)
+    .join(',');
 
 /**
  * The licences function: its routes, the index and the bucket, the seal keys, the audit and
@@ -28,7 +34,9 @@ export class LicencesCode extends Construct {
       .setEnv(LICENCES_ENV.issuerId, String(this.node.tryGetContext('licenceIssuerId') ?? DEFAULT_ISSUER_ID))
       .setEnv(LICENCES_ENV.publicUrl, context.http.issuer)
       .setEnv(LICENCES_ENV.trustList, String(this.node.tryGetContext('licenceTrustList') ?? '[]'))
-      .setEnv(LICENCES_ENV.sealKeys, licences.sealKeys.map((key) => key.reference).join(','));
+      .setEnv(LICENCES_ENV.es256SealKeys, referencesOf(licences.sealKeys, 'ES256'));
+    const sm2 = referencesOf(licences.sealKeys, 'SM2-SM3');
+    if (sm2) fn.setEnv(LICENCES_ENV.sm2SealKeys, sm2);
     for (const key of licences.sealKeys) key.key?.grant(fn.fn, 'kms:Sign', 'kms:GetPublicKey');
     // The bucket is the record copy: the function writes a licence's document (and discards the copy of
     // one that lost its matter's race); reads come from the index. Nothing else of the bucket.

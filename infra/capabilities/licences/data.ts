@@ -12,6 +12,8 @@ import type { DataContext } from '../capability.ts';
 
 /** A seal key as the function's DGOV_LICENCE_SEAL_KEYS names it, with the KMS key to grant in the cloud. */
 export interface SealKey {
+  alg: 'SM2-SM3' | 'ES256';
+  /** A KMS key ARN, or `file:…` locally. */
   reference: string;
   key?: IKey;
 }
@@ -83,10 +85,15 @@ export class LicencesData extends Construct {
 
     const files = this.node.tryGetContext('licenceSealKeys') as string | undefined;
     if (files) {
-      this.sealKeys = files.split(',').map((reference) => ({ reference: reference.trim() }));
+      // `SM2-SM3:file:/a.pem,ES256:file:/b.pem` (local/keys.ts)
+      this.sealKeys = files.split(',').map((item) => {
+        const [alg, ...rest] = item.trim().split(':');
+        if (alg !== 'SM2-SM3' && alg !== 'ES256') throw new Error(`licenceSealKeys: "${item}" names no seal algorithm`);
+        return { alg, reference: rest.join(':') };
+      });
       return;
     }
-    const kmsKey = (keyId: string, alg: string, keySpec: KeySpec, description: string): SealKey => {
+    const kmsKey = (keyId: string, alg: SealKey['alg'], keySpec: KeySpec, description: string): SealKey => {
       const { key, keyArn } = multiRegionKey(this, keyId, {
         role,
         alias: crossRegionNames.keyAlias(config.stage, `licence-seal-${alg.toLowerCase()}`),
@@ -94,7 +101,7 @@ export class LicencesData extends Construct {
         keySpec,
         keyUsage: KeyUsage.SIGN_VERIFY,
       });
-      return { reference: `${alg}:${keyArn}`, key };
+      return { alg, reference: keyArn, key };
     };
     this.sealKeys = [
       ...(role.home.startsWith('cn-')

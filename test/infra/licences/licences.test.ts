@@ -54,7 +54,8 @@ describe('licences infrastructure', () => {
       else expect(actions, fn.service).toEqual([]);
     }
     const licences = ourFunctions(synth.stateless$).find((fn) => fn.service === 'licences')!;
-    expect(JSON.stringify(licences.variables.DGOV_LICENCE_SEAL_KEYS)).toMatch(/SM2-SM3:.*ES256:/);
+    expect(JSON.stringify(licences.variables.DGOV_LICENCE_SM2_SEAL_KEYS)).toContain('SealKeySm2');
+    expect(JSON.stringify(licences.variables.DGOV_LICENCE_ES256_SEAL_KEYS)).toContain('SealKeyP256');
   });
 
   it('sends notifications to a queue with a dead-letter queue; routes as the contract says, scopes on issuing', () => {
@@ -68,7 +69,8 @@ describe('licences infrastructure', () => {
         'DGOV_LICENCES_TABLE',
         'DGOV_LICENCES_BUCKET',
         'DGOV_LICENCE_NOTIFICATIONS_QUEUE_URL',
-        'DGOV_LICENCE_SEAL_KEYS',
+        'DGOV_LICENCE_SM2_SEAL_KEYS',
+        'DGOV_LICENCE_ES256_SEAL_KEYS',
         'DGOV_LICENCE_TRUST_LIST',
         'DGOV_LICENCE_ISSUER_ID',
         'DGOV_LICENCES_PUBLIC_URL',

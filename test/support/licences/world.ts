@@ -72,6 +72,7 @@ export function licencesWorld(options: { now?: () => Date; trusted?: SealJwk[] }
     },
     signers,
     defaultAlg: 'SM2-SM3',
+    retired: [],
     otherKeys: options.trusted ?? [],
     ourIssuer: OUR_ISSUER,
     publicUrl: PUBLIC_URL,

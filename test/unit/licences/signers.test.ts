@@ -92,12 +92,11 @@ describe('seal signers: KMS and key files sign alike', () => {
     await expect(signer.publicJwk()).resolves.toMatchObject({ crv: 'P-256', alg: 'ES256' });
   });
 
-  it('configuration: an algorithm prefix is required; the kid is the key thumbprint', async () => {
-    expect(() => sealSignerFor('file:/x.pem', 'dgov-province', () => fakeKms(keyFile('P-256')))).toThrow(/expected/);
-    expect(() => sealSignerFor('RS256:file:/x.pem', 'dgov-province', () => fakeKms(keyFile('P-256')))).toThrow(
-      /expected/,
-    );
-    const signer = sealSignerFor(`SM2-SM3:file:${keyFile('SM2')}`, 'dgov-province', () => {
+  it('configuration: files or KMS keys; the kid is the key thumbprint', async () => {
+    expect(() => sealSignerFor('ES256', '', 'dgov-province', () => fakeKms(keyFile('P-256')))).toThrow(/empty/);
+    const arn = 'arn:aws-cn:kms:cn-north-1:000000000000:key/k';
+    expect(sealSignerFor('ES256', arn, 'dgov-province', () => fakeKms(keyFile('P-256'))).alg).toBe('ES256');
+    const signer = sealSignerFor('SM2-SM3', `file:${keyFile('SM2')}`, 'dgov-province', () => {
       throw new Error('no KMS for files');
     });
     const jwk = await signer.publicJwk();

@@ -1,0 +1,17 @@
+import crypto from 'node:crypto';
+import { sm2 } from 'sm-crypto-v2';
+import { sm2PublicKey, sm2Sign, sm2Verify, sm2KeyPair } from '../functions/licences/domain/sm2.ts';
+const smOld = (await import('sm-crypto')).default as any;
+const time = (name: string, n: number, f: () => unknown) => { for (let i=0;i<30;i++) f(); const t=performance.now(); for (let i=0;i<n;i++) f(); const ms=(performance.now()-t)/n; console.log(name, ms.toFixed(3),'ms'); return ms; };
+const kp = sm2KeyPair(); const key = sm2PublicKey(kp.publicKey)!;
+const D = Buffer.from('{"a":"hello world licence document with some content"}');
+const sig = sm2Sign(kp.privateKey, key, D);
+console.log('self', sm2Verify(key, D, sig), 'v2', sm2.doVerifySignature(D, sig.toString('hex'), kp.publicKey, {der:true, hash:true}), 'old', smOld.sm2.doVerifySignature(D.toString('utf8'), sig.toString('hex'), kp.publicKey, {der:true, hash:true}));
+const osig = smOld.sm2.doSignature(D.toString('utf8'), kp.privateKey, {der:true, hash:true});
+console.log('old->ours', sm2Verify(key, D, Buffer.from(osig,'hex')), 'tampered', sm2Verify(key, Buffer.from(D.toString().replace('a','b')), sig));
+const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'SM2' });
+const nsig = crypto.sign('sha256', D, privateKey);
+time('native sign', 500, () => crypto.sign('sha256', D, privateKey));
+time('native verify', 500, () => crypto.verify('sha256', D, publicKey, nsig));
+time('ours sign', 500, () => sm2Sign(kp.privateKey, key, D));
+time('ours verify', 500, () => sm2Verify(key, D, sig));
