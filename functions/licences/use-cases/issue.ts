@@ -78,7 +78,11 @@ export async function issueLicence(request: IssueRequest, caller: Caller, deps: 
     await announce(existing, 'issued', caller, deps, false);
     return { created: false, record: existing };
   };
-  const known = await deps.store.byMatter(department, request.matterId);
+  // The status position is taken alongside the matter lookup: a replay leaves a gap in the list, nothing else.
+  const [known, index] = await Promise.all([
+    deps.store.byMatter(department, request.matterId),
+    deps.store.nextStatusIndex(),
+  ]);
   if (known) return replay(known);
 
   const now = deps.now();
@@ -91,7 +95,6 @@ export async function issueLicence(request: IssueRequest, caller: Caller, deps: 
       { path: 'body.validUntil', message: 'must be after validFrom' },
     ]);
 
-  const index = await deps.store.nextStatusIndex();
   const { listId, bit } = statusPosition(index);
   const licenceId = deps.newLicenceId();
   const listUrl = `${deps.publicUrl}/licences/status/${listId}`;
