@@ -3,7 +3,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { s3DocumentArchive } from '../../../functions/licences/adapters/archive.ts';
+import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { s3DocumentArchive, sqsNotifier } from '../../../functions/licences/adapters/archive.ts';
 import { dynamoLicenceStore, LICENCE_INDEXES } from '../../../functions/licences/adapters/dynamodb-store.ts';
 import { testClients } from '../../support/aws.ts';
 import { citizenId, department, licencesWorld } from '../../support/licences/world.ts';
@@ -61,6 +62,7 @@ const certificate = (matterId: string) => ({
 describe('licences on DynamoDB Local and the S3 emulator', () => {
   let world: ReturnType<typeof licencesWorld>;
   let bucket: string;
+  let queueUrl: string;
 
   beforeAll(async () => {
     bucket = `licences-${randomUUID().slice(0, 8)}`;
@@ -71,6 +73,10 @@ describe('licences on DynamoDB Local and the S3 emulator', () => {
     world = licencesWorld();
     world.deps.store = dynamoLicenceStore(documents, await licencesTable());
     world.deps.archive = s3DocumentArchive(clients.s3, bucket);
+    queueUrl = (
+      await clients.sqs.send(new CreateQueueCommand({ QueueName: `licence-notifications-${randomUUID().slice(0, 8)}` }))
+    ).QueueUrl!;
+    world.deps.notify = sqsNotifier(clients.sqs, queueUrl);
   });
 
   it('50 concurrent issues with one matterId: one conditional write wins, one licence, one bucket object', async () => {
@@ -91,6 +97,18 @@ describe('licences on DynamoDB Local and the S3 emulator', () => {
     const mine = await world.deps.store.byHolder(citizen, 100);
     expect(mine.map((record) => record.licenceId)).toEqual([licenceId]);
     expect(world.audits.filter((event) => event.action === 'licence.issued')).toHaveLength(1);
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    expect(Messages.map((message) => JSON.parse(message.Body!))).toEqual([
+      expect.objectContaining({ type: 'licence.issued', licenceId, holder: citizen }),
+    ]);
+    expect(Messages[0]!.MessageAttributes?.type?.StringValue).toBe('licence.issued');
   });
 
   it('the document read back is byte for byte what was sealed; revocation sets the status bit once', async () => {
