@@ -7,10 +7,10 @@ import { publicJwkOf, type PublicJwk } from '../shared/crypto/signer.ts';
  * The embedded runtime has no KMS: its signing keys are P-256 key files under the data
  * directory, made on first start (never committed: .local/ is ignored).
  */
-export function ensureSigningKey(path: string): string {
+export function ensureSigningKey(path: string, namedCurve = 'P-256'): string {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve });
     writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
   }
   return path;
@@ -20,6 +20,11 @@ export function ensureSigningKey(path: string): string {
 export const localAppContext = (dataDir: string): Record<string, string> => ({
   auditKey: `file:${ensureSigningKey(join(dataDir, 'keys', 'audit-signing.pem'))}`,
   tokenKeys: `file:${ensureSigningKey(join(dataDir, 'keys', 'token-signing.pem'))}`,
+  // Licence seals: SM2 (the default) and ES256 (infra/capabilities/licences/data.ts).
+  licenceSealKeys: [
+    `SM2-SM3:file:${ensureSigningKey(join(dataDir, 'keys', 'licence-seal-sm2.pem'), 'SM2')}`,
+    `ES256:file:${ensureSigningKey(join(dataDir, 'keys', 'licence-seal-es256.pem'))}`,
+  ].join(','),
 });
 
 /** The public keys of the audit key files the functions sign with: what the local CLI pins. */

@@ -9,6 +9,9 @@ export async function userInfo(
   const account = await deps.accounts.account(claims.sub);
   // A client_credentials token names a client, not an account.
   if (!account) return { sub: claims.sub, client_id: claims.client_id };
-  const profile = claims.scope.split(' ').includes('profile') ? { name: account.name } : {};
+  // The identifier (idNumber or creditCode) lets other capabilities find what the account holds (its licences).
+  const profile = claims.scope.split(' ').includes('profile')
+    ? { name: account.name, identifier: account.identifier }
+    : {};
   return { sub: account.accountId, account_type: account.type, ...profile };
 }

@@ -34,6 +34,22 @@ const DEMO_CLIENTS: NewClient[] = [
     redirectUris: [],
     department: 'dept-12345',
   },
+  // Licences: the police issue certificates of no criminal record; the payments capability
+  // issues electronic payment receipts as dept-finance (docs/licences.md).
+  {
+    clientId: 'demo-police',
+    kind: 'confidential',
+    scopes: ['licences:issue'],
+    redirectUris: [],
+    department: 'dept-police',
+  },
+  {
+    clientId: 'payments-receipts',
+    kind: 'confidential',
+    scopes: ['licences:issue'],
+    redirectUris: [],
+    department: 'dept-finance',
+  },
 ];
 
 /**
