@@ -1,11 +1,14 @@
 import type { CapabilityName } from '../../functions/capabilities.ts';
 import { auditManifest } from '../../functions/audit/manifest.ts';
+import { hotlineManifest } from '../../functions/hotline/manifest.ts';
 import { identityManifest } from '../../functions/identity/manifest.ts';
 import { platformManifest } from '../../functions/platform-manifest.ts';
 import { AuditCode } from './audit/code.ts';
 import { AuditData } from './audit/data.ts';
 import { AUDIT_SUPPRESSIONS } from './audit/nag.ts';
 import type { CapabilityInfra } from './capability.ts';
+import { HotlineCode } from './hotline/code.ts';
+import { HotlineData } from './hotline/data.ts';
 import { IdentityCode } from './identity/code.ts';
 import { IdentityData } from './identity/data.ts';
 import { PlatformCode } from './platform/code.ts';
@@ -31,6 +34,12 @@ const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } =
     data: (scope, context) => new AuditData(scope, 'Audit', context),
     code: (scope, context) => new AuditCode(scope, 'Audit', context),
     suppressions: AUDIT_SUPPRESSIONS,
+  },
+  hotline: {
+    manifest: hotlineManifest,
+    data: (scope, context) => new HotlineData(scope, 'Hotline', context),
+    code: (scope, context) => new HotlineCode(scope, 'Hotline', context),
+    localSeed: async () => (await import('./hotline/seed.ts')).seedWorkQueueClients,
   },
 };
 
