@@ -1,4 +1,4 @@
-import { isWorkday } from 'chinese-days';
+import chineseDays from 'chinese-days';
 import type { SlaKind } from './catalogue.ts';
 
 /**
@@ -24,7 +24,8 @@ const shanghaiDay = (ms: number) => {
   const start = Math.floor((ms + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS - SHANGHAI_OFFSET_MS;
   return { start, date: new Date(start + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10) };
 };
-const workingDay = (dayStart: number) => isWorkday(new Date(dayStart + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10));
+const workingDay = (dayStart: number) =>
+  chineseDays.isWorkday(new Date(dayStart + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10));
 
 export function workingDaysFor(
   policy: SlaPolicy,
