@@ -79,7 +79,8 @@ export function transition(ticket: Ticket, action: TicketAction, actor: Actor, n
     case 'extend': {
       if (ticket.extended) throw new ConflictError('the deadline has been extended once already');
       if (ticket.breachedAt) throw new ConflictError('the deadline has passed; it cannot be extended');
-      const due = dueAt(new Date(ticket.slaDueAt ?? at), action.days);
+      // The deadline is the end of a day (24:00): count on from that day, not from the next.
+      const due = dueAt(new Date(new Date(ticket.slaDueAt ?? at).getTime() - 1), action.days);
       const entry = {
         at,
         by,

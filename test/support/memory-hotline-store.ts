@@ -14,8 +14,8 @@ export class MemoryTicketStore implements TicketStore {
 
   private apply(ticket: Stored, changes: TicketChanges) {
     for (const [key, value] of Object.entries(changes)) {
-      if (value === null) delete (ticket as Record<string, unknown>)[key];
-      else if (value !== undefined) (ticket as Record<string, unknown>)[key] = clone(value);
+      if (value === null) delete (ticket as unknown as Record<string, unknown>)[key];
+      else if (value !== undefined) (ticket as unknown as Record<string, unknown>)[key] = clone(value);
     }
   }
   private strip(ticket: Stored | undefined): Ticket | undefined {
