@@ -120,7 +120,7 @@ export function workQueueHandlers(ports: HotlinePorts, issuerUrl: string) {
       response_type: 'code',
       client_id: clientId,
       redirect_uri: redirectUri,
-      scope: 'tickets:act',
+      scope: 'openid tickets:act',
       state,
       code_challenge: challenge,
       code_challenge_method: 'S256',

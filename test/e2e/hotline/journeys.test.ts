@@ -30,7 +30,10 @@ const form = (fields: Record<string, string>) => ({
 async function clientToken(clientId: string): Promise<string> {
   const answer = await call('/oauth2/token', {
     ...form({ grant_type: 'client_credentials' }),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, demo[clientId]!.client_secret!) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(clientId, demo[clientId]!.client_secret!),
+    },
   });
   expect(answer.status).toBe(200);
   return String(answer.body.access_token);
@@ -40,7 +43,21 @@ async function clientToken(clientId: string): Promise<string> {
 async function citizen(seed: number): Promise<{ token: string; idNumber: string }> {
   const first17 = `37020219900101${String((Date.now() + seed) % 1000).padStart(3, '0')}`;
   const idNumber = first17 + idNumberCheckDigit(first17);
-  await call('/identity/accounts', json({ type: 'citizen', idNumber, name: '市民', phone: '13900000001', password: PASSWORD }));
+  // Right after start DynamoDB Local's JVM may still warm up: a 503 says to try again, as a client would
+  // (409: an attempt that timed out for us had created it).
+  let created = await call(
+    '/identity/accounts',
+    json({ type: 'citizen', idNumber, name: '市民', phone: '13900000001', password: PASSWORD }),
+  );
+  for (let i = 0; i < 15 && created.status >= 500; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    created = await call(
+      '/identity/accounts',
+      json({ type: 'citizen', idNumber, name: '市民', phone: '13900000001', password: PASSWORD }),
+    );
+  }
+  if (created.status !== 201 && created.status !== 409)
+    throw new Error(`registration answered ${created.status}: ${created.text.slice(0, 300)}`);
   const { verifier, challenge } = pkce();
   const query = new URLSearchParams({
     response_type: 'code',
@@ -53,10 +70,28 @@ async function citizen(seed: number): Promise<{ token: string; idNumber: string 
   });
   const page = await fetch(`${target.apiUrl}/oauth2/authorize?${query}`);
   const fields = { ...formFields(await page.text()), username: idNumber, password: PASSWORD };
-  const cookie = page.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
-  const signed = await fetch(`${target.apiUrl}/oauth2/authorize`, { ...form(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, redirect: 'manual' });
-  const code = new URL(signed.headers.get('location')!).searchParams.get('code')!;
-  const token = await call('/oauth2/token', form({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: 'demo-portal', redirect_uri: 'http://127.0.0.1:8080/callback' }));
+  const cookie = page.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
+  const signed = await fetch(`${target.apiUrl}/oauth2/authorize`, {
+    ...form(fields),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    redirect: 'manual',
+  });
+  const location = signed.headers.get('location');
+  if (!location) throw new Error(`sign-in answered ${signed.status}: ${(await signed.text()).slice(0, 300)}`);
+  const code = new URL(location).searchParams.get('code')!;
+  const token = await call(
+    '/oauth2/token',
+    form({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      client_id: 'demo-portal',
+      redirect_uri: 'http://127.0.0.1:8080/callback',
+    }),
+  );
   return { token: String(token.body.access_token), idNumber };
 }
 
@@ -102,11 +137,22 @@ describe.skipIf(!embedded)('the 12345 hotline on the running suite', () => {
     const list = services.body as unknown as { service_code: string }[];
     expect(list.map((service) => service.service_code)).toContain('market.food');
     const definition = await call('/open311/v2/services/market.food.json');
-    expect(definition.body.attributes).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'cityCode', required: true })]));
+    expect(definition.body.attributes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'cityCode', required: true })]),
+    );
 
     const filed = await call(
       '/open311/v2/requests.json',
-      form({ api_key: key, service_code: 'market.food', description: '餐馆使用过期食材', phone: '13812340000', 'attribute[cityCode]': '370100', 'attribute[districtCode]': '370103', lat: '36.65', long: '117.0' }),
+      form({
+        api_key: key,
+        service_code: 'market.food',
+        description: '餐馆使用过期食材',
+        phone: '13812340000',
+        'attribute[cityCode]': '370100',
+        'attribute[districtCode]': '370103',
+        lat: '36.65',
+        long: '117.0',
+      }),
     );
     expect(filed.status).toBe(201);
     const id = (filed.body as unknown as { service_request_id: string }[])[0]!.service_request_id;
@@ -117,7 +163,13 @@ describe.skipIf(!embedded)('the 12345 hotline on the running suite', () => {
       request = (answer.body as unknown as Record<string, unknown>[])[0]!;
       if (!request.agency_responsible) await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    expect(request).toMatchObject({ service_request_id: id, status: 'open', agency_responsible: 'dept-market', service_code: 'market.food', lat: 36.65 });
+    expect(request).toMatchObject({
+      service_request_id: id,
+      status: 'open',
+      agency_responsible: 'dept-market',
+      service_code: 'market.food',
+      lat: 36.65,
+    });
     expect(JSON.stringify(request)).not.toContain('13812340000');
     const mine = await call(`/open311/v2/requests.json?api_key=${encodeURIComponent(key)}&service_code=market.food`);
     expect((mine.body as unknown as { service_request_id: string }[]).map((r) => r.service_request_id)).toContain(id);
@@ -126,14 +178,41 @@ describe.skipIf(!embedded)('the 12345 hotline on the running suite', () => {
   it('Open311 errors come as its error list: a bad api_key 401, bad fields 400 naming each, nothing filed', async () => {
     const key = demo['demo-hotline-app']!.api_key!;
     const before = await call(`/open311/v2/requests.json?api_key=${encodeURIComponent(key)}`);
-    const refused = await call('/open311/v2/requests.json', form({ api_key: 'not-a-key-of-anyone-here', service_code: 'market.food' }));
+    const refused = await call(
+      '/open311/v2/requests.json',
+      form({ api_key: 'not-a-key-of-anyone-here', service_code: 'market.food' }),
+    );
     expect(refused.status).toBe(401);
     expect(refused.body).toEqual([{ code: 401, description: 'api_key is missing or not valid' }]);
-    const bad = await call('/open311/v2/requests.json', form({ api_key: key, service_code: 'market.unknown', description: '', phone: '12345', 'attribute[cityCode]': '110100' }));
+    const bad = await call(
+      '/open311/v2/requests.json',
+      form({
+        api_key: key,
+        service_code: 'market.unknown',
+        description: '',
+        phone: '12345',
+        'attribute[cityCode]': '110100',
+      }),
+    );
     expect(bad.status).toBe(400);
     const descriptions = (bad.body as unknown as { code: number; description: string }[]).map((e) => e.description);
-    expect(descriptions).toEqual(expect.arrayContaining([expect.stringMatching(/^service_code/), expect.stringMatching(/^description/), expect.stringMatching(/^phone/)]));
-    const wrongCity = await call('/open311/v2/requests.json', form({ api_key: key, service_code: 'market.food', description: 'x', phone: '13812340000', 'attribute[cityCode]': '110100' }));
+    expect(descriptions).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^service_code/),
+        expect.stringMatching(/^description/),
+        expect.stringMatching(/^phone/),
+      ]),
+    );
+    const wrongCity = await call(
+      '/open311/v2/requests.json',
+      form({
+        api_key: key,
+        service_code: 'market.food',
+        description: 'x',
+        phone: '13812340000',
+        'attribute[cityCode]': '110100',
+      }),
+    );
     expect(wrongCity.status).toBe(400);
     expect(JSON.stringify(wrongCity.body)).toMatch(/cityCode/);
     expect((await call('/open311/v2/services/market.nothing.json')).status).toBe(404);
@@ -166,7 +245,11 @@ describe.skipIf(!embedded)('the 12345 hotline on the running suite', () => {
     expect(filed.body).toMatchObject({ status: 'RECEIVED' });
     const id = String(filed.body.ticketId);
     const routed = await until(`/tickets/${id}`, alice.token, (body) => body.status === 'ROUTED');
-    expect(routed).toMatchObject({ department: 'dept-housing', slaState: 'on_time', contact: { phone: '13911112222' } });
+    expect(routed).toMatchObject({
+      department: 'dept-housing',
+      slaState: 'on_time',
+      contact: { phone: '13911112222' },
+    });
     expect(routed.slaDueAt).toEqual(expect.any(String));
 
     // Strangers: another citizen, another department.
@@ -177,11 +260,20 @@ describe.skipIf(!embedded)('the 12345 hotline on the running suite', () => {
     // Not yet accepted: resolving is not a move the state machine allows.
     expect((await call(`/tickets/${id}/actions`, json({ action: 'resolve', reply: 'x' }, housing))).status).toBe(409);
 
-    const accepts = await Promise.all([1, 2, 3].map(() => call(`/tickets/${id}/actions`, json({ action: 'accept' }, housing))));
+    const accepts = await Promise.all(
+      [1, 2, 3].map(() => call(`/tickets/${id}/actions`, json({ action: 'accept' }, housing))),
+    );
     expect(accepts.map((a) => a.status).sort()).toEqual([200, 409, 409]);
-    expect((await call(`/tickets/${id}/actions`, json({ action: 'extend', days: 2, reason: '需现场勘查' }, housing))).status).toBe(200);
-    expect((await call(`/tickets/${id}/actions`, json({ action: 'extend', days: 2, reason: '再延' }, housing))).status).toBe(409);
-    const resolved = await call(`/tickets/${id}/actions`, json({ action: 'resolve', reply: '已联系物业修复电梯' }, housing));
+    expect(
+      (await call(`/tickets/${id}/actions`, json({ action: 'extend', days: 2, reason: '需现场勘查' }, housing))).status,
+    ).toBe(200);
+    expect(
+      (await call(`/tickets/${id}/actions`, json({ action: 'extend', days: 2, reason: '再延' }, housing))).status,
+    ).toBe(409);
+    const resolved = await call(
+      `/tickets/${id}/actions`,
+      json({ action: 'resolve', reply: '已联系物业修复电梯' }, housing),
+    );
     expect(resolved.body).toMatchObject({ status: 'RESOLVED', reply: '已联系物业修复电梯' });
     const closed = await call(`/tickets/${id}/actions`, json({ action: 'close', rating: 5 }, alice.token));
     expect(closed.body).toMatchObject({ status: 'CLOSED', rating: 5 });
@@ -205,47 +297,70 @@ describe.skipIf(!embedded)('the 12345 hotline on the running suite', () => {
 
   it('a poison message reaches the DLQ at once with its reason; tickets behind it are routed', async () => {
     const sqs = localClients(env.endpoints, env.region).sqs;
-    await sqs.send(new SendMessageCommand({ QueueUrl: env.queues.hotlineRoutingQueue!, MessageBody: 'poison: not a ticket' }));
-    const filed = await call('/tickets', json(ticket({ category: 'transport.bus', contact: { phone: '13955556666' } }), alice.token));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: env.queues.hotlineRoutingQueue!, MessageBody: 'poison: not a ticket' }),
+    );
+    const filed = await call(
+      '/tickets',
+      json(ticket({ category: 'transport.bus', contact: { phone: '13955556666' } }), alice.token),
+    );
     await until(`/tickets/${filed.body.ticketId}`, alice.token, (t) => t.status === 'ROUTED');
     let reason: string | undefined;
     for (let i = 0; i < 40 && !reason; i++) {
       const got = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: env.queues.hotlineRoutingDeadLetters!, MessageAttributeNames: ['All'], WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+        new ReceiveMessageCommand({
+          QueueUrl: env.queues.hotlineRoutingDeadLetters!,
+          MessageAttributeNames: ['All'],
+          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: 10,
+        }),
       );
       reason = got.Messages?.find((m) => m.Body === 'poison: not a ticket')?.MessageAttributes?.reason?.StringValue;
     }
     expect(reason).toBe('the message is not JSON');
   });
 
-  it.skipIf(!chromiumPath)('the department work queue in headless Chromium: SSO sign-in, tickets by SLA state, accept', async () => {
-    const filed = await call('/tickets', json(ticket({ contact: { phone: '13977778888' }, description: '楼顶漏水' }), alice.token));
-    const id = String(filed.body.ticketId);
-    await until(`/tickets/${id}`, alice.token, (t) => t.status === 'ROUTED');
-    const staff = await citizen(3);
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${target.apiUrl}/hotline/workqueue?client_id=workqueue-dept-housing`);
-      await page.fill('#username', staff.idNumber);
-      await page.fill('#password', PASSWORD);
-      await page.click('button[type=submit]');
-      await page.waitForURL(/\/hotline\/workqueue$/);
-      expect(await page.textContent('h1')).toContain('dept-housing');
-      const row = page.locator(`#on_time tr[data-ticket="${id}"]`);
-      expect(await row.count()).toBe(1);
-      await row.locator('button[value=accept]').click();
-      await page.waitForURL(/message=/);
-      expect(await page.textContent('[role=status]')).toBe(`accept: ${id}`);
-      expect(await page.locator(`#on_time tr[data-ticket="${id}"] td:nth-child(2)`).textContent()).toBe('ACCEPTED');
-    } finally {
-      await browser.close();
-    }
-    const after = await call(`/tickets/${id}`, bearer(housing));
-    expect(after.body).toMatchObject({ status: 'ACCEPTED' });
-  });
+  it.skipIf(!chromiumPath)(
+    'the department work queue in headless Chromium: SSO sign-in, tickets by SLA state, accept',
+    async () => {
+      const filed = await call(
+        '/tickets',
+        json(ticket({ contact: { phone: '13977778888' }, description: '楼顶漏水' }), alice.token),
+      );
+      const id = String(filed.body.ticketId);
+      await until(`/tickets/${id}`, alice.token, (t) => t.status === 'ROUTED');
+      const staff = await citizen(3);
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({
+        executablePath: chromiumPath,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${target.apiUrl}/hotline/workqueue?client_id=workqueue-dept-housing`);
+        await page.fill('#username', staff.idNumber);
+        await page.fill('#password', PASSWORD);
+        await page.click('button[type=submit]');
+        await page.waitForURL(/\/hotline\/workqueue$/);
+        expect(await page.textContent('h1')).toContain('dept-housing');
+        const row = page.locator(`#on_time tr[data-ticket="${id}"]`);
+        expect(await row.count()).toBe(1);
+        await row.locator('button[value=accept]').click();
+        await page.waitForURL(/message=/);
+        expect(await page.textContent('[role=status]')).toBe(`accept: ${id}`);
+        expect(await page.locator(`#on_time tr[data-ticket="${id}"] td:nth-child(2)`).textContent()).toBe('ACCEPTED');
+      } finally {
+        await browser.close();
+      }
+      const after = await call(`/tickets/${id}`, bearer(housing));
+      expect(after.body).toMatchObject({ status: 'ACCEPTED' });
+    },
+  );
 });
