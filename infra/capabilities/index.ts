@@ -9,6 +9,7 @@ import { AUDIT_SUPPRESSIONS } from './audit/nag.ts';
 import type { CapabilityInfra } from './capability.ts';
 import { HotlineCode } from './hotline/code.ts';
 import { HotlineData } from './hotline/data.ts';
+import { HOTLINE_SUPPRESSIONS } from './hotline/nag.ts';
 import { IdentityCode } from './identity/code.ts';
 import { IdentityData } from './identity/data.ts';
 import { PlatformCode } from './platform/code.ts';
@@ -39,6 +40,7 @@ const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } =
     manifest: hotlineManifest,
     data: (scope, context) => new HotlineData(scope, 'Hotline', context),
     code: (scope, context) => new HotlineCode(scope, 'Hotline', context),
+    suppressions: HOTLINE_SUPPRESSIONS,
     localSeed: async () => (await import('./hotline/seed.ts')).seedWorkQueueClients,
   },
 };

@@ -45,7 +45,7 @@ export class HotlineCode extends Construct {
     );
 
     const sweeper = context
-      .addFunction(this, functionOf(hotlineManifest, 'hotline-sweeper'), { timeout: Duration.seconds(60) })
+      .addFunction(this, functionOf(hotlineManifest, 'hotline-sweeper'), { timeout: Duration.seconds(30) })
       .useTable(HOTLINE_ENV.table, hotline.table, 'readWrite')
       .useQueue(ENV.auditQueueUrl, auditQueue, 'send');
     new Rule(this, 'SweepSchedule', {
