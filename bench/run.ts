@@ -13,6 +13,7 @@ import { synthStacks } from '../local/synth.ts';
 import { freePort } from '../local/ports.ts';
 import { scratchDir } from '../local/scratch.ts';
 import { auditBench } from './audit.ts';
+import { hotlineBench } from './hotline.ts';
 import { identityBench } from './identity.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -119,6 +120,7 @@ try {
     ]),
     ...(await identityBench(runtime)),
     ...(await auditBench()),
+    ...(await hotlineBench(runtime)),
   ];
   const coldStarts = [...runtime.hosts.values()]
     .filter((host) => host.coldStarts > 0)

@@ -35,6 +35,8 @@ export interface Location {
 }
 
 export interface HistoryEntry {
+  /** Set on department and citizen actions: tells a retried write's own landing from a rival's. */
+  id?: string;
   at: string;
   action: string;
   by: string;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError } from '../../../shared/errors.ts';
 import type { Actor, Ticket } from '../model.ts';
 import type { HotlinePorts } from '../ports.ts';
@@ -34,19 +35,27 @@ export async function actOnTicket(
   }
   const after = { ...ticket, ...step.set, status: step.status };
   await ports.audit({ ...event, outcome: 'success' });
+  // Each entry has an id of its own, so a retried write can tell its own landing from a rival's.
+  const entry = { ...step.entry, id: randomUUID() };
   const written = await ports.tickets.transition(
     ticketId,
     ticket.version,
     { ...step.set, status: step.status, nextTimerAt: nextTimer(after) ?? null },
-    step.entry,
+    entry,
   );
-  if (!written) {
+  // A retried write whose first attempt landed fails its own condition: the history tells.
+  const landed = async () => {
+    const now = await ports.tickets.get(ticketId);
+    const last = now?.history.at(-1);
+    return now?.version === ticket.version + 1 && last?.id === entry.id;
+  };
+  if (!written && !(await landed())) {
     // Another sandbox changed the ticket since it was read: this action did not happen.
     await ports.audit({ ...event, outcome: 'failure' }).catch(() => undefined);
     throw new ConflictError('the ticket changed meanwhile; read it again');
   }
   ports.countMetric?.(`ticket${action.action[0]!.toUpperCase()}${action.action.slice(1)}`);
-  return { ...after, version: ticket.version + 1, history: [...ticket.history, step.entry] };
+  return { ...after, version: ticket.version + 1, history: [...ticket.history, entry] };
 }
 
 /** Who may read a ticket, and whether they see the phone whole. */

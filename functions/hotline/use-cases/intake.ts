@@ -57,7 +57,12 @@ export async function fileTicket(
     outcome: 'success',
     ...context,
   });
-  if (!(await ports.tickets.create(ticket))) throw new DependencyUnavailableError('ticket ids', 1);
+  if (!(await ports.tickets.create(ticket))) {
+    // The SDK retries a write whose answer timed out: if the first attempt stored it, the ticket is ours.
+    const stored = await ports.tickets.get(ticket.ticketId);
+    if (stored?.createdAt !== ticket.createdAt || stored.filer.id !== filer.id)
+      throw new DependencyUnavailableError('ticket ids', 1);
+  }
   try {
     await ports.queue.send(ticket.ticketId);
   } catch (error) {

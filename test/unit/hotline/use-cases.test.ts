@@ -156,6 +156,29 @@ describe('department actions', () => {
     expect((await world.tickets.get(ticket.ticketId))!.history.filter((h) => h.action === 'accept')).toHaveLength(1);
   });
 
+  it('a write the SDK retried after its answer was lost counts as done, once (intake and action alike)', async () => {
+    const world = hotlineWorld();
+    const store = world.tickets;
+    // The first attempt lands, its answer is lost, the retry fails its own condition.
+    const create = store.create.bind(store);
+    store.create = async (ticket) => (await create(ticket)) && false;
+    const filed = await fileTicket(newTicket(), citizen, { ...world.ports, queue: world.queue }, context);
+    store.create = create;
+    expect(world.queued).toEqual([filed.ticketId]);
+    await routeTicket(filed.ticketId, world.routing);
+    const transition = store.transition.bind(store);
+    store.transition = async (...args) => (await transition(...args)) && false;
+    const accepted = await actOnTicket(
+      filed.ticketId,
+      { action: 'accept' },
+      department('dept-housing'),
+      world.ports,
+      context,
+    );
+    expect(accepted.status).toBe('ACCEPTED');
+    expect((await store.get(filed.ticketId))!.history.filter((h) => h.action === 'accept')).toHaveLength(1);
+  });
+
   it('another department is refused and the denial is audited; it may not read the ticket either', async () => {
     const world = hotlineWorld();
     const ticket = await filedAndRouted(world);
