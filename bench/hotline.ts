@@ -151,7 +151,7 @@ export async function hotlineBench(runtime: LocalRuntime): Promise<[string, stri
   return [
     [
       `hotline: tickets filed (POST /tickets, ${CONCURRENCY} at a time) per second, ${TICKETS} tickets`,
-      `${((TICKETS * 1000) / filedMs).toFixed(0)}/s`,
+      `${((TICKETS * 1000) / filedMs).toFixed(0)}/s (${retried} retried after a 503)`,
     ],
     [
       `hotline: tickets routed per second end to end (POST → routing queue → router → ROUTED), ${TICKETS} tickets`,
