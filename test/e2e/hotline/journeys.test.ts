@@ -220,7 +220,7 @@ describe.skipIf(!embedded)('the 12345 hotline on the running suite', () => {
     expect((after.body as unknown as unknown[]).length).toBe((before.body as unknown as unknown[]).length);
   });
 
-  it('bad input to POST /tickets is a 400 problem naming the field, and nothing is filed', async () => {
+  it('bad input to POST /tickets is a 400 problem naming the field; no token is a 401', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ category: 'housing.unknown' }, /body\.category/],
       [{ location: { cityCode: '110100' } }, /body\.location\.cityCode/],
@@ -330,7 +330,7 @@ describe.skipIf(!embedded)('the 12345 hotline on the running suite', () => {
       const id = String(filed.body.ticketId);
       await until(`/tickets/${id}`, alice.token, (t) => t.status === 'ROUTED');
       // Any account signs in through the SSO; the work-queue client gives the token its department.
-    const staff = alice;
+      const staff = alice;
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({
         executablePath: chromiumPath,
