@@ -87,3 +87,19 @@ describe('the ticket state machine', () => {
     expect(() => transition(old, { action: 'reopen', reason: '没修好' }, filer(old), now)).toThrow(ConflictError);
   });
 });
+
+describe('who sees the contact', () => {
+  it('whole for the filer and the assigned department; masked for an assisting department', async () => {
+    const { readAccess } = await import('../../../functions/hotline/use-cases/actions.ts');
+    const { ticketView } = await import('../../../functions/hotline/views.ts');
+    const ticket = routed({ assisting: ['dept-police'], contact: { phone: '13912345678', name: '王小五' } });
+    expect(readAccess(ticket, ticket.filer).reveal).toBe(true);
+    expect(readAccess(ticket, housing).reveal).toBe(true);
+    const assisting = readAccess(ticket, department('dept-police'));
+    expect(assisting.reveal).toBe(false);
+    expect(ticketView(ticket, assisting.reveal).contact).toEqual({ phone: '139****5678', name: '王**' });
+    expect(() => readAccess(ticket, department('dept-health'))).toThrow(ForbiddenError);
+    expect(() => readAccess({ ...ticket, escalated: false }, department('dept-supervisor'))).toThrow(ForbiddenError);
+    expect(readAccess({ ...ticket, escalated: true }, department('dept-supervisor')).reveal).toBe(false);
+  });
+});
