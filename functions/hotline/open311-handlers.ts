@@ -143,7 +143,7 @@ export function open311Handlers(ports: HotlinePorts & { queue: RoutingQueue; api
       const id = withoutFormat(request.params.service_request_id) ?? '';
       const ticket = /^\d{8}-[0-9a-z]{10}$/.test(id) ? await ports.tickets.get(id) : undefined;
       // Another client's request is as unknown as a missing one: ids are not an oracle.
-      if (!ticket || ticket.filer.kind !== 'client' || ticket.filer.id !== client.id)
+      if (ticket?.filer.kind !== 'client' || ticket.filer.id !== client.id)
         throw new Open311Error(404, [`no service request ${id}`]);
       return json(200, [serviceRequest(ticket)]);
     });

@@ -36,6 +36,9 @@ export class HotlineCode extends Construct {
       .useTable(HOTLINE_ENV.table, hotline.table, 'readWrite')
       .useQueue(HOTLINE_ENV.deadLetterQueueUrl, hotline.deadLetters, 'send')
       .useQueue(ENV.auditQueueUrl, auditQueue, 'send');
+    // CDK context hotlineSla: JSON { urgent, enquiry, complaint, categories? } in working days (docs/hotline.md).
+    const sla = this.node.tryGetContext('hotlineSla') as unknown;
+    if (sla !== undefined) router.setEnv(HOTLINE_ENV.sla, typeof sla === 'string' ? sla : JSON.stringify(sla));
     router.fn.addEventSource(
       new SqsEventSource(hotline.routingQueue, {
         batchSize: 10,

@@ -64,3 +64,20 @@ describe('SLA deadlines on the Asia/Shanghai working-day calendar', () => {
     expect(nextTimer({ ...ticket, status: 'RESOLVED' })).toBeUndefined();
   });
 });
+
+describe('the SLA configuration (DGOV_HOTLINE_SLA, from the CDK context hotlineSla)', () => {
+  it('is read when valid and refused at cold start when not', async () => {
+    const { routerConfigSchema, slaPolicyOf } = await import('../../../functions/hotline/config.ts');
+    const env = {
+      DGOV_HOTLINE_TABLE: 't',
+      DGOV_HOTLINE_DEAD_LETTER_QUEUE_URL: 'https://q/x',
+      DGOV_AUDIT_QUEUE_URL: 'https://q/a',
+    };
+    const policy = '{"urgent":0,"enquiry":2,"complaint":10,"categories":{"market.food":5}}';
+    expect(routerConfigSchema.safeParse({ ...env, DGOV_HOTLINE_SLA: policy }).success).toBe(true);
+    expect(slaPolicyOf(policy)).toMatchObject({ enquiry: 2, categories: { 'market.food': 5 } });
+    expect(slaPolicyOf(undefined)).toEqual(DEFAULT_SLA);
+    for (const bad of ['{"urgent":0}', 'not json', '{"urgent":-1,"enquiry":3,"complaint":13}'])
+      expect(routerConfigSchema.safeParse({ ...env, DGOV_HOTLINE_SLA: bad }).success).toBe(false);
+  });
+});
