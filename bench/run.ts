@@ -13,6 +13,7 @@ import { synthStacks } from '../local/synth.ts';
 import { freePort } from '../local/ports.ts';
 import { scratchDir } from '../local/scratch.ts';
 import { auditBench } from './audit.ts';
+import { hotlineBench } from './hotline.ts';
 import { identityBench } from './identity.ts';
 import { licencesBench } from './licences.ts';
 
@@ -165,6 +166,7 @@ try {
     ...(await identityBench(runtime)),
     ...(await auditBench()),
     ...(await licencesBench(runtime)),
+    ...(await hotlineBench(runtime)),
   ];
   const coldStarts = [...runtime.hosts.values()]
     .filter((host) => host.coldStarts > 0)

@@ -2,12 +2,13 @@ import { Command, CommanderError } from 'commander';
 import * as audit from './commands/audit.ts';
 import * as clients from './commands/clients.ts';
 import * as env from './commands/env.ts';
+import * as hotline from './commands/hotline.ts';
 import { CliError } from './target.ts';
 
 const EPILOGUE = `
 Exit codes:
   0  done
-  1  the audit trail is not intact (dgov audit verify)
+  1  the audit trail is not intact (dgov audit verify), or bad rules (dgov hotline rules check)
   2  a usage error, or the command failed (e.g. nothing answers at the target)
 
 Targets what \`npm start\` runs (.local/env.json; DGOV_LOCAL_DIR overrides).`;
@@ -20,7 +21,7 @@ function program(): Command {
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText('after', EPILOGUE);
-  for (const command of [audit, clients, env]) command.register(dgov);
+  for (const command of [audit, clients, env, hotline]) command.register(dgov);
   nameErrors(dgov, 'dgov');
   return dgov;
 }

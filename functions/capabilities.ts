@@ -1,5 +1,6 @@
 import type { CapabilityManifest, FunctionManifest } from '../shared/capability.ts';
 import { auditManifest } from './audit/manifest.ts';
+import { hotlineManifest } from './hotline/manifest.ts';
 import { identityManifest } from './identity/manifest.ts';
 import { licencesManifest } from './licences/manifest.ts';
 import { platformManifest } from './platform-manifest.ts';
@@ -9,7 +10,13 @@ import { platformManifest } from './platform-manifest.ts';
  * document derive from it; infra/capabilities/index.ts gives each one its cloud resources.
  * Adding a capability: its folders, one line here, one line there (README, "Add a capability").
  */
-export const CAPABILITIES = [platformManifest, identityManifest, auditManifest, licencesManifest] as const;
+export const CAPABILITIES = [
+  platformManifest,
+  identityManifest,
+  auditManifest,
+  licencesManifest,
+  hotlineManifest,
+] as const;
 
 export type CapabilityName = (typeof CAPABILITIES)[number]['name'];
 

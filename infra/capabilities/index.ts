@@ -1,5 +1,6 @@
 import type { CapabilityName } from '../../functions/capabilities.ts';
 import { auditManifest } from '../../functions/audit/manifest.ts';
+import { hotlineManifest } from '../../functions/hotline/manifest.ts';
 import { identityManifest } from '../../functions/identity/manifest.ts';
 import { licencesManifest } from '../../functions/licences/manifest.ts';
 import { platformManifest } from '../../functions/platform-manifest.ts';
@@ -7,6 +8,9 @@ import { AuditCode } from './audit/code.ts';
 import { AuditData } from './audit/data.ts';
 import { AUDIT_SUPPRESSIONS } from './audit/nag.ts';
 import type { CapabilityInfra } from './capability.ts';
+import { HotlineCode } from './hotline/code.ts';
+import { HotlineData } from './hotline/data.ts';
+import { HOTLINE_SUPPRESSIONS } from './hotline/nag.ts';
 import { IdentityCode } from './identity/code.ts';
 import { IdentityData } from './identity/data.ts';
 import { LicencesCode } from './licences/code.ts';
@@ -42,6 +46,13 @@ const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } =
     data: (scope, context) => new LicencesData(scope, 'Licences', context),
     code: (scope, context) => new LicencesCode(scope, 'Licences', context),
     suppressions: LICENCES_SUPPRESSIONS,
+  },
+  hotline: {
+    manifest: hotlineManifest,
+    data: (scope, context) => new HotlineData(scope, 'Hotline', context),
+    code: (scope, context) => new HotlineCode(scope, 'Hotline', context),
+    suppressions: HOTLINE_SUPPRESSIONS,
+    localSeed: async () => (await import('./hotline/seed.ts')).seedWorkQueueClients,
   },
 };
 

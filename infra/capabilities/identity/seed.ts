@@ -50,6 +50,18 @@ const DEMO_CLIENTS: NewClient[] = [
     redirectUris: [],
     department: 'dept-finance',
   },
+  // The 12345 hotline (docs/hotline.md): departments that handle tickets, and the app and WeChat channels.
+  ...['dept-housing', 'dept-transport', 'dept-environment', 'dept-health', 'dept-supervisor'].map(
+    (department): NewClient => ({
+      clientId: `demo-${department}`,
+      kind: 'confidential',
+      scopes: ['tickets:act'],
+      redirectUris: [],
+      department,
+    }),
+  ),
+  { clientId: 'demo-hotline-app', kind: 'confidential', scopes: ['tickets:file', 'open311'], redirectUris: [] },
+  { clientId: 'demo-hotline-wechat', kind: 'confidential', scopes: ['tickets:file'], redirectUris: [] },
 ];
 
 /**

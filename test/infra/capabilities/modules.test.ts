@@ -128,7 +128,8 @@ describe('a capability declared in the list', () => {
     const sla = alarms
       .filter((alarm) => alarm.MetricName === 'slaBreached')
       .map((alarm) => dimension(alarm, 'service'));
-    expect(sla).toEqual(['sample-sweep']);
+    // Of the sample's functions only its sweeper says publishesSlaBreaches (the hotline's sweeper has its own).
+    expect(sla.filter((service) => String(service).startsWith('sample-'))).toEqual(['sample-sweep']);
   });
 
   it('gets the cdk-nag treatment of its functions by kind, leaving nothing unsuppressed', () => {
