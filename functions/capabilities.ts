@@ -1,6 +1,7 @@
 import type { CapabilityManifest, FunctionManifest } from '../shared/capability.ts';
 import { auditManifest } from './audit/manifest.ts';
 import { identityManifest } from './identity/manifest.ts';
+import { paymentsManifest } from './payments/manifest.ts';
 import { platformManifest } from './platform-manifest.ts';
 
 /**
@@ -8,7 +9,7 @@ import { platformManifest } from './platform-manifest.ts';
  * document derive from it; infra/capabilities/index.ts gives each one its cloud resources.
  * Adding a capability: its folders, one line here, one line there (README, "Add a capability").
  */
-export const CAPABILITIES = [platformManifest, identityManifest, auditManifest] as const;
+export const CAPABILITIES = [platformManifest, identityManifest, auditManifest, paymentsManifest] as const;
 
 export type CapabilityName = (typeof CAPABILITIES)[number]['name'];
 

@@ -19,4 +19,6 @@ export function ensureSigningKey(path: string): string {
 export const localAppContext = (dataDir: string): Record<string, string> => ({
   auditKey: `file:${ensureSigningKey(join(dataDir, 'keys', 'audit-signing.pem'))}`,
   tokenKeys: `file:${ensureSigningKey(join(dataDir, 'keys', 'token-signing.pem'))}`,
+  // Secrets Manager's stand-in: capabilities read their secrets from files under it (.local/secrets/).
+  localDataDir: dataDir,
 });

@@ -1,6 +1,7 @@
 import type { CapabilityName } from '../../functions/capabilities.ts';
 import { auditManifest } from '../../functions/audit/manifest.ts';
 import { identityManifest } from '../../functions/identity/manifest.ts';
+import { paymentsManifest } from '../../functions/payments/manifest.ts';
 import { platformManifest } from '../../functions/platform-manifest.ts';
 import { AuditCode } from './audit/code.ts';
 import { AuditData } from './audit/data.ts';
@@ -8,6 +9,9 @@ import { AUDIT_SUPPRESSIONS } from './audit/nag.ts';
 import type { CapabilityInfra } from './capability.ts';
 import { IdentityCode } from './identity/code.ts';
 import { IdentityData } from './identity/data.ts';
+import { PaymentsCode } from './payments/code.ts';
+import { PaymentsData } from './payments/data.ts';
+import { PAYMENTS_SUPPRESSIONS } from './payments/nag.ts';
 import { PlatformCode } from './platform/code.ts';
 
 /**
@@ -31,6 +35,13 @@ const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } =
     data: (scope, context) => new AuditData(scope, 'Audit', context),
     code: (scope, context) => new AuditCode(scope, 'Audit', context),
     suppressions: AUDIT_SUPPRESSIONS,
+  },
+  payments: {
+    manifest: paymentsManifest,
+    replicatedBuckets: { statements: { objectLock: false } },
+    data: (scope, context) => new PaymentsData(scope, 'Payments', context),
+    code: (scope, context) => new PaymentsCode(scope, 'Payments', context),
+    suppressions: PAYMENTS_SUPPRESSIONS,
   },
 };
 
