@@ -1,6 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Bucket, EventType } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
@@ -96,11 +95,8 @@ export class PaymentsCode extends Construct {
       .useQueue(ENV.auditQueueUrl, audit.queue, 'send')
       .useQueue(PAYMENTS_ENV.settlementQueueUrl, data.settlementQueue, 'send')
       .useBucket(PAYMENTS_ENV.statementsBucket, data.statements, 'readWrite');
-    // S3 invokes it asynchronously: what fails after Lambda's two retries lands in this DLQ.
-    data.reconcileDeadLetters.grantSendMessages(reconcile.fn);
-    (reconcile.fn.node.defaultChild as CfnFunction).deadLetterConfig = {
-      targetArn: data.reconcileDeadLetters.queueArn,
-    };
+    // S3 invokes it asynchronously: Lambda retries a failed run twice and the function's Errors alarm
+    // reports it; the statement stays in the bucket, and putting it again reruns it (idempotent).
     // The bucket lives in the stateful stack; its notification is declared here, on an imported
     // reference, so that the stateful stack never depends on a function.
     Bucket.fromBucketAttributes(this, 'Statements', {

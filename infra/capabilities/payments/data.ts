@@ -13,14 +13,13 @@ export const SETTLEMENT_CONSUMER_TIMEOUT = Duration.seconds(30);
 /**
  * Orders, channel transactions, raw callbacks and flags (one global table, with the index of PAID
  * orders by channel and day); the FIFO settlement queue and its DLQ; the statements bucket
- * (channel statements in, reconciliation reports out); and the reconcile function's DLQ.
+ * (channel statements in, reconciliation reports out).
  */
 export class PaymentsData extends Construct {
   readonly table: ITableV2;
   readonly settlementQueue: Queue;
   readonly settlementDeadLetters: Queue;
   readonly statements: Bucket;
-  readonly reconcileDeadLetters: Queue;
 
   constructor(scope: Construct, id: string, context: DataContext) {
     super(scope, id);
@@ -59,10 +58,6 @@ export class PaymentsData extends Construct {
       visibilityTimeout: Duration.seconds(SETTLEMENT_CONSUMER_TIMEOUT.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.settlementDeadLetters, maxReceiveCount: 5 },
-    });
-    this.reconcileDeadLetters = new Queue(this, 'ReconcileDeadLetters', {
-      ...queueDefaults,
-      retentionPeriod: Duration.days(14),
     });
     this.statements = replicatedBucket(
       this,

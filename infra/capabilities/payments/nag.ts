@@ -38,12 +38,6 @@ export const PAYMENTS_SUPPRESSIONS: readonly Suppression[] = [
       "Objects of the statements bucket: statements arrive under keys chosen by the channels' uploads and reports are written beside them; the replication role copies every object",
   },
   {
-    rule: 'AwsSolutions-SQS3',
-    path: /^Payments\/ReconcileDeadLetters\/Resource$/,
-    reason:
-      "It is a dead-letter queue, of the reconcile function's asynchronous invocations (Lambda DeadLetterConfig) rather than of another queue, which is what the rule looks for",
-  },
-  {
     rule: 'AwsSolutions-IAM4',
     finding: /^Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/,
     path: NOTIFICATIONS_HANDLER,
