@@ -14,6 +14,7 @@ import { freePort } from '../local/ports.ts';
 import { scratchDir } from '../local/scratch.ts';
 import { auditBench } from './audit.ts';
 import { identityBench } from './identity.ts';
+import { paymentsBench } from './payments.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -119,6 +120,7 @@ try {
     ]),
     ...(await identityBench(runtime)),
     ...(await auditBench()),
+    ...(await paymentsBench(runtime, dir)),
   ];
   const coldStarts = [...runtime.hosts.values()]
     .filter((host) => host.coldStarts > 0)
