@@ -11,7 +11,6 @@ import { ENV } from '../../../shared/env-names.ts';
 import { AuditData } from '../audit/data.ts';
 import type { CodeContext } from '../capability.ts';
 import { functionOf } from '../functions.ts';
-import { ControlData } from '../../control-data.ts';
 import { PaymentsData, SETTLEMENT_CONSUMER_TIMEOUT } from './data.ts';
 
 /**
@@ -58,13 +57,11 @@ export class PaymentsCode extends Construct {
     super(scope, id);
     const data = context.data.get(PaymentsData);
     const audit = context.data.get(AuditData);
-    const control = context.data.get(ControlData);
     const secrets = paymentSecrets(this, context.config.stage);
 
     const api = context
       .addFunction(this, functionOf(paymentsManifest, 'payments'), { unusedModules: ALIPAY_SDK_UNUSED })
       .useTable(PAYMENTS_ENV.paymentsTable, data.table, 'readWrite')
-      .useTable(ENV.controlTable, control.table, 'read')
       .useQueue(ENV.auditQueueUrl, audit.queue, 'send')
       .useQueue(PAYMENTS_ENV.settlementQueueUrl, data.settlementQueue, 'send')
       .setEnv(PAYMENTS_ENV.channelSecrets, secrets.channels)
