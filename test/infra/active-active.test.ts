@@ -559,7 +559,7 @@ describe('stateless, active-active', () => {
       expect(
         s3Latency.map((alarm) => dimension(alarm, 'RuleId')),
         where,
-      ).toEqual([`audit-to-${peer.region}`]);
+      ).toEqual(Object.keys(REPLICATED_BUCKETS).map((role) => `${role}-to-${peer.region}`));
       expect(dimension(s3Latency[0]!, 'SourceBucket')).toEqual({
         Ref: logicalId(region.stateful.data.get(AuditData).bucket),
       });
@@ -567,9 +567,9 @@ describe('stateless, active-active', () => {
         Threshold: ALARM_THRESHOLDS.s3ReplicationLatencySeconds,
         Statistic: 'Maximum',
       });
-      expect(find('AWS/S3', 'OperationsFailedReplication').map((alarm) => dimension(alarm, 'RuleId'))).toEqual([
-        `audit-to-${peer.region}`,
-      ]);
+      expect(find('AWS/S3', 'OperationsFailedReplication').map((alarm) => dimension(alarm, 'RuleId'))).toEqual(
+        Object.keys(REPLICATED_BUCKETS).map((role) => `${role}-to-${peer.region}`),
+      );
 
       const tableLatency = find('AWS/DynamoDB', 'ReplicationLatency');
       expect(tableLatency.map((alarm) => dimension(alarm, 'TableName')).sort(), where).toEqual(

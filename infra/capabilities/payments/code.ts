@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Bucket, EventType } from 'aws-cdk-lib/aws-s3';
@@ -28,7 +28,7 @@ export function paymentSecrets(scope: Construct, stage: string) {
       service: 'secretsmanager',
       resource: 'secret',
       resourceName: name,
-      arnFormat: 'colon-resource-name' as never,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
   return localDir
     ? {

@@ -16,7 +16,7 @@ export const PAYMENTS_SUPPRESSIONS: readonly Suppression[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding:
-      /^Resource::arn:<AWS::Partition>:secretsmanager:[a-z0-9-]+:<AWS::AccountId>:secret\/dgov\/[a-z]+\/payments\/channels\/\*$/,
+      /^Resource::arn:<AWS::Partition>:secretsmanager:[a-z0-9-]+:<AWS::AccountId>:secret:dgov\/[a-z]+\/payments\/channels\/\*$/,
     path: /^Payments\/Handler\/Fn\/ServiceRole\/DefaultPolicy\/Resource$/,
     reason:
       "GetSecretValue on the payment channels' secrets only (dgov/<stage>/payments/channels/<channel>): channels are added at run time by `dgov channels create`, so their names are not known at deploy time",

@@ -100,7 +100,7 @@ describe('the payments functions', () => {
       s.Action.includes('secretsmanager:GetSecretValue'),
     );
     expect(secretGrants).toHaveLength(1);
-    expect(JSON.stringify(secretGrants[0]!.Resource)).toContain('secret:dgov/dev/payments/channels/*');
+    expect(JSON.stringify(secretGrants[0]!.Resource)).toContain(':secret:dgov/dev/payments/channels/*');
     expect(fn(local, 'payments').variables[PAYMENTS_ENV.channelSecrets]).toBe(
       'file:/tmp/dgov-test-local/secrets/payments/channels',
     );
