@@ -84,11 +84,14 @@ export async function receiveCallback(
     return answer(adapter.ack({ status: 200 }));
   }
   const notice = parsed.notice;
-  // Kept while the notice is applied; both must finish before the channel gets its answer.
-  const [, outcome] = await Promise.all([
+  // Kept while the notice is applied; both must have finished, either way, before the channel is answered.
+  const [kept, settled] = await Promise.allSettled([
     keep('accepted'),
     settleNotice(config.channel, notice, deps, { requestId: context.requestId, source: 'callback' }),
   ]);
+  if (kept.status === 'rejected') throw kept.reason;
+  if (settled.status === 'rejected') throw settled.reason;
+  const outcome = settled.value;
   return outcomeAnswer(outcome, adapter.ack(outcome));
 }
 
