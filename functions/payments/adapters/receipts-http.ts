@@ -50,7 +50,10 @@ export function receiptCredentials(
   };
 }
 
-/** What POST /licences is asked for an order: the same order always gives the same request. */
+/**
+ * What POST /licences is asked for an order: the same order always gives the same request. `data`
+ * follows the licences catalogue's `payment-receipt` schema (strict: these fields and no others).
+ */
 export const receiptRequest = (order: Order) => ({
   type: RECEIPT_TYPE,
   holder: { kind: order.payer.kind, id: order.payer.id },
@@ -63,7 +66,6 @@ export const receiptRequest = (order: Order) => ({
     payerName: order.payer.name,
     amountFen: order.amountFen,
     currency: order.currency,
-    collectingDepartment: order.department,
     channel: order.paid!.channel,
     channelTxnId: order.paid!.channelTxnId,
     paidAt: order.paid!.paidAt,
