@@ -57,6 +57,22 @@ function licencesStub() {
       const licence = JSON.parse(body) as { type?: string; matterId?: string; holder?: { kind?: string; id?: string } };
       if (licence.type !== RECEIPT_TYPE || !licence.matterId || !licence.holder?.id)
         return send(400, { detail: 'bad' });
+      // The catalogue's payment-receipt schema is strict: no field beyond these.
+      const allowed = [
+        'orderId',
+        'paymentCode',
+        'itemCode',
+        'itemName',
+        'amountFen',
+        'currency',
+        'paidAt',
+        'payerName',
+        'channel',
+        'channelTxnId',
+      ];
+      const data = (licence as { data?: Record<string, unknown> }).data ?? {};
+      if (Object.keys(data).some((key) => !allowed.includes(key)) || typeof data.amountFen !== 'number')
+        return send(400, { detail: 'data does not match the payment-receipt schema' });
       const known = byMatter.get(licence.matterId);
       if (known && known.body !== body) return send(409, { detail: 'another payload under this matterId' });
       if (known) return send(200, { licenceId: known.licenceId, status: 'valid' });
