@@ -126,13 +126,30 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
       }),
     );
     await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' }));
+    // The same items the callback writes: the transaction record, and the order with its paid-index keys.
+    const paidAt = new Date().toISOString();
     await documents.send(
       new TransactWriteCommand({
         TransactItems: [
           {
             Put: {
               TableName: table,
-              Item: { pk: `txn#bench#payment#${txn}`, sk: 'txn' },
+              Item: {
+                pk: `txn#bench#payment#${txn}`,
+                sk: 'txn',
+                channel: 'bench',
+                kind: 'payment',
+                channelTxnId: txn,
+                paymentCode: order.paymentCode,
+                amountFen: 100,
+                currency: 'CNY',
+                status: 'SUCCESS',
+                paidAt,
+                outcome: { status: 200, orderStatus: 'PAID' },
+                source: 'callback',
+                recordedAt: paidAt,
+                expiresAt: Math.floor(Date.now() / 1000) + 7 * 86_400,
+              },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -140,10 +157,16 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
             Update: {
               TableName: table,
               Key: { pk: `order#${order.orderId}`, sk: 'order' },
-              UpdateExpression: 'SET #s = :to',
-              ConditionExpression: '#s = :from',
-              ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':to': 'PAID', ':from': 'PENDING' },
+              UpdateExpression: 'SET #s = :to, #paid = :paid, paidKey = :paidKey, paidSort = :paidSort',
+              ConditionExpression: 'attribute_exists(pk) AND #s = :from',
+              ExpressionAttributeNames: { '#s': 'status', '#paid': 'paid' },
+              ExpressionAttributeValues: {
+                ':to': 'PAID',
+                ':from': 'PENDING',
+                ':paid': { channel: 'bench', channelTxnId: txn, paidAt, settledAt: paidAt },
+                ':paidKey': `paid#bench#${paidAt.slice(0, 10)}`,
+                ':paidSort': order.orderId,
+              },
             },
           },
         ],
