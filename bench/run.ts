@@ -16,6 +16,7 @@ import { auditBench } from './audit.ts';
 import { hotlineBench } from './hotline.ts';
 import { identityBench } from './identity.ts';
 import { licencesBench } from './licences.ts';
+import { paymentsBench } from './payments.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -167,6 +168,7 @@ try {
     ...(await auditBench()),
     ...(await licencesBench(runtime)),
     ...(await hotlineBench(runtime)),
+    ...(await paymentsBench(runtime, dir)),
   ];
   const coldStarts = [...runtime.hosts.values()]
     .filter((host) => host.coldStarts > 0)

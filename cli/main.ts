@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import * as audit from './commands/audit.ts';
+import * as channels from './commands/channels.ts';
 import * as clients from './commands/clients.ts';
 import * as env from './commands/env.ts';
 import * as hotline from './commands/hotline.ts';
+import * as payments from './commands/payments.ts';
 import { CliError } from './target.ts';
 
 const EPILOGUE = `
@@ -21,7 +23,7 @@ function program(): Command {
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText('after', EPILOGUE);
-  for (const command of [audit, clients, env, hotline]) command.register(dgov);
+  for (const command of [audit, channels, clients, env, hotline, payments]) command.register(dgov);
   nameErrors(dgov, 'dgov');
   return dgov;
 }

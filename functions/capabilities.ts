@@ -3,6 +3,7 @@ import { auditManifest } from './audit/manifest.ts';
 import { hotlineManifest } from './hotline/manifest.ts';
 import { identityManifest } from './identity/manifest.ts';
 import { licencesManifest } from './licences/manifest.ts';
+import { paymentsManifest } from './payments/manifest.ts';
 import { platformManifest } from './platform-manifest.ts';
 
 /**
@@ -16,6 +17,7 @@ export const CAPABILITIES = [
   auditManifest,
   licencesManifest,
   hotlineManifest,
+  paymentsManifest,
 ] as const;
 
 export type CapabilityName = (typeof CAPABILITIES)[number]['name'];

@@ -91,7 +91,7 @@ export class BaseStack extends Stack {
           bucketName: crossRegionNames.drBucket(this, config.stage, bucketRole, role.home),
           versioned: true,
           // Replicas keep the retention their source objects carry; the bucket must allow it.
-          objectLockEnabled: spec.objectLock,
+          objectLockEnabled: spec.objectLock || undefined,
           encryption: BucketEncryption.KMS,
           encryptionKey: this.dataKey.key,
           bucketKeyEnabled: true,

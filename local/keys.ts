@@ -25,6 +25,8 @@ export const localAppContext = (dataDir: string): Record<string, string> => ({
     `SM2-SM3:file:${ensureSigningKey(join(dataDir, 'keys', 'licence-seal-sm2.pem'), 'SM2')}`,
     `ES256:file:${ensureSigningKey(join(dataDir, 'keys', 'licence-seal-es256.pem'))}`,
   ].join(','),
+  // Secrets Manager's stand-in: capabilities read their secrets from files under it (.local/secrets/).
+  localDataDir: dataDir,
 });
 
 /** The public keys of the audit key files the functions sign with: what the local CLI pins. */

@@ -3,6 +3,7 @@ import { auditManifest } from '../../functions/audit/manifest.ts';
 import { hotlineManifest } from '../../functions/hotline/manifest.ts';
 import { identityManifest } from '../../functions/identity/manifest.ts';
 import { licencesManifest } from '../../functions/licences/manifest.ts';
+import { paymentsManifest } from '../../functions/payments/manifest.ts';
 import { platformManifest } from '../../functions/platform-manifest.ts';
 import { AuditCode } from './audit/code.ts';
 import { AuditData } from './audit/data.ts';
@@ -16,6 +17,9 @@ import { IdentityData } from './identity/data.ts';
 import { LicencesCode } from './licences/code.ts';
 import { LicencesData } from './licences/data.ts';
 import { LICENCES_SUPPRESSIONS } from './licences/nag.ts';
+import { PaymentsCode } from './payments/code.ts';
+import { PaymentsData } from './payments/data.ts';
+import { PAYMENTS_SUPPRESSIONS } from './payments/nag.ts';
 import { PlatformCode } from './platform/code.ts';
 
 /**
@@ -53,6 +57,13 @@ const CAPABILITY_INFRA: { readonly [name in CapabilityName]: CapabilityInfra } =
     code: (scope, context) => new HotlineCode(scope, 'Hotline', context),
     suppressions: HOTLINE_SUPPRESSIONS,
     localSeed: async () => (await import('./hotline/seed.ts')).seedWorkQueueClients,
+  },
+  payments: {
+    manifest: paymentsManifest,
+    replicatedBuckets: { statements: { objectLock: false } },
+    data: (scope, context) => new PaymentsData(scope, 'Payments', context),
+    code: (scope, context) => new PaymentsCode(scope, 'Payments', context),
+    suppressions: PAYMENTS_SUPPRESSIONS,
   },
 };
 

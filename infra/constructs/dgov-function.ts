@@ -35,6 +35,11 @@ export interface DgovFunctionProps {
   environment?: Record<string, string>;
   /** Encrypts the function's log group (the region's operations key); unset leaves CloudWatch's own encryption. */
   logEncryptionKey?: IKey;
+  /**
+   * Packages a dependency imports but this function never calls (an SDK's HTTP client): bundled as
+   * a stub that throws when used (infra/constructs/unused-module.cjs), to keep the bundle small.
+   */
+  unusedModules?: readonly string[];
 }
 
 /**
@@ -92,6 +97,12 @@ export class DgovFunction extends Construct {
         // only add bytes to every function.
         externalModules: ['@aws-sdk/*', TRACER_MODULE],
         metafile: false,
+        esbuildArgs: Object.fromEntries(
+          (props.unusedModules ?? []).map((name) => [
+            `--alias:${name}`,
+            `${PROJECT_ROOT}infra/constructs/unused-module.cjs`,
+          ]),
+        ),
       },
     });
   }
