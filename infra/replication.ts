@@ -225,7 +225,8 @@ export function withPeerQueue<Q extends IQueue>(queue: Q, queueName: string, con
 /**
  * Called by DgovFunction.useTable/useQueue: when the resource has a counterpart in the other
  * region, grant the same access there and tell the function where it is, so its clients can
- * fail over. Describing (what /health does) stays at home.
+ * fail over. Describing (what /health does) stays at home. Answers whether it told the function
+ * where the other region is.
  */
 export function grantPeerAccess(
   scope: Construct,
@@ -233,9 +234,9 @@ export function grantPeerAccess(
   envName: string,
   resource: object,
   access: 'describe' | 'read' | 'readWrite' | 'send' | 'consume',
-): void {
+): boolean {
   const peer = peers.get(resource);
-  if (!peer || access === 'describe') return;
+  if (!peer || access === 'describe') return false;
   if (peer.kind === 'table') {
     // A second use of the same table (read, then readWrite) grants again on the same import.
     const table =
@@ -248,10 +249,10 @@ export function grantPeerAccess(
     if (access === 'read') table.grantReadData(fn);
     else table.grantReadWriteData(fn);
     fn.addEnvironment(ENV.peerRegion, peer.region);
-    return;
+    return true;
   }
   const peerEnv = PEER_ENV[envName as EnvName];
-  if (access !== 'send' || !peerEnv) return; // consumers read their own region's queue
+  if (access !== 'send' || !peerEnv) return false; // consumers read their own region's queue
   const queue = Queue.fromQueueAttributes(scope, `Peer${envName}`, {
     queueArn: peer.queueArn,
     queueUrl: peer.queueUrl,
@@ -259,4 +260,5 @@ export function grantPeerAccess(
   queue.grantSendMessages(fn);
   fn.addEnvironment(ENV.peerRegion, peer.region);
   fn.addEnvironment(peerEnv, peer.queueUrl);
+  return true;
 }

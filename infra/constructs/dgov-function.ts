@@ -53,6 +53,10 @@ export class DgovFunction extends Construct {
   readonly serviceName: string;
   readonly kind: InvocationKind;
   readonly publishesSlaBreaches: boolean;
+  /** Whether it knows the other region (DGOV_PEER_REGION): it writes a global table or sends to a queue there. */
+  private failsOver = false;
+  /** Global tables it only reads, granted in the other region once it fails over. */
+  private readonly peerReadsOnHold: { envName: string; table: ITableV2 }[] = [];
 
   constructor(scope: Construct, id: string, props: DgovFunctionProps) {
     super(scope, id);
@@ -121,7 +125,11 @@ export class DgovFunction extends Construct {
     else if (access === 'read') table.grantReadData(this.fn);
     else table.grantReadWriteData(this.fn);
     this.fn.addEnvironment(envName, table.tableName);
-    grantPeerAccess(this, this.fn, envName, table, access);
+    // Reading alone keeps a function in its region (the fallback's and /health's CORS origins): a read
+    // reaches the other region's replica only in a function that fails over for its writes anyway,
+    // whichever of the two was declared first.
+    if (access === 'read' && !this.failsOver) this.peerReadsOnHold.push({ envName, table });
+    else this.peered(grantPeerAccess(this, this.fn, envName, table, access));
     return this;
   }
 
@@ -130,8 +138,16 @@ export class DgovFunction extends Construct {
     else if (access === 'send') queue.grantSendMessages(this.fn);
     else queue.grantConsumeMessages(this.fn);
     this.fn.addEnvironment(envName, queue.queueUrl);
-    grantPeerAccess(this, this.fn, envName, queue, access);
+    this.peered(grantPeerAccess(this, this.fn, envName, queue, access));
     return this;
+  }
+
+  /** Once it fails over, the tables it only reads are granted in the other region too. */
+  private peered(toldPeer: boolean): void {
+    if (!toldPeer || this.failsOver) return;
+    this.failsOver = true;
+    for (const { envName, table } of this.peerReadsOnHold.splice(0))
+      grantPeerAccess(this, this.fn, envName, table, 'read');
   }
 
   useBucket(envName: string, bucket: IBucket, access: 'describe' | 'read' | 'readWrite'): this {
