@@ -10,6 +10,9 @@ import { crossRegionNames } from '../../regions.ts';
 import { globalTable, replicatedBucket, SINGLE_TABLE } from '../../replication.ts';
 import type { DataContext } from '../capability.ts';
 
+/** What a subscriber of the notifications queue may take over one message. */
+const SUBSCRIBER_TIMEOUT = Duration.seconds(30);
+
 /** A seal key as the function's DGOV_LICENCE_SEAL_KEYS names it, with the KMS key to grant in the cloud. */
 export interface SealKey {
   alg: 'SM2-SM3' | 'ES256';
@@ -78,6 +81,9 @@ export class LicencesData extends Construct {
     this.notifications = new Queue(this, 'Notifications', {
       encryption: QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(4),
+      // Its subscribers are outside the suite: they get what every queue here gives its consumer,
+      // 6× a 30 s consumer's timeout (AWS's advice for Lambda event sources), not SQS's 30 s default.
+      visibilityTimeout: Duration.seconds(SUBSCRIBER_TIMEOUT.toSeconds() * 6),
       enforceSSL: true,
       removalPolicy,
       deadLetterQueue: { queue: this.notificationsDeadLetters, maxReceiveCount: 5 },
