@@ -32,6 +32,7 @@ import {
 import { IdentityData } from '../../infra/capabilities/identity/data.ts';
 import { ControlData } from '../../infra/control-data.ts';
 import { AuditData } from '../../infra/capabilities/audit/data.ts';
+import { LicencesData } from '../../infra/capabilities/licences/data.ts';
 
 /**
  * Issue 5, "Done when": every property of the two-region build, asserted for both regions.
@@ -175,7 +176,7 @@ describe('customer-managed multi-Region keys', () => {
     }
   });
 
-  it('signs tokens and audit digests with multi-Region ECC P-256 keys, so one JWKS and one trusted key serve both regions', () => {
+  it('signs tokens and audit digests with multi-Region ECC P-256 keys, so one JWKS and one trusted key serve both regions; licence seals with multi-Region SM2 (China regions) and P-256 keys', () => {
     each((region, synth) => {
       const ids = [
         region.stateful.data.get(IdentityData).tokenSigningKey.key,
@@ -184,19 +185,37 @@ describe('customer-managed multi-Region keys', () => {
       expect(ids.sort(), label(region, synth)).toEqual(
         region.role.primary ? ['SigningKey', 'TokenSigningKey'] : ['SigningKeyReplica', 'TokenSigningKeyReplica'],
       );
+      // The replica region seals with replicas of the primary's seal keys, the same algorithms.
+      const seals = region.stateful.data.get(LicencesData).sealKeys;
+      expect(seals.map((seal) => `${seal.alg} ${seal.key!.node.id}`).sort(), label(region, synth)).toEqual(
+        (region.region.startsWith('cn-') ? ['ES256 SealKeyP256', 'SM2-SM3 SealKeySm2'] : ['ES256 SealKeyP256']).map(
+          (name) => (region.role.primary ? name : `${name}Replica`),
+        ),
+      );
     });
     for (const synth of [dev, prod]) {
       const signing = resourcesOfType(synth.stateful$, 'AWS::KMS::Key').filter(
         ([, key]) => key.Properties?.KeyUsage === 'SIGN_VERIFY',
       );
-      expect(signing.map(([id]) => id).sort()).toEqual(
-        [
-          logicalId(synth.stateful.data.get(AuditData).signingKey.key as never),
-          logicalId(synth.stateful.data.get(IdentityData).tokenSigningKey.key as never),
-        ].sort(),
-      );
-      for (const [, key] of signing)
-        expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', MultiRegion: true });
+      const p256 = [
+        synth.stateful.data.get(AuditData).signingKey.key,
+        synth.stateful.data.get(IdentityData).tokenSigningKey.key,
+        ...synth.stateful.data
+          .get(LicencesData)
+          .sealKeys.filter((seal) => seal.alg === 'ES256')
+          .map((seal) => seal.key),
+      ].map((key) => logicalId(key as never));
+      const sm2 = synth.stateful.data
+        .get(LicencesData)
+        .sealKeys.filter((seal) => seal.alg === 'SM2-SM3')
+        .map((seal) => logicalId(seal.key as never));
+      // Every signing key of the template is one of these: a new one has to be added here, with its spec.
+      expect(signing.map(([id]) => id).sort(), synth.config.stage).toEqual([...p256, ...sm2].sort());
+      for (const [id, key] of signing)
+        expect(key.Properties, id).toMatchObject({
+          KeySpec: sm2.includes(id) ? 'SM2' : 'ECC_NIST_P256',
+          MultiRegion: true,
+        });
     }
   });
 });
@@ -447,9 +466,14 @@ describe('stateless, active-active', () => {
       })) as [{ functions: string[]; routes: string[] }, { functions: string[]; routes: string[] }];
       expect(r).toEqual(p);
       expect(p.functions).toEqual(Object.keys(synth.stateless.functions).sort());
-      expect(p.routes).toHaveLength(allRoutes.length + 1);
+      // Every contract route, the fallback's $default, and the CORS preflight the fallback answers
+      // (shared/cors.ts: no authorizer, a preflight never carries a token): nothing else.
       expect(p.routes).toEqual(
-        expect.arrayContaining(allRoutes.map((route) => `${routeKey(route)} ${route.auth === 'jwt' ? 'JWT' : 'NONE'}`)),
+        [
+          ...allRoutes.map((route) => `${routeKey(route)} ${route.auth === 'jwt' ? 'JWT' : 'NONE'}`),
+          '$default NONE',
+          'OPTIONS /{proxy+} NONE',
+        ].sort(),
       );
     }
   });
@@ -545,8 +569,23 @@ describe('stateless, active-active', () => {
       expect(dlq, where).toHaveLength(deadLetterIds.length);
       expect(dlq[0]).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
 
-      // No capability publishes SLA breaches yet (test/infra/capabilities.test.ts checks one that does).
-      expect(find('dgov', SLA_BREACH_METRIC), where).toEqual([]);
+      // One SLA alarm per function that publishes breaches (the hotline sweeper), none for the others.
+      expect(
+        find('dgov', SLA_BREACH_METRIC)
+          .map((alarm) => dimension(alarm, 'service'))
+          .sort(),
+        where,
+      ).toEqual(
+        Object.values(region.stateless.functions)
+          .filter((fn) => fn.publishesSlaBreaches)
+          .map((fn) => fn.serviceName)
+          .sort(),
+      );
+      expect(
+        Object.values(region.stateless.functions)
+          .filter((fn) => fn.publishesSlaBreaches)
+          .map((fn) => fn.serviceName),
+      ).toContain('hotline-sweeper');
       // The queue consumer and the schedule fail with nobody to answer: each has an errors alarm.
       const errors = find('AWS/Lambda', 'Errors');
       const services = Object.values(region.stateless.functions).filter((fn) => fn.kind !== 'http');
@@ -601,47 +640,68 @@ describe('failover wiring', () => {
   it('tells every function that writes a global table where the other region is, and grants it the same access there', () => {
     each((region, synth) => {
       const peer = peerOf(synth, region);
+      const tableNames = new Set(globalTablesOf(synth.regions[0]!.stateful).map((table) => table.tableName));
+      /** The global table a variable names (a Ref to it at home in the primary region, its name in the replica region). */
+      const globalTableOf = (value: unknown): { name: string; homeArn: string } | undefined => {
+        const v = resolved(region, value);
+        const ref = typeof v === 'object' && v !== null && 'Ref' in v ? String((v as Json).Ref) : undefined;
+        const name = ref ? region.stateful$.Resources[ref]?.Properties?.TableName : v;
+        if (typeof name !== 'string' || !tableNames.has(name)) return undefined;
+        return {
+          name,
+          homeArn: ref
+            ? text(getAttArn(ref))
+            : `arn:\${AWS::Partition}:dynamodb:${region.region}:\${AWS::AccountId}:table/${name}`,
+        };
+      };
+      const checked = new Set<string>();
       for (const fn of ourFunctions(region.stateless$)) {
         const where = `${label(region, synth)} ${fn.service}`;
         const statements = rolePolicyStatements(region.stateless$, fn);
-        const tableVariables = ['DGOV_CONTROL_TABLE', 'DGOV_IDENTITY_TABLE'].filter((name) => name in fn.variables);
-        const writes = statements.some((statement) => statement.Action.includes('dynamodb:PutItem'));
+        const actionsOn = (arn: string) =>
+          new Set(
+            statements
+              .filter((statement) =>
+                statement.Resource.map((resource) => text(resolved(region, resource))).includes(arn),
+              )
+              .flatMap((statement) => statement.Action),
+          );
+        const tables = Object.values(fn.variables).flatMap((value) => globalTableOf(value) ?? []);
+        const writes = tables.some((table) => actionsOn(table.homeArn).has('dynamodb:PutItem'));
         if (!writes) {
+          // Reading alone (the fallback's CORS origins, /health) keeps a function in its region.
           expect(fn.variables.DGOV_PEER_REGION, `${where}: home only`).toBeUndefined();
+          for (const table of tables)
+            expect(
+              actionsOn(`arn:\${AWS::Partition}:dynamodb:${peer.region}:\${AWS::AccountId}:table/${table.name}`).size,
+              `${where}: nothing granted on ${table.name} in ${peer.region}`,
+            ).toBe(0);
           continue;
         }
         expect(fn.variables.DGOV_PEER_REGION, where).toBe(peer.region);
-        for (const variable of tableVariables) {
-          const tableName =
-            variable === 'DGOV_CONTROL_TABLE'
-              ? crossRegionNames.globalTable(synth.config.stage, 'control')
-              : crossRegionNames.globalTable(synth.config.stage, 'identity');
-          const peerArn = `arn:\${AWS::Partition}:dynamodb:${peer.region}:\${AWS::AccountId}:table/${tableName}`;
-          const actions = statements
-            .filter((statement) => statement.Resource.map(text).includes(peerArn))
-            .flatMap((statement) => statement.Action);
-          // The identity function writes both tables; another capability's function may only read the
-          // control table (the JWT deny-list): the other region grants what home grants.
-          const writer = fn.service === 'identity' || actions.includes('dynamodb:PutItem');
-          expect(actions, `${where} on ${peerArn}`).toEqual(
-            expect.arrayContaining(
-              writer
-                ? ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']
-                : ['dynamodb:GetItem', 'dynamodb:Query'],
-            ),
-          );
-          const keyArn = `arn:\${AWS::Partition}:kms:${peer.region}:\${AWS::AccountId}:key/`;
-          expect(
-            statements.some(
-              (statement) =>
-                statement.Resource.map((resource) => text(resolved(region, resource))).some((arn) =>
-                  arn.startsWith(keyArn),
-                ) && statement.Action.includes('kms:Decrypt'),
-            ),
-            `${where} key`,
-          ).toBe(true);
+        for (const table of tables) {
+          const peerArn = `arn:\${AWS::Partition}:dynamodb:${peer.region}:\${AWS::AccountId}:table/${table.name}`;
+          // Every global table it uses, written or only read (the JWT deny-list, CORS origins): the
+          // other region grants what home grants (describing aside: a describe alone stays home).
+          const items = (arn: string) =>
+            [...actionsOn(arn)].filter((action) => action !== 'dynamodb:DescribeTable').sort();
+          expect(items(table.homeArn).length, `${where} on ${table.name}`).toBeGreaterThan(0);
+          expect(items(peerArn), `${where} on ${peerArn}`).toEqual(items(table.homeArn));
+          checked.add(table.name);
         }
+        const keyArn = `arn:\${AWS::Partition}:kms:${peer.region}:\${AWS::AccountId}:key/`;
+        expect(
+          statements.some(
+            (statement) =>
+              statement.Resource.map((resource) => text(resolved(region, resource))).some((arn) =>
+                arn.startsWith(keyArn),
+              ) && statement.Action.includes('kms:Decrypt'),
+          ),
+          `${where} key`,
+        ).toBe(true);
       }
+      // Every global table is used by a function that fails over, so each was checked above.
+      expect([...checked].sort(), label(region, synth)).toEqual([...tableNames].sort());
       // /health reports its own region's dependencies: no failover there.
       expect(
         ourFunctions(region.stateless$).find((fn) => fn.service === 'health')!.variables.DGOV_PEER_REGION,

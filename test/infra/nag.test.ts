@@ -48,6 +48,7 @@ beforeAll(() => {
       stage: 'prod',
       auditKey: 'file:/tmp/dgov/audit.pem',
       tokenKeys: 'file:/tmp/dgov/token.pem',
+      licenceSealKeys: 'SM2-SM3:file:/tmp/dgov/licence-seal-sm2.pem,ES256:file:/tmp/dgov/licence-seal-es256.pem',
     },
   })) {
     const built = build(context);
