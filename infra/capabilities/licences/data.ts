@@ -95,7 +95,11 @@ export class LicencesData extends Construct {
       this.sealKeys = files.split(',').map((item) => {
         const [alg, ...rest] = item.trim().split(':');
         if (alg !== 'SM2-SM3' && alg !== 'ES256') throw new Error(`licenceSealKeys: "${item}" names no seal algorithm`);
-        return { alg, reference: rest.join(':') };
+        const reference = rest.join(':');
+        // A KMS key given here would get no grant: every seal would fail when issuing, not now.
+        if (!reference.startsWith('file:'))
+          throw new Error(`licenceSealKeys: "${item}" must be <alg>:file:/path/key.pem (leave it unset for KMS keys)`);
+        return { alg, reference };
       });
       return;
     }

@@ -91,3 +91,12 @@ describe('licences infrastructure', () => {
     expect(routes.get('POST /licences')?.AuthorizationScopes).toEqual(['licences:issue']);
   });
 });
+
+describe('stage config for licences', () => {
+  it('takes seal key files only (a KMS key named there would have no grant)', () => {
+    expect(() => synthesize({ licenceSealKeys: 'ES256:alias/dgov-dev-licence-seal' })).toThrow(
+      /licenceSealKeys: .* must be <alg>:file:/,
+    );
+    expect(() => synthesize({ licenceSealKeys: 'RS256:file:/tmp/k.pem' })).toThrow(/names no seal algorithm/);
+  });
+});
