@@ -54,11 +54,37 @@ export interface Synthesized extends Omit<DgovApp, 'regions'> {
 }
 
 /**
+ * The default app, synthesized once per test worker: most files assert on the same app, and the
+ * infra project runs its files in shared workers (vitest.config.ts, `isolate: false`), so they share it.
+ * Its scratch directory goes when the worker exits, not when a file says dispose.
+ */
+let sharedDefault: Synthesized | undefined;
+
+/** Synthesizes the default app (no extra context, every capability, no bundles) or returns it if it was. */
+export function synthesizeDefault(): Synthesized {
+  if (!sharedDefault) {
+    const synth = synthesizeApp({}, undefined, {});
+    process.once('exit', () => synth.dispose());
+    sharedDefault = { ...synth, dispose: () => {} };
+  }
+  return sharedDefault;
+}
+
+/**
  * Synthesizes the whole app once into a scratch dir under .local/tmp. Bundling every function in
  * both regions dominates a synth and only the bundle checks read the bundles, so the others skip it
  * (CDK's `aws:cdk:bundling-stacks` context, as `cdk synth --exclusively` does).
  */
 export function synthesize(
+  context: Json = {},
+  capabilities?: readonly CapabilityInfra[],
+  options: { bundle?: boolean } = {},
+): Synthesized {
+  const isDefault = Object.keys(context).length === 0 && !capabilities && !options.bundle;
+  return isDefault ? synthesizeDefault() : synthesizeApp(context, capabilities, options);
+}
+
+function synthesizeApp(
   context: Json = {},
   capabilities?: readonly CapabilityInfra[],
   { bundle = false }: { bundle?: boolean } = {},
