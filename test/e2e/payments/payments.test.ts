@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { httpReceiptIssuer, receiptCredentials } from '../../../functions/payments/adapters/receipts-http.ts';
 import { genericSignature } from '../../../functions/payments/channels/generic.ts';
+import { dynamoPaymentsStore } from '../../../functions/payments/dynamodb/store.ts';
 import { PROJECT_ROOT } from '../../../infra/project-root.ts';
 import { LOCAL_CREDENTIALS } from '../../../local/aws-clients.ts';
 import type { ResolvedEnvironment } from '../../../local/runtime.ts';
@@ -29,6 +31,23 @@ async function tokenOf(clientId: string, secret: string) {
     body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'payments:orders' }).toString(),
   });
   expect(answer.status).toBe(200);
+  return String(answer.body.access_token);
+}
+
+const receiptsCredentials = receiptCredentials(
+  `file:${join(target.localDir ?? '', 'demo-clients.json')}#payments-receipts`,
+  () => {
+    throw new Error('the embedded target keeps the receipt client in a file');
+  },
+);
+async function receiptsToken() {
+  const { clientId, clientSecret } = await receiptsCredentials();
+  const answer = await call('/oauth2/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, clientSecret) },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'licences:issue' }).toString(),
+  });
+  expect(answer.status, answer.text).toBe(200);
   return String(answer.body.access_token);
 }
 
@@ -145,6 +164,47 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     ).toBe(403);
     expect((await callback({ ...body, channelTxnId: 'forged' }, { secret: 'x'.repeat(43) })).status).toBe(401);
     expect((await call('/payments/callbacks/no-such-channel', { method: 'POST', body: '{}' })).status).toBe(404);
+
+    // Then, through the payment.settled FIFO queue and the settlement consumer: one receipt licence.
+    let shown = read.body as { receiptId?: string };
+    for (const started = Date.now(); !shown.receiptId && Date.now() - started < 30_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      shown = (await call(`/payments/orders/${order.orderId}`, { headers: { authorization: `Bearer ${market}` } }))
+        .body as { receiptId?: string };
+    }
+    expect(shown.receiptId, 'the settlement consumer recorded no receipt on the order within 30 s').toMatch(/\S/);
+    const finance = { authorization: `Bearer ${await receiptsToken()}` };
+    const licence = await call(`/licences/${shown.receiptId}`, { headers: finance });
+    expect(licence.status, licence.text).toBe(200);
+    expect(licence.body).toMatchObject({
+      licenceId: shown.receiptId,
+      status: 'valid',
+      document: {
+        type: 'payment-receipt',
+        matterId: order.orderId,
+        issuer: { department: 'dept-finance' },
+        data: { orderId: order.orderId, paymentCode: order.paymentCode, amountFen: 5_000, currency: 'CNY', channel },
+      },
+    });
+    const verdict = await call('/licences/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ licenceId: shown.receiptId }),
+    });
+    expect(verdict.body).toMatchObject({ valid: true });
+    // Issuing again as the consumer does (same client, same request) answers the same licence,
+    // and the licences index holds one licence for the matter.
+    const stored = await dynamoPaymentsStore(documents, env.tables.paymentsTable!).order(order.orderId);
+    const again = await httpReceiptIssuer({ apiUrl: target.apiUrl!, credentials: receiptsCredentials }).issue(stored!);
+    expect(again).toEqual({ receiptId: shown.receiptId });
+    const matters = await documents.send(
+      new ScanCommand({
+        TableName: env.tables.licencesTable!,
+        FilterExpression: 'begins_with(pk, :licence) AND matterId = :order',
+        ExpressionAttributeValues: { ':licence': 'LICENCE#', ':order': order.orderId },
+      }),
+    );
+    expect(matters.Items?.map((item) => item.licenceId)).toEqual([shown.receiptId]);
   });
 
   it('reconciles a statement put in the statements bucket; dgov payments reconcile shows it', async () => {
