@@ -114,6 +114,18 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     });
   };
 
+  /** The receipt the settlement consumer records on the order (asynchronously, through the FIFO queue). */
+  const receiptOf = async (orderId: string) => {
+    const read = () => call(`/payments/orders/${orderId}`, { headers: { authorization: `Bearer ${market}` } });
+    let shown = (await read()).body as { receiptId?: string };
+    for (const started = Date.now(); !shown.receiptId && Date.now() - started < 30_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      shown = (await read()).body as { receiptId?: string };
+    }
+    expect(shown.receiptId, `the settlement consumer recorded no receipt on ${orderId} within 30 s`).toMatch(/\S/);
+    return shown.receiptId!;
+  };
+
   it('lists the items publicly and refuses an item the department may not collect', async () => {
     const items = await call('/payments/items');
     expect(items.status).toBe(200);
@@ -131,7 +143,7 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     expect(refused.status).toBe(403);
   });
 
-  it('50 concurrent deliveries of one callback: all 200 alike, one PAID transition, one transaction recorded', async () => {
+  it('50 concurrent deliveries of one callback: all 200 alike, one PAID transition, one transaction recorded, then one receipt licence', async () => {
     const order = await newOrder();
     const body = {
       channelTxnId: `T-${order.paymentCode}`,
@@ -166,13 +178,7 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     expect((await call('/payments/callbacks/no-such-channel', { method: 'POST', body: '{}' })).status).toBe(404);
 
     // Then, through the payment.settled FIFO queue and the settlement consumer: one receipt licence.
-    let shown = read.body as { receiptId?: string };
-    for (const started = Date.now(); !shown.receiptId && Date.now() - started < 30_000; ) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      shown = (await call(`/payments/orders/${order.orderId}`, { headers: { authorization: `Bearer ${market}` } }))
-        .body as { receiptId?: string };
-    }
-    expect(shown.receiptId, 'the settlement consumer recorded no receipt on the order within 30 s').toMatch(/\S/);
+    const shown = { receiptId: await receiptOf(order.orderId) };
     const finance = { authorization: `Bearer ${await receiptsToken()}` };
     const licence = await call(`/licences/${shown.receiptId}`, { headers: finance });
     expect(licence.status, licence.text).toBe(200);
@@ -251,5 +257,12 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     expect(table.stdout).toContain('repaired: now PAID');
     const read = await call(`/payments/orders/${unpaid.orderId}`, { headers: { authorization: `Bearer ${market}` } });
     expect(read.body).toMatchObject({ status: 'PAID' });
+    // A repaired order is settled like a paid one: its receipt follows through the same queue.
+    const receipt = await call('/licences/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ licenceId: await receiptOf(unpaid.orderId) }),
+    });
+    expect(receipt.body).toMatchObject({ valid: true });
   });
 });
