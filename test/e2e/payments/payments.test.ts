@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { httpReceiptIssuer, receiptCredentials } from '../../../functions/payments/adapters/receipts-http.ts';
 import { genericSignature } from '../../../functions/payments/channels/generic.ts';
+import { dynamoPaymentsStore } from '../../../functions/payments/dynamodb/store.ts';
 import { PROJECT_ROOT } from '../../../infra/project-root.ts';
 import { LOCAL_CREDENTIALS } from '../../../local/aws-clients.ts';
 import type { ResolvedEnvironment } from '../../../local/runtime.ts';
@@ -29,6 +31,23 @@ async function tokenOf(clientId: string, secret: string) {
     body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'payments:orders' }).toString(),
   });
   expect(answer.status).toBe(200);
+  return String(answer.body.access_token);
+}
+
+const receiptsCredentials = receiptCredentials(
+  `file:${join(target.localDir ?? '', 'demo-clients.json')}#payments-receipts`,
+  () => {
+    throw new Error('the embedded target keeps the receipt client in a file');
+  },
+);
+async function receiptsToken() {
+  const { clientId, clientSecret } = await receiptsCredentials();
+  const answer = await call('/oauth2/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, clientSecret) },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'licences:issue' }).toString(),
+  });
+  expect(answer.status, answer.text).toBe(200);
   return String(answer.body.access_token);
 }
 
@@ -95,6 +114,18 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     });
   };
 
+  /** The receipt the settlement consumer records on the order (asynchronously, through the FIFO queue). */
+  const receiptOf = async (orderId: string) => {
+    const read = () => call(`/payments/orders/${orderId}`, { headers: { authorization: `Bearer ${market}` } });
+    let shown = (await read()).body as { receiptId?: string };
+    for (const started = Date.now(); !shown.receiptId && Date.now() - started < 30_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      shown = (await read()).body as { receiptId?: string };
+    }
+    expect(shown.receiptId, `the settlement consumer recorded no receipt on ${orderId} within 30 s`).toMatch(/\S/);
+    return shown.receiptId!;
+  };
+
   it('lists the items publicly and refuses an item the department may not collect', async () => {
     const items = await call('/payments/items');
     expect(items.status).toBe(200);
@@ -112,7 +143,7 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     expect(refused.status).toBe(403);
   });
 
-  it('50 concurrent deliveries of one callback: all 200 alike, one PAID transition, one transaction recorded', async () => {
+  it('50 concurrent deliveries of one callback: all 200 alike, one PAID transition, one transaction recorded, then one receipt licence', async () => {
     const order = await newOrder();
     const body = {
       channelTxnId: `T-${order.paymentCode}`,
@@ -145,6 +176,41 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     ).toBe(403);
     expect((await callback({ ...body, channelTxnId: 'forged' }, { secret: 'x'.repeat(43) })).status).toBe(401);
     expect((await call('/payments/callbacks/no-such-channel', { method: 'POST', body: '{}' })).status).toBe(404);
+
+    // Then, through the payment.settled FIFO queue and the settlement consumer: one receipt licence.
+    const shown = { receiptId: await receiptOf(order.orderId) };
+    const finance = { authorization: `Bearer ${await receiptsToken()}` };
+    const licence = await call(`/licences/${shown.receiptId}`, { headers: finance });
+    expect(licence.status, licence.text).toBe(200);
+    expect(licence.body).toMatchObject({
+      licenceId: shown.receiptId,
+      status: 'valid',
+      document: {
+        type: 'payment-receipt',
+        matterId: order.orderId,
+        issuer: { department: 'dept-finance' },
+        data: { orderId: order.orderId, paymentCode: order.paymentCode, amountFen: 5_000, currency: 'CNY', channel },
+      },
+    });
+    const verdict = await call('/licences/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ licenceId: shown.receiptId }),
+    });
+    expect(verdict.body).toMatchObject({ valid: true });
+    // Issuing again as the consumer does (same client, same request) answers the same licence,
+    // and the licences index holds one licence for the matter.
+    const stored = await dynamoPaymentsStore(documents, env.tables.paymentsTable!).order(order.orderId);
+    const again = await httpReceiptIssuer({ apiUrl: target.apiUrl!, credentials: receiptsCredentials }).issue(stored!);
+    expect(again).toEqual({ receiptId: shown.receiptId });
+    const matters = await documents.send(
+      new ScanCommand({
+        TableName: env.tables.licencesTable!,
+        FilterExpression: 'begins_with(pk, :licence) AND matterId = :order',
+        ExpressionAttributeValues: { ':licence': 'LICENCE#', ':order': order.orderId },
+      }),
+    );
+    expect(matters.Items?.map((item) => item.licenceId)).toEqual([shown.receiptId]);
   });
 
   it('reconciles a statement put in the statements bucket; dgov payments reconcile shows it', async () => {
@@ -191,5 +257,12 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     expect(table.stdout).toContain('repaired: now PAID');
     const read = await call(`/payments/orders/${unpaid.orderId}`, { headers: { authorization: `Bearer ${market}` } });
     expect(read.body).toMatchObject({ status: 'PAID' });
+    // A repaired order is settled like a paid one: its receipt follows through the same queue.
+    const receipt = await call('/licences/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ licenceId: await receiptOf(unpaid.orderId) }),
+    });
+    expect(receipt.body).toMatchObject({ valid: true });
   });
 });
