@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 // One project per kind of test; `npm test` runs them all after the type check.
 export default defineConfig({
   test: {
+    // vitest's default is one worker fewer than the cores, one on a 2-core machine; much of the suite
+    // waits on DynamoDB Local, `npm start` and child processes, so two keep both cores busy.
+    maxWorkers: 2,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     // On with --coverage (`npm test`). The provider adds what ran in the Lambda sandboxes and in the
     // `npm start` child to vitest's own V8 coverage: see test/setup/coverage-provider.ts.
