@@ -128,21 +128,22 @@ const callbackEvent = (paymentCode: string, n: number) => {
     },
   } as unknown as APIGatewayProxyEventV2;
 };
+/** The callback route over the store under test, as the payments handler serves it (channel `bank`). */
+const callbackHandler = (deps: Parameters<typeof receiveCallback>[2]) =>
+  httpHandler(callbackRoute, async (request) => {
+    const body = Buffer.from(request.raw.body ?? '');
+    const answer = await receiveCallback('bank', { headers: request.headers, body }, deps, {
+      requestId: request.requestId,
+    });
+    return { statusCode: answer.statusCode, headers: { 'content-type': answer.contentType }, body: answer.body };
+  });
 const context = { awsRequestId: 'p', functionName: 'payments', getRemainingTimeInMillis: () => 10_000 } as Context;
 
 describe('the DynamoDB payments store', () => {
   it('20 concurrent deliveries: one transaction record, one PAID order, every answer the same; the paid index finds it', async () => {
     const { deps, published } = world();
     const order = await newOrder(deps);
-    const handler = httpHandler(callbackRoute, async (request) => {
-      const answer = await receiveCallback(
-        'bank',
-        { headers: request.headers, body: Buffer.from(request.raw.body ?? '') },
-        deps,
-        { requestId: request.requestId },
-      );
-      return { statusCode: answer.statusCode, headers: { 'content-type': answer.contentType }, body: answer.body };
-    });
+    const handler = callbackHandler(deps);
     const event = callbackEvent(order.paymentCode, 0);
     const answers = (await Promise.all(Array.from({ length: 20 }, () => handler(event, context)))) as HttpResult[];
     expect(new Set(answers.map((answer) => `${answer.statusCode} ${answer.body}`))).toEqual(
@@ -159,17 +160,7 @@ describe('the DynamoDB payments store', () => {
   it('flags an unknown payment code under the day', async () => {
     const { deps, documents } = world();
     const code = '12345678901234567890';
-    const handler = httpHandler(callbackRoute, async (request) => {
-      const answer = await receiveCallback(
-        'bank',
-        { headers: request.headers, body: Buffer.from(request.raw.body ?? '') },
-        deps,
-        {
-          requestId: request.requestId,
-        },
-      );
-      return { statusCode: answer.statusCode, body: answer.body };
-    });
+    const handler = callbackHandler(deps);
     expect(((await handler(callbackEvent(code, 1), context)) as HttpResult).statusCode).toBe(404);
     const flags = await flagsOn(documents, TABLE, new Date().toISOString().slice(0, 10));
     expect(flags.some((flag) => flag.paymentCode === code && flag.kind === 'unknown-payment-code')).toBe(true);
@@ -178,17 +169,7 @@ describe('the DynamoDB payments store', () => {
   it('a callback while DynamoDB hangs (SIGSTOP) → 503 with Retry-After, nothing half-written; after SIGCONT the retry settles once', async () => {
     const { deps, published } = world();
     const order = await newOrder(deps);
-    const handler = httpHandler(callbackRoute, async (request) => {
-      const answer = await receiveCallback(
-        'bank',
-        { headers: request.headers, body: Buffer.from(request.raw.body ?? '') },
-        deps,
-        {
-          requestId: request.requestId,
-        },
-      );
-      return { statusCode: answer.statusCode, body: answer.body };
-    });
+    const handler = callbackHandler(deps);
     process.kill(pid, 'SIGSTOP');
     frozen = true;
     const down = (await handler(callbackEvent(order.paymentCode, 2), context)) as HttpResult;
