@@ -92,6 +92,16 @@ export interface TxnRecord {
   /** `callback`, or `reconciliation` when a statement repaired it. */
   source: 'callback' | 'reconciliation';
   recordedAt: string;
+  /**
+   * The events this transaction's write owes, kept with it (an outbox): sent after the write, and
+   * again by every repeat delivery, since the first may have failed to send them after writing.
+   */
+  announce?: Announcement;
+}
+
+export interface Announcement {
+  settled?: SettledEvent;
+  audit?: { action: string; outcome: 'success' | 'denied'; resource: string };
 }
 
 /** One delivery to POST /payments/callbacks/{channel}, as it arrived, kept for audit. */

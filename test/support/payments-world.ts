@@ -16,18 +16,23 @@ export function paymentsWorld(channels: Record<string, ChannelConfig> = {}) {
   const deduplicated = new Set<string>();
   const audits: AuditEvent[] = [];
   let queueDown = false;
+  /** Every send attempt that reached the queue, before FIFO deduplication. */
+  let sends = 0;
   let now = NOW;
   const deps: PaymentsDeps & { channels: (c: string) => Promise<ChannelConfig | undefined> } = {
     store: memory.store,
     publish: async (event) => {
       await new Promise((resolve) => setImmediate(resolve));
       if (queueDown) throw Object.assign(new Error('queue down'), { name: 'TimeoutError' });
+      sends++;
       // FIFO deduplication by MessageDeduplicationId = orderId.
       if (deduplicated.has(event.orderId)) return;
       deduplicated.add(event.orderId);
       published.push(event);
     },
     audit: async (input: AuditInput) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (queueDown) throw Object.assign(new Error('audit queue down'), { name: 'TimeoutError' });
       const event = {
         ...input,
         eventId: input.eventId ?? String(audits.length),
@@ -46,6 +51,7 @@ export function paymentsWorld(channels: Record<string, ChannelConfig> = {}) {
     deps,
     published,
     audits,
+    sends: () => sends,
     setNow(value: Date) {
       now = value;
     },

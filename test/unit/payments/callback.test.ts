@@ -23,6 +23,12 @@ const statusOf = async (promise: Promise<unknown>) => {
   }
 };
 
+/** What the notices audited, leaving out the order's creation. */
+const callbackAudits = (world: ReturnType<typeof paymentsWorld>) =>
+  world.audits
+    .filter((audit) => audit.action !== 'payments.order.create')
+    .map((audit) => [audit.action, audit.outcome]);
+
 describe('a generic channel callback', () => {
   it('settles a PENDING order: PAID, one settlement event, audited, the raw delivery kept', async () => {
     const world = paymentsWorld();
@@ -221,22 +227,26 @@ describe('a generic channel callback', () => {
     expect(world.published).toHaveLength(0);
   });
 
-  it('a queue that is down: 503-worthy error, nothing written but the raw delivery; the retry settles once', async () => {
+  it('a queue that is down after the write: 503-worthy error, the order PAID but nothing announced; the retry announces once', async () => {
     const world = paymentsWorld();
     const order = await world.order();
     world.setQueueDown(true);
     await expect(
       receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
     ).rejects.toThrow();
-    expect(world.orders.get(order.orderId)!.status).toBe('PENDING');
-    expect(world.txns.size).toBe(0);
+    expect(world.orders.get(order.orderId)!.status).toBe('PAID');
+    const txn = [...world.txns.values()][0]!;
+    expect(txn.announce?.settled?.orderId).toBe(order.orderId);
+    expect(world.published).toHaveLength(0);
+    expect(callbackAudits(world)).toEqual([]);
     world.setQueueDown(false);
     const answer = await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
     expect(JSON.parse(answer.body).orderStatus).toBe('PAID');
     expect(world.published).toHaveLength(1);
+    expect(callbackAudits(world)).toEqual([['payments.order.paid', 'success']]);
   });
 
-  it('DynamoDB down at the write: nothing half-written; the retry completes and the event is not sent twice', async () => {
+  it('DynamoDB down at the write: nothing written and no event claims it; the retry settles and announces once', async () => {
     const world = paymentsWorld();
     const order = await world.order();
     const apply = world.deps.store.applyNotice;
@@ -250,10 +260,35 @@ describe('a generic channel callback', () => {
     ).rejects.toThrow();
     expect(world.orders.get(order.orderId)!.status).toBe('PENDING');
     expect(world.txns.size).toBe(0);
+    expect(world.sends()).toBe(0);
+    expect(callbackAudits(world)).toEqual([]);
     fail = false;
     await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
     expect(world.orders.get(order.orderId)!.status).toBe('PAID');
     expect(world.published).toHaveLength(1);
+    expect(callbackAudits(world)).toEqual([['payments.order.paid', 'success']]);
+  });
+
+  it('every repeat sends the owed events again, and downstream deduplication keeps one of each', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    const deliver = () => receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
+    await deliver();
+    expect(world.sends()).toBe(1);
+    await deliver();
+    await deliver();
+    expect(world.sends()).toBe(3);
+    expect(world.published).toHaveLength(1);
+    expect(callbackAudits(world)).toEqual([['payments.order.paid', 'success']]);
+  });
+
+  it('a flag that changed no order (an unknown payment code) is audited after its write, once', async () => {
+    const world = paymentsWorld();
+    const unknown = notice('10000000000000000000');
+    await expect(receiveCallback('bank', genericCallback(unknown), world.deps, context)).rejects.toThrow();
+    await expect(receiveCallback('bank', genericCallback(unknown), world.deps, context)).rejects.toThrow();
+    expect(world.flags.map((flag) => flag.kind)).toEqual(['unknown-payment-code']);
+    expect(callbackAudits(world)).toEqual([['payments.callback.unknown-payment-code', 'denied']]);
   });
 });
 

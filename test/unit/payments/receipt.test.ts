@@ -10,7 +10,7 @@ import {
 import type { Order } from '../../../functions/payments/model.ts';
 import type { ReceiptIssuer } from '../../../functions/payments/ports.ts';
 import { receiveCallback } from '../../../functions/payments/use-cases/callback.ts';
-import { issueReceipt, NotSettledYetError, SETTLE_WAITS_MS } from '../../../functions/payments/use-cases/receipt.ts';
+import { issueReceipt, NotSettledYetError } from '../../../functions/payments/use-cases/receipt.ts';
 import { genericCallback, paymentsWorld } from '../../support/payments-world.ts';
 
 /**
@@ -215,7 +215,7 @@ describe('the payment.settled consumer', () => {
     expect(world.orders.get(order.orderId)!.receiptId).toBe('fake-1');
   });
 
-  it('waits (throws, so SQS retries) while the order is not PAID yet', async () => {
+  it('an order that is not PAID in the table it reads: throws, so SQS delivers it again later, and issues nothing', async () => {
     const world = paymentsWorld();
     const order = await world.order();
     const event = {
@@ -228,29 +228,8 @@ describe('the payment.settled consumer', () => {
       channelTxnId: 'T',
       paidAt: '2026-11-30T01:59:00Z',
     };
-    const waits: number[] = [];
-    const sleep = async (ms: number) => {
-      waits.push(ms);
-    };
-    await expect(issueReceipt(event, { ...world.deps, receipts: fakeIssuer(), sleep }, 'm')).rejects.toBeInstanceOf(
-      NotSettledYetError,
-    );
-    expect(waits).toEqual(SETTLE_WAITS_MS);
-  });
-
-  it('an event queued just before its order was written waits that write out instead of a visibility timeout', async () => {
-    const { world, order } = await paidWorld();
-    const paid = world.orders.get(order.orderId)!;
-    world.orders.set(order.orderId, { ...paid, status: 'PENDING', paid: undefined });
-    // The write settling the order lands during the second wait.
-    let slept = 0;
-    const sleep = async () => {
-      if (++slept === 2) world.orders.set(order.orderId, paid);
-    };
     const receipts = fakeIssuer();
-    const result = await issueReceipt(world.published[0]!, { ...world.deps, receipts, sleep }, 'm');
-    expect(result).toEqual({ receiptId: 'fake-1', issued: true });
-    expect(slept).toBe(2);
-    expect(receipts.calls).toHaveLength(1);
+    await expect(issueReceipt(event, { ...world.deps, receipts }, 'm')).rejects.toBeInstanceOf(NotSettledYetError);
+    expect(receipts.calls).toHaveLength(0);
   });
 });
