@@ -105,7 +105,11 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     await response.arrayBuffer();
   };
 
-  const release = holdConsumers(runtime, ['Payments/Settlement', 'Audit/Writer']);
+  // BENCH_PAYMENT_CONSUMERS=run measures as before 2026-11-30: the consumers working during the gateway loop.
+  const release =
+    process.env.BENCH_PAYMENT_CONSUMERS === 'run'
+      ? () => undefined
+      : holdConsumers(runtime, ['Payments/Settlement', 'Audit/Writer']);
   let unique: number, duplicates: number, bareUnique: number, bareDuplicate: number;
   try {
     let next = 0;
@@ -117,7 +121,7 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     duplicates = await perSecond(ROUNDS, () => post(duplicate));
 
     // The same round trips with bare SDK calls: the raw delivery and the reads in parallel, then the
-    // settlement event, the audit event and the one transaction (unique); the first two only (duplicate).
+    // settlement event ∥ the audit event, then the one transaction (unique); the first two only (duplicate).
     const bareOrders: Order[] = [];
     for (let i = 0; i < ROUNDS + 10; i++) bareOrders.push(await newOrder());
     let bareNext = 0;
@@ -147,15 +151,17 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
       const order = bareOrders[bareNext++]!;
       const txn = `B-${order.paymentCode}`;
       await rawAndReads(order, txn);
-      await runtime.clients.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: env.queues.paymentsSettlementQueue!,
-          MessageBody: '{}',
-          MessageGroupId: order.orderId,
-          MessageDeduplicationId: order.orderId,
-        }),
-      );
-      await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' }));
+      await Promise.all([
+        runtime.clients.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: env.queues.paymentsSettlementQueue!,
+            MessageBody: '{}',
+            MessageGroupId: order.orderId,
+            MessageDeduplicationId: order.orderId,
+          }),
+        ),
+        runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' })),
+      ]);
       // The same items the callback writes: the transaction record, and the order with its paid-index keys.
       const paidAt = new Date().toISOString();
       await documents.send(
@@ -210,7 +216,7 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
   const f = (n: number) => n.toFixed(0);
   return [
     ['payments callbacks/s, unique, via gateway', f(unique)],
-    ['payments callbacks/s, unique, bare round trips (2 DynamoDB ∥, 2 SQS, 1 TransactWrite)', f(bareUnique)],
+    ['payments callbacks/s, unique, bare round trips (2 DynamoDB ∥, 2 SQS ∥, 1 TransactWrite)', f(bareUnique)],
     ['payments unique: bare / gateway', `${(bareUnique / unique).toFixed(2)}×`],
     ['payments callbacks/s, duplicate, via gateway', f(duplicates)],
     ['payments callbacks/s, duplicate, bare round trips (2 DynamoDB ∥)', f(bareDuplicate)],

@@ -47,14 +47,17 @@ export async function settleNotice(
       throw new ConflictError(`${detail}; the same id with another payload is refused and flagged`);
     }
     const decision = decide(channel, notice, order, deps.now(), context.source);
-    if (decision.settled) await deps.publish(decision.settled);
+    // Independent of each other, both before the write: sent together (one round trip's wait, not two).
+    const events: Promise<unknown>[] = [];
+    if (decision.settled) events.push(deps.publish(decision.settled));
     if (decision.write.transition || decision.write.flag) {
       const action = decision.write.transition
         ? `payments.order.${decision.write.transition.to.toLowerCase()}`
         : `payments.callback.${decision.outcome.flag}`;
       const outcome = decision.outcome.status === 200 ? 'success' : 'denied';
-      await auditDecision(deps, context, channel, notice, outcome, action, orderId);
+      events.push(auditDecision(deps, context, channel, notice, outcome, action, orderId));
     }
+    await Promise.all(events);
     const result = await deps.store.applyNotice(decision.write);
     if (result === 'applied') return decision.outcome;
     logger.info('lost a race for a payment notice; reading it again', { channel, result, round });
