@@ -22,6 +22,33 @@ async function perSecond(rounds: number, run: (i: number) => Promise<unknown>): 
   return rounds / ((performance.now() - started) / 1000);
 }
 
+/**
+ * Holds the queue consumers a callback feeds (the settlement consumer, which issues the receipt, a
+ * licence issue of its own; the audit writer) until `release`: their work runs after the channel has
+ * its answer, and left running it competes with both loops for the 2 cores and DynamoDB Local.
+ * Their batches wait in the poller; nothing is lost.
+ */
+function holdConsumers(runtime: LocalRuntime, names: string[]): () => void {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const held = [...runtime.hosts.values()].filter((host) =>
+    names.some((name) => host.spec.displayName.endsWith(`/${name}`)),
+  );
+  for (const host of held) {
+    const invoke = host.invoke.bind(host);
+    host.invoke = async (event) => {
+      await gate;
+      return invoke(event);
+    };
+  }
+  return () => {
+    for (const host of held) delete (host as { invoke?: unknown }).invoke; // the prototype's again
+    open();
+  };
+}
+
 export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Promise<[string, string][]> {
   const env = runtime.environment;
   const table = env.tables.paymentsTable!;
@@ -78,109 +105,127 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     await response.arrayBuffer();
   };
 
-  let next = 0;
-  const unique = await perSecond(ROUNDS, async () => {
-    const order = orders[next++]!;
-    await post(body(order, `U-${order.paymentCode}`));
-  });
-  const duplicate = body(orders[0]!, `U-${orders[0]!.paymentCode}`);
-  const duplicates = await perSecond(ROUNDS, () => post(duplicate));
+  // BENCH_PAYMENT_CONSUMERS=run measures as before 2026-11-30: the consumers working during the gateway loop.
+  const release =
+    process.env.BENCH_PAYMENT_CONSUMERS === 'run'
+      ? () => undefined
+      : holdConsumers(runtime, ['Payments/Settlement', 'Audit/Writer']);
+  let unique: number, duplicates: number, bareUnique: number, bareDuplicate: number;
+  try {
+    let next = 0;
+    unique = await perSecond(ROUNDS, async () => {
+      const order = orders[next++]!;
+      await post(body(order, `U-${order.paymentCode}`));
+    });
+    const duplicate = body(orders[0]!, `U-${orders[0]!.paymentCode}`);
+    duplicates = await perSecond(ROUNDS, () => post(duplicate));
 
-  // The same round trips with bare SDK calls: the raw delivery and the reads in parallel, then the
-  // settlement event, the audit event and the one transaction (unique); the first two only (duplicate).
-  const bareOrders: Order[] = [];
-  for (let i = 0; i < ROUNDS + 10; i++) bareOrders.push(await newOrder());
-  let bareNext = 0;
-  const rawAndReads = (order: Order, txn: string) =>
-    Promise.all([
-      documents.send(
-        new PutCommand({
-          TableName: table,
-          Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: body(order, txn) },
-        }),
-      ),
-      documents.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table]: {
-              Keys: [
-                { pk: `txn#bench#payment#${txn}`, sk: 'txn' },
-                { pk: `order#${order.orderId}`, sk: 'order' },
-              ],
-              ConsistentRead: true,
-            },
-          },
-        }),
-      ),
-    ]);
-  const bareUnique = await perSecond(ROUNDS, async () => {
-    const order = bareOrders[bareNext++]!;
-    const txn = `B-${order.paymentCode}`;
-    await rawAndReads(order, txn);
-    await runtime.clients.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: env.queues.paymentsSettlementQueue!,
-        MessageBody: '{}',
-        MessageGroupId: order.orderId,
-        MessageDeduplicationId: order.orderId,
-      }),
-    );
-    await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' }));
-    // The same items the callback writes: the transaction record, and the order with its paid-index keys.
-    const paidAt = new Date().toISOString();
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: table,
-              Item: {
-                pk: `txn#bench#payment#${txn}`,
-                sk: 'txn',
-                channel: 'bench',
-                kind: 'payment',
-                channelTxnId: txn,
-                paymentCode: order.paymentCode,
-                amountFen: 100,
-                currency: 'CNY',
-                status: 'SUCCESS',
-                paidAt,
-                outcome: { status: 200, orderStatus: 'PAID' },
-                source: 'callback',
-                recordedAt: paidAt,
-                expiresAt: Math.floor(Date.now() / 1000) + 7 * 86_400,
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Update: {
-              TableName: table,
-              Key: { pk: `order#${order.orderId}`, sk: 'order' },
-              UpdateExpression: 'SET #s = :to, #paid = :paid, paidKey = :paidKey, paidSort = :paidSort',
-              ConditionExpression: 'attribute_exists(pk) AND #s = :from',
-              ExpressionAttributeNames: { '#s': 'status', '#paid': 'paid' },
-              ExpressionAttributeValues: {
-                ':to': 'PAID',
-                ':from': 'PENDING',
-                ':paid': { channel: 'bench', channelTxnId: txn, paidAt, settledAt: paidAt },
-                ':paidKey': `paid#bench#${paidAt.slice(0, 10)}`,
-                ':paidSort': order.orderId,
+    // The same round trips with bare SDK calls: the raw delivery and the reads in parallel, then the
+    // one transaction, then the settlement event ∥ the audit event (unique); a duplicate skips the transaction.
+    const bareOrders: Order[] = [];
+    for (let i = 0; i < ROUNDS + 10; i++) bareOrders.push(await newOrder());
+    let bareNext = 0;
+    const rawAndReads = (order: Order, txn: string) =>
+      Promise.all([
+        documents.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: body(order, txn) },
+          }),
+        ),
+        documents.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: {
+                Keys: [
+                  { pk: `txn#bench#payment#${txn}`, sk: 'txn' },
+                  { pk: `order#${order.orderId}`, sk: 'order' },
+                ],
+                ConsistentRead: true,
               },
             },
-          },
-        ],
-      }),
-    );
-  });
-  const bareDuplicate = await perSecond(ROUNDS, () => rawAndReads(bareOrders[0]!, `B-${bareOrders[0]!.paymentCode}`));
+          }),
+        ),
+      ]);
+    const sendEvents = (order: Order) =>
+      Promise.all([
+        runtime.clients.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: env.queues.paymentsSettlementQueue!,
+            MessageBody: '{}',
+            MessageGroupId: order.orderId,
+            MessageDeduplicationId: order.orderId,
+          }),
+        ),
+        runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' })),
+      ]);
+    bareUnique = await perSecond(ROUNDS, async () => {
+      const order = bareOrders[bareNext++]!;
+      const txn = `B-${order.paymentCode}`;
+      await rawAndReads(order, txn);
+      // The same items the callback writes: the transaction record, and the order with its paid-index keys.
+      const paidAt = new Date().toISOString();
+      await documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: table,
+                Item: {
+                  pk: `txn#bench#payment#${txn}`,
+                  sk: 'txn',
+                  channel: 'bench',
+                  kind: 'payment',
+                  channelTxnId: txn,
+                  paymentCode: order.paymentCode,
+                  amountFen: 100,
+                  currency: 'CNY',
+                  status: 'SUCCESS',
+                  paidAt,
+                  outcome: { status: 200, orderStatus: 'PAID' },
+                  source: 'callback',
+                  recordedAt: paidAt,
+                  announce: { settled: { type: 'payment.settled', orderId: order.orderId, channelTxnId: txn, paidAt } },
+                  expiresAt: Math.floor(Date.now() / 1000) + 7 * 86_400,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: table,
+                Key: { pk: `order#${order.orderId}`, sk: 'order' },
+                UpdateExpression: 'SET #s = :to, #paid = :paid, paidKey = :paidKey, paidSort = :paidSort',
+                ConditionExpression: 'attribute_exists(pk) AND #s = :from',
+                ExpressionAttributeNames: { '#s': 'status', '#paid': 'paid' },
+                ExpressionAttributeValues: {
+                  ':to': 'PAID',
+                  ':from': 'PENDING',
+                  ':paid': { channel: 'bench', channelTxnId: txn, paidAt, settledAt: paidAt },
+                  ':paidKey': `paid#bench#${paidAt.slice(0, 10)}`,
+                  ':paidSort': order.orderId,
+                },
+              },
+            },
+          ],
+        }),
+      );
+      await sendEvents(order);
+    });
+    bareDuplicate = await perSecond(ROUNDS, async () => {
+      await rawAndReads(bareOrders[0]!, `B-${bareOrders[0]!.paymentCode}`);
+      await sendEvents(bareOrders[0]!);
+    });
+  } finally {
+    release();
+  }
   const f = (n: number) => n.toFixed(0);
   return [
     ['payments callbacks/s, unique, via gateway', f(unique)],
-    ['payments callbacks/s, unique, bare round trips (2 DynamoDB ∥, 2 SQS, 1 TransactWrite)', f(bareUnique)],
+    ['payments callbacks/s, unique, bare round trips (2 DynamoDB ∥, 1 TransactWrite, 2 SQS ∥)', f(bareUnique)],
     ['payments unique: bare / gateway', `${(bareUnique / unique).toFixed(2)}×`],
     ['payments callbacks/s, duplicate, via gateway', f(duplicates)],
-    ['payments callbacks/s, duplicate, bare round trips (2 DynamoDB ∥)', f(bareDuplicate)],
+    ['payments callbacks/s, duplicate, bare round trips (2 DynamoDB ∥, 2 SQS ∥)', f(bareDuplicate)],
     ['payments duplicate: bare / gateway', `${(bareDuplicate / duplicates).toFixed(2)}×`],
   ];
 }
