@@ -77,6 +77,8 @@ export const receiptRequest = (order: Order) => ({
  * dept-finance, scope licences:issue), then POST /licences with matterId = orderId, which
  * licences answers with the same licence however often it is asked.
  */
+export const RECEIPT_CALL_TIMEOUT_MS = 12_000;
+
 export function httpReceiptIssuer(options: {
   apiUrl: string;
   credentials: () => Promise<ClientCredentials>;
@@ -86,7 +88,9 @@ export function httpReceiptIssuer(options: {
 }): ReceiptIssuer {
   const http = options.fetch ?? fetch;
   const base = options.apiUrl.replace(/\/$/, '');
-  const timeout = () => AbortSignal.timeout(options.timeoutMs ?? 5_000);
+  // A cold licences sandbox (SM2 tables, KMS) can take seconds; the token and the issue calls must
+  // both fit in the consumer's 30 s timeout (infra/capabilities/payments/data.ts), so 12 s each.
+  const timeout = () => AbortSignal.timeout(options.timeoutMs ?? RECEIPT_CALL_TIMEOUT_MS);
   const now = options.now ?? Date.now;
   let token: { value: string; until: number } | undefined;
 

@@ -1,7 +1,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,13 +16,15 @@ import { call, target } from '../../support/target.ts';
 
 const embedded = target.name === 'embedded' && Boolean(target.apiUrl);
 
-const dgov = (...args: string[]) => {
-  const result = spawnSync(join(PROJECT_ROOT, 'cli/bin.mjs'), args, {
-    env: { ...process.env, DGOV_LOCAL_DIR: target.localDir },
-    encoding: 'utf8',
+// Not spawnSync: a blocked event loop keeps fetch from noticing that the gateway closed an idle
+// keep-alive connection, and the next request on it fails with "other side closed".
+const dgov = (...args: string[]) =>
+  new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+    const env = { ...process.env, DGOV_LOCAL_DIR: target.localDir };
+    execFile(join(PROJECT_ROOT, 'cli/bin.mjs'), args, { env, encoding: 'utf8' }, (error, stdout, stderr) =>
+      resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-};
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 async function tokenOf(clientId: string, secret: string) {
   const answer = await call('/oauth2/token', {
@@ -60,7 +62,7 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
 
   beforeAll(async () => {
     env = JSON.parse(readFileSync(join(target.localDir!, 'env.json'), 'utf8')) as ResolvedEnvironment;
-    const created = dgov('channels', 'create', '--id', channel, '--adapter', 'generic', '--json');
+    const created = await dgov('channels', 'create', '--id', channel, '--adapter', 'generic', '--json');
     expect(created.status, created.stderr).toBe(0);
     secret = (JSON.parse(created.stdout) as { secret: string }).secret;
     const demo = JSON.parse(readFileSync(join(target.localDir!, 'demo-clients.json'), 'utf8')) as Record<
@@ -69,7 +71,7 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
     >;
     market = await tokenOf('demo-department', demo['demo-department']!.client_secret);
     const policeId = `e2e-police-${randomBytes(3).toString('hex')}`;
-    const client = dgov(
+    const client = await dgov(
       'clients',
       'create',
       '--id',
@@ -244,16 +246,16 @@ describe.skipIf(!embedded)('payments over the local gateway', () => {
         Body: csv,
       }),
     );
-    let shown = dgov('payments', 'reconcile', '--channel', channel, '--date', date, '--json');
+    let shown = await dgov('payments', 'reconcile', '--channel', channel, '--date', date, '--json');
     for (const started = Date.now(); shown.status !== 0 && Date.now() - started < 20_000; ) {
       await new Promise((resolve) => setTimeout(resolve, 500));
-      shown = dgov('payments', 'reconcile', '--channel', channel, '--date', date, '--json');
+      shown = await dgov('payments', 'reconcile', '--channel', channel, '--date', date, '--json');
     }
     expect(shown.status, shown.stderr).toBe(0);
     const report = JSON.parse(shown.stdout);
     expect(report.matched.map((line: { orderId: string }) => line.orderId)).toEqual([paid.orderId]);
     expect(report.notPaidHere).toMatchObject([{ paymentCode: unpaid.paymentCode, repaired: true }]);
-    const table = dgov('payments', 'reconcile', '--channel', channel, '--date', date);
+    const table = await dgov('payments', 'reconcile', '--channel', channel, '--date', date);
     expect(table.stdout).toContain('repaired: now PAID');
     const read = await call(`/payments/orders/${unpaid.orderId}`, { headers: { authorization: `Bearer ${market}` } });
     expect(read.body).toMatchObject({ status: 'PAID' });

@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECEIPT_CALL_TIMEOUT_MS } from '../../../functions/payments/adapters/receipts-http.ts';
 import { PAYMENTS_ENV } from '../../../functions/payments/env.ts';
 import { paymentSecrets } from '../../../infra/capabilities/payments/code.ts';
 import { PaymentsData } from '../../../infra/capabilities/payments/data.ts';
@@ -72,6 +73,11 @@ describe('the payments functions', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 10,
     });
+  });
+
+  it("gives the receipt's two HTTP calls (token, issue) time to finish within the consumer's timeout", () => {
+    const settlement = fn(cloud, 'payments-settlement');
+    expect(2 * RECEIPT_CALL_TIMEOUT_MS).toBeLessThan(settlement.timeout * 1000);
   });
 
   it('runs the reconciler on statements/*.csv put in the statements bucket', () => {
