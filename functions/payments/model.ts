@@ -94,9 +94,11 @@ export interface TxnRecord {
   recordedAt: string;
   /**
    * The events this transaction's write owes, kept with it (an outbox): sent after the write, and
-   * again by every repeat delivery, since the first may have failed to send them after writing.
+   * again by every repeat delivery, since the first may have failed to send them after writing,
+   * until reconciliation has sent them once more and marked them `announced`.
    */
   announce?: Announcement;
+  announced?: boolean;
 }
 
 export interface Announcement {

@@ -32,6 +32,8 @@ export interface PaymentsStore {
     txn?: TxnRecord;
   }>;
   applyNotice(write: NoticeWrite): Promise<WriteResult>;
+  /** Records that a transaction's events were sent (TxnRecord.announced). */
+  markAnnounced(txn: Pick<TxnRecord, 'channel' | 'kind' | 'channelTxnId'>): Promise<void>;
   /** PENDING → EXPIRED, or PAID → REFUND_PENDING: conditional on the current status; false when it was not `from`. */
   transition(
     orderId: string,

@@ -46,6 +46,11 @@ export function memoryPaymentsStore() {
       if (write.flag) flags.push(copy(write.flag));
       return 'applied';
     },
+    async markAnnounced(txn) {
+      await reach();
+      const record = txns.get(txnKey(txn));
+      if (record) txns.set(txnKey(txn), { ...record, announced: true });
+    },
     async transition(orderId, from, to, set = {}) {
       await reach();
       const order = orders.get(orderId);

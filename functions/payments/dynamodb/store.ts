@@ -148,6 +148,23 @@ export function dynamoPaymentsStore(documents: Documents, table: string): Paymen
       }
     },
 
+    async markAnnounced(txn) {
+      try {
+        await documents.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key.txn(txn),
+            UpdateExpression: 'SET announced = :yes',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':yes': true },
+          }),
+        );
+      } catch (error) {
+        // Expired meanwhile: nothing is left to mark.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
     async transition(orderId, from, to, set = {}) {
       const names: Record<string, string> = { '#status': 'status' };
       const values: Record<string, unknown> = { ':from': from, ':to': to };

@@ -5,7 +5,7 @@ import { orderIdOf } from '../payment-code.ts';
 import type { Outcome, PaymentNotice } from '../model.ts';
 import type { PaymentsDeps } from '../ports.ts';
 import { sameTransaction } from './decide.ts';
-import { settleNotice } from './settle.ts';
+import { announceOwed, settleNotice } from './settle.ts';
 
 /** statements/{channel}/{yyyy-mm-dd}.csv → reconciliation/{channel}/{yyyy-mm-dd}.json */
 const STATEMENT_KEY = /^statements\/([a-z0-9][a-z0-9-]{0,31})\/(\d{4}-\d{2}-\d{2})\.csv$/;
@@ -68,7 +68,9 @@ export function parseStatement(csv: string) {
 /**
  * Compares a channel's statement with what was settled here. A payment the channel has that is not
  * PAID here goes through settleNotice, the callback's own idempotent path, so a rerun finds every
- * transaction already recorded, writes nothing and yields the same report.
+ * transaction already recorded, writes nothing and yields the same report. A matched payment whose
+ * events were never sent (the queue was down after its write, and the channel did not retry) gets
+ * them now, once.
  */
 export async function reconcile(
   channel: string,
@@ -104,6 +106,7 @@ export async function reconcile(
       sameTransaction(txn, notice) &&
       order?.paid?.channelTxnId === notice.channelTxnId
     ) {
+      await announceOwed(channel, notice, txn, deps, { requestId, source: 'reconciliation' });
       report.matched.push({ ...line, orderId });
       continue;
     }

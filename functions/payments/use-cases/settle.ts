@@ -25,6 +25,8 @@ interface NoticeContext {
  * deduplicated downstream (the settlement by order on the FIFO queue and by the receipt on the
  * order, the audit event by its id), so a racer or a retry that sends them again adds nothing.
  * Marking them sent would cost every racer a write to the same item; a repeat's two sends do not.
+ * Reconciliation, which runs once a day with no racers, sends them a last time and marks them
+ * (announceOwed), after which repeats only read.
  */
 export async function settleNotice(
   channel: string,
@@ -40,7 +42,7 @@ export async function settleNotice(
     if (txn) {
       if (!sameTransaction(txn, notice)) return refuseConflict(channel, notice, txn, deps, context, orderId);
       // The first delivery may have written and then failed to send: every repeat sends again.
-      if (txn.announce) await announce(txn.announce, channel, notice, deps, context);
+      if (txn.announce && !txn.announced) await announce(txn.announce, channel, notice, deps, context);
       return txn.outcome;
     }
     const decision = decide(channel, notice, order, deps.now(), context.source);
@@ -56,6 +58,19 @@ export async function settleNotice(
     logger.info('lost a race for a payment notice; reading it again', { channel, result, round });
   }
   throw new Error(`payment notice ${channel}/${notice.channelTxnId} kept racing`);
+}
+
+/** Reconciliation's backstop for a recorded transaction: sends what it owes once more and marks it sent. */
+export async function announceOwed(
+  channel: string,
+  notice: PaymentNotice,
+  txn: TxnRecord,
+  deps: PaymentsDeps,
+  context: NoticeContext,
+): Promise<void> {
+  if (!txn.announce || txn.announced) return;
+  await announce(txn.announce, channel, notice, deps, context);
+  await deps.store.markAnnounced(txn);
 }
 
 /** The same transaction id with another payload: flagged, audited as denied, refused. */

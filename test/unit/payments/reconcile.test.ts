@@ -80,6 +80,30 @@ describe('reconciliation of a statement', () => {
     expect({ txns: world.txns.size, flags: world.flags.length, published: world.published.length }).toEqual(before);
   });
 
+  it('a payment written but never announced (the queue was down) gets its settlement and audit from the statement', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    world.setQueueDown(true);
+    await expect(
+      receiveCallback('bank', genericCallback(pay(order.paymentCode, 'T-owed')), world.deps, { requestId: 'r' }),
+    ).rejects.toThrow();
+    world.setQueueDown(false);
+    expect(world.published).toEqual([]);
+    const csv = [
+      'channelTxnId,paymentCode,amountFen,currency,status,paidAt',
+      `T-owed,${order.paymentCode},12345,CNY,SUCCESS,${paidAt}`,
+    ];
+    const report = await reconcile('bank', '2026-11-30', csv.join('\n'), world.deps, 'r');
+    expect(report.matched.map((line) => line.orderId)).toEqual([order.orderId]);
+    expect(world.published.map((event) => event.orderId)).toEqual([order.orderId]);
+    expect(world.audits.filter((audit) => audit.action === 'payments.order.paid')).toHaveLength(1);
+    // Marked sent: a rerun and a late repeat of the callback send nothing more.
+    const sent = world.sends();
+    await reconcile('bank', '2026-11-30', csv.join('\n'), world.deps, 'r');
+    await receiveCallback('bank', genericCallback(pay(order.paymentCode, 'T-owed')), world.deps, { requestId: 'r' });
+    expect(world.sends()).toBe(sent);
+  });
+
   it('reads statement keys and names report keys', () => {
     expect(statementOf('statements/bank/2026-11-30.csv')).toEqual({ channel: 'bank', date: '2026-11-30' });
     expect(statementOf('statements/bank/2026-13-40.csv')).toBeUndefined();
