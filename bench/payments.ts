@@ -11,6 +11,7 @@ import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
 import { newPaymentCode, orderIdOf } from '../functions/payments/payment-code.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
+import type { BenchRow } from './table.ts';
 
 const SECRET = 'bench-channel-secret-0123456789abcdef0123456789';
 const ROUNDS = Number(process.env.BENCH_PAYMENT_ROUNDS ?? 150);
@@ -22,7 +23,7 @@ async function perSecond(rounds: number, run: (i: number) => Promise<unknown>): 
   return rounds / ((performance.now() - started) / 1000);
 }
 
-export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Promise<[string, string][]> {
+export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Promise<BenchRow[]> {
   const env = runtime.environment;
   const table = env.tables.paymentsTable!;
   const documents = DynamoDBDocumentClient.from(runtime.clients.dynamodb, {
@@ -174,13 +175,12 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     );
   });
   const bareDuplicate = await perSecond(ROUNDS, () => rawAndReads(bareOrders[0]!, `B-${bareOrders[0]!.paymentCode}`));
-  const f = (n: number) => n.toFixed(0);
+  const area = 'payments';
+  const against = 'bare /s ÷ gateway /s';
   return [
-    ['payments callbacks/s, unique, via gateway', f(unique)],
-    ['payments callbacks/s, unique, bare round trips (2 DynamoDB ∥, 2 SQS, 1 TransactWrite)', f(bareUnique)],
-    ['payments unique: bare / gateway', `${(bareUnique / unique).toFixed(2)}×`],
-    ['payments callbacks/s, duplicate, via gateway', f(duplicates)],
-    ['payments callbacks/s, duplicate, bare round trips (2 DynamoDB ∥)', f(bareDuplicate)],
-    ['payments duplicate: bare / gateway', `${(bareDuplicate / duplicates).toFixed(2)}×`],
+    { area, measure: 'callbacks, unique, via gateway', value: unique, unit: '/s', ratio: bareUnique / unique, against },
+    { area, measure: '↳ bare round trips (2 DynamoDB ∥, 2 SQS, 1 TransactWrite)', value: bareUnique, unit: '/s' },
+    { area, measure: 'callbacks, duplicate, via gateway', value: duplicates, unit: '/s', ratio: bareDuplicate / duplicates, against },
+    { area, measure: '↳ bare round trips (2 DynamoDB ∥)', value: bareDuplicate, unit: '/s' },
   ];
 }
