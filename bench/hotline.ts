@@ -161,7 +161,12 @@ export async function hotlineBench(runtime: LocalRuntime): Promise<BenchRow[]> {
       value: (TICKETS * 1000) / routedMs,
       unit: '/s',
     },
-    { area, measure: 'routing decision with 10 rules (indexed), median of 5 × 200,000', value: median(smallNs), unit: 'ns' },
+    {
+      area,
+      measure: 'routing decision with 10 rules (indexed), median of 5 × 200,000',
+      value: median(smallNs),
+      unit: 'ns',
+    },
     {
       area,
       measure: 'routing decision with 10,000 rules (indexed), same run',
@@ -170,6 +175,11 @@ export async function hotlineBench(runtime: LocalRuntime): Promise<BenchRow[]> {
       ratio: median(largeNs) / median(smallNs),
       against: '10,000 rules ÷ 10 rules (goal ≈ 1)',
     },
-    { area, measure: 'routing decision by scanning 10,000 rules (what the index avoids)', value: scanNs / 1000, unit: 'µs' },
+    {
+      area,
+      measure: 'routing decision by scanning 10,000 rules (what the index avoids)',
+      value: scanNs / 1000,
+      unit: 'µs',
+    },
   ];
 }

@@ -141,7 +141,12 @@ export async function identityBench(runtime: LocalRuntime): Promise<BenchRow[]> 
         ratio: rawSign / issued,
         against: 'raw ÷ tokens issued',
       },
-      { area, measure: 'tokens verified (shared verifier: decode, kid, signature, claims)', value: verified, unit: '/s' },
+      {
+        area,
+        measure: 'tokens verified (shared verifier: decode, kid, signature, claims)',
+        value: verified,
+        unit: '/s',
+      },
       {
         area,
         measure: 'raw node:crypto ES256 verifications, same key',

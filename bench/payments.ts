@@ -180,7 +180,14 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
   return [
     { area, measure: 'callbacks, unique, via gateway', value: unique, unit: '/s', ratio: bareUnique / unique, against },
     { area, measure: '↳ bare round trips (2 DynamoDB ∥, 2 SQS, 1 TransactWrite)', value: bareUnique, unit: '/s' },
-    { area, measure: 'callbacks, duplicate, via gateway', value: duplicates, unit: '/s', ratio: bareDuplicate / duplicates, against },
+    {
+      area,
+      measure: 'callbacks, duplicate, via gateway',
+      value: duplicates,
+      unit: '/s',
+      ratio: bareDuplicate / duplicates,
+      against,
+    },
     { area, measure: '↳ bare round trips (2 DynamoDB ∥)', value: bareDuplicate, unit: '/s' },
   ];
 }

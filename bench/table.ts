@@ -79,10 +79,15 @@ export function endpointRow(
   ];
 }
 
-const fixed = (n: number) => n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : n >= 1 ? 2 : 3);
+const fixed = (n: number) =>
+  Number.isInteger(n)
+    ? String(n)
+    : n.toFixed(Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : Math.abs(n) >= 1 ? 2 : 3);
 const cell = (n: number | undefined) => (n === undefined ? '' : fixed(n));
 const valueCell = (row: BenchRow) =>
-  row.value === undefined ? '' : `${fixed(row.value)}${row.unit && !row.unit.startsWith('/') ? ' ' : ''}${row.unit ?? ''}`;
+  row.value === undefined
+    ? ''
+    : `${fixed(row.value)}${row.unit && !row.unit.startsWith('/') ? ' ' : ''}${row.unit ?? ''}`;
 
 export const TABLE_HEADER = '| area | measure | value | p50 ms | p99 ms | per s | ratio | ratio is |';
 
