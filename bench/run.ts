@@ -29,8 +29,11 @@ const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 const loadStart = loadavg();
 /** BENCH_ONLY=functions,load runs only those areas (the runtime's own rows always). */
 const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
-const runArea = (name: string, run: () => Promise<BenchRow[]>) =>
-  !only || only.includes(name) ? run() : Promise.resolve([]);
+const runArea = async (name: string, run: () => Promise<BenchRow[]>) => {
+  if (only && !only.includes(name)) return [];
+  console.error(`bench: ${name} (load average ${loadavg()[0]!.toFixed(1)})`);
+  return run();
+};
 
 /**
  * Resident memory of this process and every process below it (DynamoDB Local's JVM, esbuild), from
