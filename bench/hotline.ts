@@ -173,7 +173,7 @@ export async function hotlineBench(runtime: LocalRuntime): Promise<BenchRow[]> {
       value: median(largeNs),
       unit: 'ns',
       ratio: median(largeNs) / median(smallNs),
-      against: '10,000 rules ÷ 10 rules (goal ≈ 1)',
+      against: '10,000 rules ÷ 10 rules (goal ≤ 1)',
     },
     {
       area,
