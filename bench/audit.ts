@@ -23,6 +23,7 @@ import { ensureSigningKey } from '../local/keys.ts';
 import { freePort } from '../local/ports.ts';
 import { scratchDir } from '../local/scratch.ts';
 import { createSingleTable } from '../local/single-table.ts';
+import { type BenchRow, median, percentile } from './table.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -37,9 +38,6 @@ const VERIFY_ROUNDS = 2;
 /** Also time verify with one read in flight (as before): slow, so only on request. */
 const SERIAL = process.env.BENCH_AUDIT_SERIAL === '1';
 
-const percentile = (samples: number[], p: number) =>
-  [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
-const median = (samples: number[]) => percentile(samples, 50);
 const MB = 1024 * 1024;
 
 const ACTIONS = ['licence.apply', 'licence.approve', 'permit.renew', 'record.read', 'client.rotate'];
@@ -84,7 +82,7 @@ async function buildTrail(names: AuditStoreNames, keyPath: string): Promise<Seal
   return all;
 }
 
-export async function auditBench(): Promise<[string, string][]> {
+export async function auditBench(): Promise<BenchRow[]> {
   const dir = scratchDir('bench-audit');
   const aws = await startEmbeddedAws({
     dynamodbPort: await freePort(),
@@ -160,31 +158,44 @@ export async function auditBench(): Promise<[string, string][]> {
     const bareRate = rate(median(bareSamples));
     const trailMb = trail.reduce((sum, object) => sum + object.size, 0) / MB;
 
+    const area = 'audit';
     return [
-      [
-        `audit writer: events written per second, ${WRITE_BATCHES} batches of ${WRITE_BATCH_SIZE} (writeBatch → S3 + DynamoDB Local)`,
-        `${eventsPerSecond.toFixed(0)} events/s`,
-      ],
-      [
-        `audit writer: one batch of ${WRITE_BATCH_SIZE} events, median of ${WRITE_BATCHES}`,
-        `${median(batchSamples).toFixed(1)} ms (p95 ${percentile(batchSamples, 95).toFixed(1)} ms)`,
-      ],
-      [
-        `audit verify (verifyTrail from S3): trail of ${hashed} objects, ${trailMb.toFixed(2)} MB, ${TRAIL_DIGESTS + 1} digests, ${CONCURRENCY} reads in flight, median of ${VERIFY_ROUNDS}`,
-        `${verifyRate.toFixed(0)} objects/s (${median(verifySamples).toFixed(0)} ms)`,
-      ],
-      [
-        `bare parallel GETs of the same ${trail.length} objects from the same S3, ${CONCURRENCY} in flight, median of ${VERIFY_ROUNDS}`,
-        `${bareRate.toFixed(0)} objects/s (${median(bareSamples).toFixed(0)} ms)`,
-      ],
-      ['ratio audit verify ÷ bare parallel GETs (goal ≥ 0.5)', `${(verifyRate / bareRate).toFixed(2)}×`],
+      {
+        area,
+        measure: `writer: events written, ${WRITE_BATCHES} batches of ${WRITE_BATCH_SIZE} (writeBatch → S3 + DynamoDB Local)`,
+        value: eventsPerSecond,
+        unit: 'events/s',
+      },
+      {
+        area,
+        measure: `writer: one batch of ${WRITE_BATCH_SIZE} events, ${WRITE_BATCHES} batches`,
+        p50Ms: median(batchSamples),
+        p99Ms: percentile(batchSamples, 99),
+        perSecond: WRITE_BATCHES / writeSeconds,
+      },
+      {
+        area,
+        measure: `verify (verifyTrail from S3): trail of ${hashed} objects, ${trailMb.toFixed(2)} MB, ${TRAIL_DIGESTS + 1} digests, ${CONCURRENCY} reads in flight, median of ${VERIFY_ROUNDS} (${median(verifySamples).toFixed(0)} ms)`,
+        value: verifyRate,
+        unit: 'objects/s',
+        ratio: verifyRate / bareRate,
+        against: 'verify ÷ bare parallel GETs below (goal ≥ 0.5)',
+      },
+      {
+        area,
+        measure: `↳ bare parallel GETs of the same ${trail.length} objects from the same S3, ${CONCURRENCY} in flight, median of ${VERIFY_ROUNDS} (${median(bareSamples).toFixed(0)} ms)`,
+        value: bareRate,
+        unit: 'objects/s',
+      },
       ...(serialMs === undefined
         ? []
         : [
-            [
-              'audit verify reading one object at a time (as before), once',
-              `${rate(serialMs, hashed).toFixed(0)} objects/s (${serialMs.toFixed(0)} ms)`,
-            ] as [string, string],
+            {
+              area,
+              measure: `verify reading one object at a time (as before), once (${serialMs.toFixed(0)} ms)`,
+              value: rate(serialMs, hashed),
+              unit: 'objects/s',
+            },
           ]),
     ];
   } finally {

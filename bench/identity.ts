@@ -17,8 +17,7 @@ import { dynamoIdentityStore } from '../functions/identity/store.ts';
 import { registerAccount } from '../functions/identity/use-cases/accounts.ts';
 import { authenticate } from '../functions/identity/use-cases/login.ts';
 import { scratchDir } from '../local/scratch.ts';
-
-const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+import { type BenchRow, median } from './table.ts';
 
 /** Operations per second over about `ms` milliseconds, after a warm-up. */
 async function rate(run: () => unknown, ms = 1500): Promise<number> {
@@ -32,7 +31,7 @@ async function rate(run: () => unknown, ms = 1500): Promise<number> {
   return count / ((performance.now() - started) / 1000);
 }
 
-export async function identityBench(runtime: LocalRuntime): Promise<[string, string][]> {
+export async function identityBench(runtime: LocalRuntime): Promise<BenchRow[]> {
   const dir = scratchDir('bench-identity');
   try {
     const keyFile = ensureSigningKey(join(dir, 'token.pem'));
@@ -130,35 +129,74 @@ export async function identityBench(runtime: LocalRuntime): Promise<[string, str
       wrong.push(await attempt(idNumber));
       unknown.push(await attempt(unknownId));
     }
+    const area = 'identity';
+    const ms = 'ms';
     return [
-      ['tokens issued per second (ES256 JWT through the signer port, key file)', `${issued.toFixed(0)}/s`],
-      [
-        'raw node:crypto ES256 signatures per second, same key',
-        `${rawSign.toFixed(0)}/s (ratio ${(rawSign / issued).toFixed(2)}×)`,
-      ],
-      ['tokens verified per second (shared verifier: decode, kid, signature, claims)', `${verified.toFixed(0)}/s`],
-      [
-        'raw node:crypto ES256 verifications per second, same key',
-        `${rawVerify.toFixed(0)}/s (ratio ${(rawVerify / verified).toFixed(2)}×)`,
-      ],
-      ['scrypt hash + verify at the earlier cost (N=2^15, r=8, p=1), median of 7', `${median(oldCost).toFixed(1)} ms`],
-      [
-        'scrypt hash + verify at the current cost (N=2^17, r=8, p=1), median of 7',
-        `${median(newCost).toFixed(1)} ms (ratio ${(median(newCost) / median(oldCost)).toFixed(2)}×)`,
-      ],
-      [
-        'successful login, password hashed at the earlier cost (N=2^15) (authenticate + DynamoDB Local), median of 9',
-        `${median(oldLogin).toFixed(1)} ms`,
-      ],
-      [
-        'successful login, password hashed at the current cost (N=2^17), median of 9, same run',
-        `${median(newLogin).toFixed(1)} ms (ratio ${(median(newLogin) / median(oldLogin)).toFixed(2)}×)`,
-      ],
-      ['failed login, wrong password (scrypt N=2^17 + DynamoDB Local), median of 15', `${median(wrong).toFixed(1)} ms`],
-      [
-        'failed login, unknown account (decoy scrypt), median of 15',
-        `${median(unknown).toFixed(1)} ms (ratio ${(median(unknown) / median(wrong)).toFixed(2)}×)`,
-      ],
+      { area, measure: 'tokens issued (ES256 JWT through the signer port, key file)', value: issued, unit: '/s' },
+      {
+        area,
+        measure: 'raw node:crypto ES256 signatures, same key',
+        value: rawSign,
+        unit: '/s',
+        ratio: rawSign / issued,
+        against: 'raw ÷ tokens issued',
+      },
+      {
+        area,
+        measure: 'tokens verified (shared verifier: decode, kid, signature, claims)',
+        value: verified,
+        unit: '/s',
+      },
+      {
+        area,
+        measure: 'raw node:crypto ES256 verifications, same key',
+        value: rawVerify,
+        unit: '/s',
+        ratio: rawVerify / verified,
+        against: 'raw ÷ tokens verified',
+      },
+      {
+        area,
+        measure: 'scrypt hash + verify at the earlier cost (N=2^15, r=8, p=1), median of 7',
+        value: median(oldCost),
+        unit: ms,
+      },
+      {
+        area,
+        measure: 'scrypt hash + verify at the current cost (N=2^17, r=8, p=1), median of 7',
+        value: median(newCost),
+        unit: ms,
+        ratio: median(newCost) / median(oldCost),
+        against: 'current ÷ earlier cost',
+      },
+      {
+        area,
+        measure: 'successful login, password hashed at the earlier cost (authenticate + DynamoDB Local), median of 9',
+        value: median(oldLogin),
+        unit: ms,
+      },
+      {
+        area,
+        measure: 'successful login, password hashed at the current cost, median of 9',
+        value: median(newLogin),
+        unit: ms,
+        ratio: median(newLogin) / median(oldLogin),
+        against: 'current ÷ earlier cost',
+      },
+      {
+        area,
+        measure: 'failed login, wrong password (scrypt N=2^17 + DynamoDB Local), median of 15',
+        value: median(wrong),
+        unit: ms,
+      },
+      {
+        area,
+        measure: 'failed login, unknown account (decoy scrypt), median of 15',
+        value: median(unknown),
+        unit: ms,
+        ratio: median(unknown) / median(wrong),
+        against: 'unknown ÷ wrong password (goal ≈ 1)',
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

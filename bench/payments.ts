@@ -5,22 +5,15 @@ import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteComma
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { genericSignature } from '../functions/payments/channels/generic.ts';
 import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
 import { newPaymentCode, orderIdOf } from '../functions/payments/payment-code.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
+import { endpointRow, serial, type BenchRow, type Latencies } from './table.ts';
 
 const SECRET = 'bench-channel-secret-0123456789abcdef0123456789';
 const ROUNDS = Number(process.env.BENCH_PAYMENT_ROUNDS ?? 150);
-
-async function perSecond(rounds: number, run: (i: number) => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 10; i++) await run(-1 - i); // warm
-  const started = performance.now();
-  for (let i = 0; i < rounds; i++) await run(i);
-  return rounds / ((performance.now() - started) / 1000);
-}
 
 /**
  * Holds the queue consumers a callback feeds (the settlement consumer, which issues the receipt, a
@@ -49,7 +42,7 @@ function holdConsumers(runtime: LocalRuntime, names: string[]): () => void {
   };
 }
 
-export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Promise<[string, string][]> {
+export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Promise<BenchRow[]> {
   const env = runtime.environment;
   const table = env.tables.paymentsTable!;
   const documents = DynamoDBDocumentClient.from(runtime.clients.dynamodb, {
@@ -110,15 +103,15 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     process.env.BENCH_PAYMENT_CONSUMERS === 'run'
       ? () => undefined
       : holdConsumers(runtime, ['Payments/Settlement', 'Audit/Writer']);
-  let unique: number, duplicates: number, bareUnique: number, bareDuplicate: number;
+  let unique: Latencies, duplicates: Latencies, bareUnique: Latencies, bareDuplicate: Latencies;
   try {
     let next = 0;
-    unique = await perSecond(ROUNDS, async () => {
+    unique = await serial(ROUNDS, async () => {
       const order = orders[next++]!;
       await post(body(order, `U-${order.paymentCode}`));
     });
     const duplicate = body(orders[0]!, `U-${orders[0]!.paymentCode}`);
-    duplicates = await perSecond(ROUNDS, () => post(duplicate));
+    duplicates = await serial(ROUNDS, () => post(duplicate));
 
     // The same round trips with bare SDK calls: the raw delivery and the reads in parallel, then the
     // one transaction, then the settlement event ∥ the audit event (unique); a duplicate skips the transaction.
@@ -159,7 +152,7 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
         ),
         runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' })),
       ]);
-    bareUnique = await perSecond(ROUNDS, async () => {
+    bareUnique = await serial(ROUNDS, async () => {
       const order = bareOrders[bareNext++]!;
       const txn = `B-${order.paymentCode}`;
       await rawAndReads(order, txn);
@@ -212,20 +205,27 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
       );
       await sendEvents(order);
     });
-    bareDuplicate = await perSecond(ROUNDS, async () => {
+    bareDuplicate = await serial(ROUNDS, async () => {
       await rawAndReads(bareOrders[0]!, `B-${bareOrders[0]!.paymentCode}`);
       await sendEvents(bareOrders[0]!);
     });
   } finally {
     release();
   }
-  const f = (n: number) => n.toFixed(0);
   return [
-    ['payments callbacks/s, unique, via gateway', f(unique)],
-    ['payments callbacks/s, unique, bare round trips (2 DynamoDB ∥, 1 TransactWrite, 2 SQS ∥)', f(bareUnique)],
-    ['payments unique: bare / gateway', `${(bareUnique / unique).toFixed(2)}×`],
-    ['payments callbacks/s, duplicate, via gateway', f(duplicates)],
-    ['payments callbacks/s, duplicate, bare round trips (2 DynamoDB ∥, 2 SQS ∥)', f(bareDuplicate)],
-    ['payments duplicate: bare / gateway', `${(bareDuplicate / duplicates).toFixed(2)}×`],
+    ...endpointRow(
+      'payments',
+      'POST /payments/callbacks/{channel}, unique',
+      unique,
+      bareUnique,
+      '2 DynamoDB ∥, 1 TransactWrite, 2 SQS ∥',
+    ),
+    ...endpointRow(
+      'payments',
+      'POST /payments/callbacks/{channel}, duplicate',
+      duplicates,
+      bareDuplicate,
+      '2 DynamoDB ∥, 2 SQS ∥',
+    ),
   ];
 }

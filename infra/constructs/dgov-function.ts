@@ -42,6 +42,9 @@ export interface DgovFunctionProps {
   unusedModules?: readonly string[];
 }
 
+/** Each function's bundle stays at most this big, minified, to keep cold starts short (test/infra/functions.test.ts). */
+export const BUNDLE_BUDGET_KB = 400;
+
 /**
  * The one place Lambda defaults live: arm64, nodejs22.x, minified ESM without source maps,
  * an explicit log group with retention, active tracing, a bounded timeout.

@@ -1,19 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
 import { configSchemas } from '../../functions/config-schemas.ts';
+import { BUNDLE_BUDGET_KB } from '../../infra/constructs/dgov-function.ts';
 import { TRACER_MODULE } from '../../infra/constructs/tracer-layer.ts';
 import { PROJECT_ROOT } from '../../infra/project-root.ts';
 import { runtimeEnvSchema } from '../../shared/config.ts';
 import { ENV } from '../../shared/env-names.ts';
 import { deployedEnv, ourFunctions, resourcesOfType, synthesize, type OurFunction, type Synthesized } from './synth.ts';
 
-/** Every bundle stays under 400 KB minified, to keep cold starts short (README, Benchmarks: bundle budget). */
-const BUNDLE_BUDGET_BYTES = 400 * 1024;
+const BUNDLE_BUDGET_BYTES = BUNDLE_BUDGET_KB * 1024;
 
 let synth: Synthesized;
 let functions: OurFunction[];
@@ -98,16 +98,25 @@ describe('handlers exported by their bundles', () => {
     for (const fn of functions) expect(fn.handler, fn.service).toMatch(/^index\.[A-Za-z_$][\w$]*$/);
   });
 
-  it('ships one minified ESM bundle per function, without source maps, under the size budget', () => {
+  it('ships one minified ESM bundle per function, without source maps', () => {
     for (const fn of functions) {
       const file = bundleFile(fn);
       expect(existsSync(file), `${fn.service}: ${file}`).toBe(true);
-      expect(statSync(file).size, `${fn.service} bundle bytes`).toBeLessThan(BUNDLE_BUDGET_BYTES);
+      // Minified: esbuild's output is a few very long lines; readable code averages under 40 characters a line.
+      const text = readFileSync(file, 'utf8');
+      expect(text.length / text.split('\n').length, `${fn.service} characters per line`).toBeGreaterThan(400);
       expect(
         readdirSync(bundleDir(fn)).filter((name) => name.endsWith('.map')),
         fn.service,
       ).toEqual([]);
     }
+  });
+
+  it(`keeps every function's minified bundle within the ${BUNDLE_BUDGET_KB} KB budget (README, Benchmarks)`, () => {
+    const sizes = Object.fromEntries(functions.map((fn) => [fn.service, statSync(bundleFile(fn)).size]));
+    const over = Object.entries(sizes).filter(([, bytes]) => bytes > BUNDLE_BUDGET_BYTES);
+    expect(over, `bundles over ${BUNDLE_BUDGET_KB} KB (bytes)`).toEqual([]);
+    expect(Object.keys(sizes).length).toBeGreaterThan(0);
   });
 
   it('exports the named handler as a function when loaded with the template environment', () => {

@@ -1,0 +1,105 @@
+// The one shape every bench area returns, and the one table `npm run bench` prints from it.
+import { performance } from 'node:perf_hooks';
+
+/**
+ * One measured figure. Latency rows fill p50Ms, p99Ms and perSecond; other rows a value and its unit.
+ * A ratio is always this row's figure against a baseline measured in the same run, named in `against`.
+ */
+export interface BenchRow {
+  area: string;
+  measure: string;
+  value?: number;
+  unit?: string;
+  p50Ms?: number;
+  p99Ms?: number;
+  perSecond?: number;
+  ratio?: number;
+  against?: string;
+}
+
+export const percentile = (samples: readonly number[], p: number): number =>
+  [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
+export const median = (samples: readonly number[]): number => percentile(samples, 50);
+
+/** Per-request latencies of one caller, and the rate they add up to. */
+export interface Latencies {
+  samples: number[];
+  p50Ms: number;
+  p99Ms: number;
+  perSecond: number;
+}
+
+export function latencies(samples: number[], wallMs: number): Latencies {
+  return {
+    samples,
+    p50Ms: percentile(samples, 50),
+    p99Ms: percentile(samples, 99),
+    perSecond: samples.length / (wallMs / 1000),
+  };
+}
+
+/** `rounds` calls one after another, after `warm` unmeasured ones: each call's latency and the rate. */
+export async function serial(rounds: number, run: (i: number) => Promise<unknown>, warm = 10): Promise<Latencies> {
+  for (let i = 0; i < warm; i++) await run(-1 - i);
+  const samples: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    const begun = performance.now();
+    await run(i);
+    samples.push(performance.now() - begun);
+  }
+  return latencies(samples, performance.now() - started);
+}
+
+/** An endpoint's latency row beside the bare emulator round trips it needs, timed the same way. */
+export function endpointRow(
+  area: string,
+  measure: string,
+  endpoint: Latencies,
+  bare: Latencies,
+  bareIs: string,
+): BenchRow[] {
+  return [
+    {
+      area,
+      measure,
+      p50Ms: endpoint.p50Ms,
+      p99Ms: endpoint.p99Ms,
+      perSecond: endpoint.perSecond,
+      ratio: endpoint.p50Ms / bare.p50Ms,
+      against: `p50 ÷ p50 of the bare round trips below`,
+    },
+    {
+      area,
+      measure: `↳ bare round trips it needs: ${bareIs}`,
+      p50Ms: bare.p50Ms,
+      p99Ms: bare.p99Ms,
+      perSecond: bare.perSecond,
+    },
+  ];
+}
+
+const fixed = (n: number) =>
+  Number.isInteger(n)
+    ? String(n)
+    : n.toFixed(Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : Math.abs(n) >= 1 ? 2 : 3);
+const cell = (n: number | undefined) => (n === undefined ? '' : fixed(n));
+const valueCell = (row: BenchRow) =>
+  row.value === undefined
+    ? ''
+    : `${fixed(row.value)}${row.unit && !row.unit.startsWith('/') ? ' ' : ''}${row.unit ?? ''}`;
+
+export const TABLE_HEADER = '| area | measure | value | p50 ms | p99 ms | per s | ratio | ratio is |';
+
+/** The markdown table: one line per row, the columns of TABLE_HEADER. */
+export function formatTable(rows: readonly BenchRow[]): string {
+  const lines = [TABLE_HEADER, '|---|---|--:|--:|--:|--:|--:|---|'];
+  for (const row of rows) {
+    const ratio = row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}×`;
+    const measure = row.measure.replaceAll('|', '\\|');
+    lines.push(
+      `| ${row.area} | ${measure} | ${valueCell(row)} | ${cell(row.p50Ms)} | ${cell(row.p99Ms)} | ${cell(row.perSecond)} | ${ratio} | ${row.against ?? ''} |`,
+    );
+  }
+  return lines.join('\n');
+}
