@@ -31,6 +31,8 @@ export interface RouteSpec {
     | { arbitrary: fc.Arbitrary<{ body: string; contentType?: string; headers?: Record<string, string> }> };
   /** Claims of callers the route serves (what the JWT authorizer passes on); broken copies are tried too. */
   claims?: Record<string, string>[];
+  /** Headers the route reads (a bearer token it forwards, say), valid ones among them. */
+  headers?: fc.Arbitrary<Record<string, string>>;
   /** Cookies the route reads, valid ones among them. */
   cookies?: fc.Arbitrary<string[]>;
   /** The route's own 4xx formats: OAuth JSON, an HTML page, Open311's list, a channel's plain text. */
@@ -73,7 +75,9 @@ export function requestArbitrary(route: RouteContract, spec: RouteSpec): fc.Arbi
     .record({
       segments,
       query: queryOf(spec.query),
-      extra: extraHeaders,
+      extra: spec.headers
+        ? fc.tuple(extraHeaders, fc.option(spec.headers, { freq: 4 })).map(([extra, own]) => ({ ...extra, ...own }))
+        : extraHeaders,
       cookies: fc.option(spec.cookies ? fc.oneof({ arbitrary: spec.cookies, weight: 3 }, cookieList) : cookieList, {
         freq: 3,
       }),
@@ -182,21 +186,30 @@ export function expectAnswer(
   expect.fail(`${where} answered ${status} as ${type || 'no content type'}: ${body.slice(0, 200)}`);
 }
 
+export interface World {
+  /** What a refused request must leave as it was (JSON-comparable). */
+  state(): unknown;
+  /** Puts the stores back as seeded, so that each run starts alike and the state stays small to compare. */
+  reset?(): void;
+}
+
 /**
  * Runs the property over one route: every answer per expectAnswer, and a refused request (4xx)
- * leaves `state()` as it was.
+ * leaves the world's state as it was.
  */
 export async function fuzzRoute(
   route: RouteContract,
   spec: RouteSpec,
   call: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
-  state: () => unknown,
+  world: World,
   runs = FUZZ_RUNS,
 ): Promise<void> {
+  const state = () => world.state();
   const where = `${route.method} ${route.path}`;
   const statuses = new Map<number, number>();
   await fc.assert(
     fc.asyncProperty(requestArbitrary(route, spec), async (request) => {
+      world.reset?.();
       const before = JSON.stringify(state());
       const answer = await call(eventOf(route, request));
       statuses.set(answer.statusCode ?? 200, (statuses.get(answer.statusCode ?? 200) ?? 0) + 1);
