@@ -86,14 +86,12 @@ export function mutated(example: unknown, depth = 2): fc.Arbitrary<unknown> {
     // One value replaced, or mutated one level down.
     {
       arbitrary: keys.length
-        ? fc
-            .constantFrom(...keys)
-            .chain((key) =>
-              mutated((example as Record<string, unknown>)[key], depth - 1).map((value) => ({
-                ...(example as Record<string, unknown>),
-                [key]: value,
-              })),
-            )
+        ? fc.constantFrom(...keys).chain((key) =>
+            mutated((example as Record<string, unknown>)[key], depth - 1).map((value) => ({
+              ...(example as Record<string, unknown>),
+              [key]: value,
+            })),
+          )
         : fc.constant(example),
       weight: 4,
     },
@@ -101,10 +99,12 @@ export function mutated(example: unknown, depth = 2): fc.Arbitrary<unknown> {
     fc.subarray(entries).map((kept) => Object.fromEntries(kept)),
     // A key added (possibly an unknown one, possibly __proto__ as an own key).
     one((copy) =>
-      fc.tuple(fc.oneof(text, tricky, fc.constantFrom(...(keys.length ? keys : ['x']))), anyJson).map(([key, value]) => {
-        Object.defineProperty(copy, key, { value, enumerable: true, configurable: true, writable: true });
-        return copy;
-      }),
+      fc
+        .tuple(fc.oneof(text, tricky, fc.constantFrom(...(keys.length ? keys : ['x']))), anyJson)
+        .map(([key, value]) => {
+          Object.defineProperty(copy, key, { value, enumerable: true, configurable: true, writable: true });
+          return copy;
+        }),
     ),
     anyJson,
   );
@@ -144,7 +144,10 @@ const toForm = (value: unknown, encode: boolean): string => {
 /** A form body text: the example mutated, percent-encoded or raw, or anything. */
 export const formBody = (example: Record<string, string>): fc.Arbitrary<string> =>
   fc.oneof(
-    { arbitrary: fc.tuple(mutated(example, 1), fc.boolean()).map(([value, encode]) => toForm(value, encode)), weight: 6 },
+    {
+      arbitrary: fc.tuple(mutated(example, 1), fc.boolean()).map(([value, encode]) => toForm(value, encode)),
+      weight: 6,
+    },
     fc
       .array(fc.tuple(fc.oneof(text, fc.constantFrom(...Object.keys(example))), text), { maxLength: 6 })
       .map((pairs) => pairs.map(([key, value]) => `${key}=${value}`).join('&')),
@@ -153,23 +156,25 @@ export const formBody = (example: Record<string, string>): fc.Arbitrary<string> 
 
 /** A query: the example mutated (values stringified), arbitrary pairs, or none. */
 export const queryOf = (example: Record<string, string> = {}) =>
-  fc.oneof(
-    { arbitrary: mutated(example, 1), weight: 4 },
-    fc.dictionary(fc.oneof(text, fc.constantFrom(...Object.keys(example), 'x')), text, { maxKeys: 4 }),
-    fc.constant(undefined),
-  ).map((value): Record<string, string> | undefined => {
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'object') return { [String(value)]: '' };
-    const out: Record<string, string> = {};
-    for (const [key, item] of Object.entries(value))
-      Object.defineProperty(out, key, {
-        value: typeof item === 'string' ? item : (JSON.stringify(item) ?? ''),
-        enumerable: true,
-        configurable: true,
-        writable: true,
-      });
-    return out;
-  });
+  fc
+    .oneof(
+      { arbitrary: mutated(example, 1), weight: 4 },
+      fc.dictionary(fc.oneof(text, fc.constantFrom(...Object.keys(example), 'x')), text, { maxKeys: 4 }),
+      fc.constant(undefined),
+    )
+    .map((value): Record<string, string> | undefined => {
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'object') return { [String(value)]: '' };
+      const out: Record<string, string> = {};
+      for (const [key, item] of Object.entries(value))
+        Object.defineProperty(out, key, {
+          value: typeof item === 'string' ? item : (JSON.stringify(item) ?? ''),
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
+      return out;
+    });
 
 /** Percent-encodes what encodeURIComponent can (a lone surrogate it cannot: kept as it is). */
 const encoded = (value: string) => {

@@ -56,9 +56,9 @@ const HUGE = 'x'.repeat(300 * 1024);
 function bodyOf(route: RouteContract, spec: RouteSpec) {
   const given = spec.body;
   if (given && 'arbitrary' in given) return given.arbitrary;
-  const usual = route.bodyType === 'form' || (given && 'form' in given) ? 'application/x-www-form-urlencoded' : 'application/json';
-  const texts =
-    given && 'form' in given ? formBody(given.form) : jsonBody(given && 'json' in given ? given.json : {});
+  const usual =
+    route.bodyType === 'form' || (given && 'form' in given) ? 'application/x-www-form-urlencoded' : 'application/json';
+  const texts = given && 'form' in given ? formBody(given.form) : jsonBody(given && 'json' in given ? given.json : {});
   return fc.record({
     body: fc.oneof({ arbitrary: texts, weight: 30 }, fc.constant(HUGE)),
     contentType: contentTypes(usual),
@@ -214,11 +214,11 @@ export async function fuzzRoute(
       const answer = await call(eventOf(route, request));
       statuses.set(answer.statusCode ?? 200, (statuses.get(answer.statusCode ?? 200) ?? 0) + 1);
       expectAnswer(answer, spec.errors, where);
-      if ((answer.statusCode ?? 200) >= 400) expect(JSON.stringify(state()), `${where}: a refused request wrote`).toBe(before);
+      if ((answer.statusCode ?? 200) >= 400)
+        expect(JSON.stringify(state()), `${where}: a refused request wrote`).toBe(before);
     }),
     { numRuns: runs },
   );
   // DGOV_FUZZ_STATS=1 shows how far the runs got (how many were answered with each status).
-  if (process.env.DGOV_FUZZ_STATS)
-    console.info(where, Object.fromEntries([...statuses].sort(([a], [b]) => a - b)));
+  if (process.env.DGOV_FUZZ_STATS) console.info(where, Object.fromEntries([...statuses].sort(([a], [b]) => a - b)));
 }

@@ -68,23 +68,37 @@ type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIG
 let handler: Handler;
 let ticketIds: string[] = [];
 
-const housing = { sub: 'client-housing', jti: 'j1', scope: 'tickets:act', client_id: 'dept-housing-app', department: 'dept-housing' };
-const callCentre = { sub: 'cc', jti: 'j2', scope: 'tickets:file tickets:act', client_id: 'cc', department: 'dept-12345' };
+const housing = {
+  sub: 'client-housing',
+  jti: 'j1',
+  scope: 'tickets:act',
+  client_id: 'dept-housing-app',
+  department: 'dept-housing',
+};
+const callCentre = {
+  sub: 'cc',
+  jti: 'j2',
+  scope: 'tickets:file tickets:act',
+  client_id: 'cc',
+  department: 'dept-12345',
+};
 const channel = { sub: 'wechat-app', jti: 'j3', scope: 'tickets:file', client_id: 'wechat-app' };
 const person = { sub: citizen.id, jti: 'j4', scope: 'openid', client_id: 'demo-portal' };
 const CLAIMS = [housing, callCentre, channel, person, { ...housing, jti: REVOKED_JTI }];
 
 const ticketId = () => fc.oneof(fc.constantFrom(...ticketIds), fc.constant('20250930-0000000000'), text);
-const sessionCookies = fc.constant(null).chain(() =>
-  fc.tuple(
-    fc.constantFrom(
-      `dgov_hq_at=${accessToken({ sub: 'staff', client_id: 'wq', department: 'dept-housing' })}`,
-      `dgov_hq_at=${accessToken({ sub: 'staff', client_id: 'wq' })}`,
-      'dgov_hq_at=x.y.z',
+const sessionCookies = fc
+  .constant(null)
+  .chain(() =>
+    fc.tuple(
+      fc.constantFrom(
+        `dgov_hq_at=${accessToken({ sub: 'staff', client_id: 'wq', department: 'dept-housing' })}`,
+        `dgov_hq_at=${accessToken({ sub: 'staff', client_id: 'wq' })}`,
+        'dgov_hq_at=x.y.z',
+      ),
+      fc.constantFrom('dgov_hq_csrf=c1', 'dgov_hq_csrf=', 'dgov_hq_login=s1.v1.wq', 'dgov_hq_login=..'),
     ),
-    fc.constantFrom('dgov_hq_csrf=c1', 'dgov_hq_csrf=', 'dgov_hq_login=s1.v1.wq', 'dgov_hq_login=..'),
-  ),
-);
+  );
 
 const SPECS: Record<string, () => RouteSpec> = {
   'POST /tickets': () => ({
@@ -145,7 +159,12 @@ const SPECS: Record<string, () => RouteSpec> = {
     errors: ['open311'],
   }),
   'GET /open311/v2/requests.json': () => ({
-    query: { api_key: API_KEY, service_request_id: '20250930-0000000000', status: 'open', service_code: 'housing.property' },
+    query: {
+      api_key: API_KEY,
+      service_request_id: '20250930-0000000000',
+      status: 'open',
+      service_code: 'housing.property',
+    },
     errors: ['open311'],
   }),
   'GET /open311/v2/requests/{service_request_id}': () => ({
@@ -225,9 +244,12 @@ afterAll(() => {
 
 describe('hotline routes under fuzzing', () => {
   const routes = hotlineManifest.functions.flatMap((fn) => fn.routes ?? []);
-  it.each(routes.map((route) => [routeKey(route), route] as const))('%s', async (key, route) => {
-    expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
-    await fuzzRoute(route, SPECS[key]!(), (event) => handler(event, lambdaContext()), fuzzWorld);
-  }, 60_000);
+  it.each(routes.map((route) => [routeKey(route), route] as const))(
+    '%s',
+    async (key, route) => {
+      expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
+      await fuzzRoute(route, SPECS[key]!(), (event) => handler(event, lambdaContext()), fuzzWorld);
+    },
+    60_000,
+  );
 });
-

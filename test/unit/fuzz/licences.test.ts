@@ -64,15 +64,17 @@ const SPECS: Record<string, () => RouteSpec> = {
   'GET /licences/{licenceId}': () => ({ claims: CLAIMS, headers: bearer, params: { licenceId: licenceId() } }),
   'POST /licences/verify': () => ({
     body: {
-      arbitrary: fc.oneof(
-        fc.constantFrom(...licenceIds).map((id) => ({ licenceId: id })),
-        fc.constant(issued),
-      ).chain((example) =>
-        fc.record({
-          body: fc.constant(null).chain(() => fc.oneof(fc.constant(JSON.stringify(example)), text)),
-          contentType: fc.constant('application/json'),
-        }),
-      ),
+      arbitrary: fc
+        .oneof(
+          fc.constantFrom(...licenceIds).map((id) => ({ licenceId: id })),
+          fc.constant(issued),
+        )
+        .chain((example) =>
+          fc.record({
+            body: fc.constant(null).chain(() => fc.oneof(fc.constant(JSON.stringify(example)), text)),
+            contentType: fc.constant('application/json'),
+          }),
+        ),
     },
   }),
   'GET /licences/verify': () => ({ query: { id: licenceIds[0]! } }),
@@ -82,7 +84,11 @@ const SPECS: Record<string, () => RouteSpec> = {
     body: { json: { reason: '吊销' } },
   }),
   'GET /licences/types': () => ({}),
-  'GET /licences/{licenceId}/credential': () => ({ claims: CLAIMS, headers: bearer, params: { licenceId: licenceId() } }),
+  'GET /licences/{licenceId}/credential': () => ({
+    claims: CLAIMS,
+    headers: bearer,
+    params: { licenceId: licenceId() },
+  }),
   'GET /licences/status/{listId}': () => ({ params: { listId: fc.constantFrom('1', '0', 'L1') } }),
   'GET /licences/{licenceId}/qr.png': () => ({ claims: CLAIMS, headers: bearer, params: { licenceId: licenceId() } }),
   'GET /licences/seal-keys': () => ({}),
@@ -106,7 +112,8 @@ const fuzzWorld = {
     restore(world.store.licences, seeded.licences);
     restore(world.store.matters, seeded.matters);
     world.store.lists.clear();
-    for (const [id, items] of JSON.parse(seeded.lists) as [string, number[]][]) world.store.lists.set(id, new Set(items));
+    for (const [id, items] of JSON.parse(seeded.lists) as [string, number[]][])
+      world.store.lists.set(id, new Set(items));
     restore(world.archive, seeded.archive);
     world.notifications.length = 0;
     world.audits.length = 0;
@@ -122,10 +129,18 @@ beforeAll(async () => {
       type: 'no-criminal-record',
       holder: citizen,
       matterId: 'P-1',
-      data: { name: '李四', idNumber: citizen.id, purpose: '就业', checkedPeriod: { from: '2010-01-01', to: '2025-01-01' } },
+      data: {
+        name: '李四',
+        idNumber: citizen.id,
+        purpose: '就业',
+        checkedPeriod: { from: '2010-01-01', to: '2025-01-01' },
+      },
     },
   });
-  const third = await world.call('POST', '/licences', { caller: market, body: { ...businessLicence, matterId: 'M-2' } });
+  const third = await world.call('POST', '/licences', {
+    caller: market,
+    body: { ...businessLicence, matterId: 'M-2' },
+  });
   await world.call('POST', `/licences/${third.body.licenceId}/revoke`, { caller: market, body: { reason: '吊销' } });
   licenceIds = [first, second, third].map((answer) => answer.body.licenceId as string);
   issued = { document: first.body.document, seal: first.body.seal };
@@ -138,8 +153,12 @@ afterAll(() => {
 
 describe('licences routes under fuzzing', () => {
   const routes = licencesManifest.functions.flatMap((fn) => fn.routes ?? []);
-  it.each(routes.map((route) => [routeKey(route), route] as const))('%s', async (key, route) => {
-    expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
-    await fuzzRoute(route, SPECS[key]!(), (event) => world.handler(event, lambdaContext()) as never, fuzzWorld);
-  }, 60_000);
+  it.each(routes.map((route) => [routeKey(route), route] as const))(
+    '%s',
+    async (key, route) => {
+      expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
+      await fuzzRoute(route, SPECS[key]!(), (event) => world.handler(event, lambdaContext()) as never, fuzzWorld);
+    },
+    60_000,
+  );
 });

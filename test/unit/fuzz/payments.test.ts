@@ -51,8 +51,20 @@ let handler: Handler;
 let orderIds: string[] = [];
 let paymentCodes: string[] = [];
 
-const market = { sub: 'client-market', jti: 'j1', scope: 'payments:orders', client_id: 'dept-market-app', department: 'dept-market' };
-const police = { sub: 'client-police', jti: 'j2', scope: 'payments:orders', client_id: 'dept-police-app', department: 'dept-police' };
+const market = {
+  sub: 'client-market',
+  jti: 'j1',
+  scope: 'payments:orders',
+  client_id: 'dept-market-app',
+  department: 'dept-market',
+};
+const police = {
+  sub: 'client-police',
+  jti: 'j2',
+  scope: 'payments:orders',
+  client_id: 'dept-police-app',
+  department: 'dept-police',
+};
 const citizen = { sub: 'acc-00000000-0000-0000-0000-000000000001', jti: 'j3', scope: 'openid', client_id: 'portal' };
 const revoked = { ...market, jti: REVOKED_JTI };
 const CLAIMS = [market, police, citizen, revoked];
@@ -160,10 +172,22 @@ const SPECS: Record<string, () => RouteSpec> = {
  * What a refused request must not change. The raw deliveries and audit events are kept on
  * purpose (a refused callback is evidence), and so is the flag of a paid-but-wrong notice (a 409).
  */
-const state = (route: string) => () =>
-  route.startsWith('POST /payments/callbacks')
-    ? { orders: [...world.orders.entries()], published }
-    : { orders: [...world.orders.entries()], txns: [...world.txns.entries()], flags: world.flags, published };
+const fuzzWorld = (route: string) => ({
+  state: () =>
+    route.startsWith('POST /payments/callbacks')
+      ? { orders: [...world.orders.entries()], published }
+      : { orders: [...world.orders.entries()], txns: [...world.txns.entries()], flags: world.flags, published },
+  reset: () => {
+    world.orders.clear();
+    for (const [id, order] of seeded) world.orders.set(id, structuredClone(order));
+    world.txns.clear();
+    world.flags.length = 0;
+    world.callbacks.length = 0;
+    published.length = 0;
+    fakes.audited.length = 0;
+  },
+});
+let seeded: [string, Parameters<typeof world.orders.set>[1]][] = [];
 
 beforeAll(async () => {
   quietObservability();
@@ -180,6 +204,7 @@ beforeAll(async () => {
   const orders = await Promise.all([world.order(12_345, 1440), world.order(1, 1440), world.order(99_999, 1440)]);
   orderIds = orders.map((order) => order.orderId);
   paymentCodes = orders.map((order) => order.paymentCode);
+  seeded = structuredClone([...world.orders.entries()]);
 });
 
 afterAll(() => {
@@ -188,8 +213,12 @@ afterAll(() => {
 
 describe('payments routes under fuzzing', () => {
   const routes = paymentsManifest.functions.flatMap((fn) => fn.routes ?? []);
-  it.each(routes.map((route) => [routeKey(route), route] as const))('%s', async (key, route) => {
-    expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
-    await fuzzRoute(route, SPECS[key]!(), (event) => handler(event, lambdaContext()), state(key));
-  }, 60_000);
+  it.each(routes.map((route) => [routeKey(route), route] as const))(
+    '%s',
+    async (key, route) => {
+      expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
+      await fuzzRoute(route, SPECS[key]!(), (event) => handler(event, lambdaContext()), fuzzWorld(key));
+    },
+    60_000,
+  );
 });
