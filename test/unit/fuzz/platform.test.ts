@@ -74,7 +74,7 @@ describe('platform routes under fuzzing', () => {
     );
     const method = fc.oneof(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'get'), text);
     const fallback = platformManifest.functions.find((fn) => fn.servesDefaultRoute)!;
-    const route = {
+    const route: RouteContract = {
       method: 'GET',
       path: '/',
       operationId: 'fallback',
@@ -82,7 +82,7 @@ describe('platform routes under fuzzing', () => {
       tags: [],
       auth: 'none',
       responses: {},
-    } as const;
+    };
     await fc.assert(
       fc.asyncProperty(path, method, extraHeaders, fc.boolean(), async (rawPath, verb, headers, preflight) => {
         const event = eventOf(route, {
