@@ -163,7 +163,10 @@ describe('queue consumers under fuzzing', () => {
       store: world.store,
       audit: world.deps.audit,
       receipts: {
-        issue: async (paidOrder) => (issued.push(paidOrder.orderId), { receiptId: `R-${paidOrder.orderId}` }),
+        issue: async (paidOrder) => {
+          issued.push(paidOrder.orderId);
+          return { receiptId: `R-${paidOrder.orderId}` };
+        },
       },
       // No waiting for a write that will never come (an order that is not PAID): the wait is not what is tested.
       sleep: async () => undefined,
