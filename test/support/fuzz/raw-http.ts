@@ -41,11 +41,19 @@ export function rawRequest(
       socket.write(Buffer.concat([Buffer.from(head, 'utf8'), body]));
     });
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
+    // A server that answers before it has read the whole request (a refusal) may reset the connection
+    // once it closes: the answer read by then counts.
+    let failure: Error | undefined;
+    socket.on('error', (error) => {
+      failure = error;
+    });
     socket.on('close', () => {
       const bytes = Buffer.concat(chunks);
       const split = bytes.indexOf('\r\n\r\n');
-      if (split < 0) return reject(new Error(`no HTTP answer: ${bytes.toString('latin1').slice(0, 200)}`));
+      if (split < 0)
+        return reject(
+          new Error(`no HTTP answer (${failure?.message ?? 'closed'}) to ${head.split('\r\n')[0]!.slice(0, 300)}`),
+        );
       const [statusLine, ...lines] = bytes.subarray(0, split).toString('latin1').split('\r\n');
       const headers: Record<string, string> = {};
       for (const line of lines) {
