@@ -6,7 +6,7 @@ import { hotlineManifest } from '../../../functions/hotline/manifest.ts';
 import { routeTicket } from '../../../functions/hotline/use-cases/routing.ts';
 import { fileTicket } from '../../../functions/hotline/use-cases/intake.ts';
 import { routeKey } from '../../../shared/route-contract.ts';
-import { text } from '../../support/fuzz/arbitraries.ts';
+import { mutated, text } from '../../support/fuzz/arbitraries.ts';
 import { COMMON_ENV, fakes, quietObservability, REVOKED_JTI } from '../../support/fuzz/fakes.ts';
 import { fuzzRoute, type RouteSpec } from '../../support/fuzz/routes.ts';
 import { citizen, context, hotlineWorld, newTicket } from '../../support/hotline-world.ts';
@@ -129,7 +129,13 @@ const SPECS: Record<string, () => RouteSpec> = {
           { action: 'reopen', reason: '没修好' },
         )
         .chain((example) =>
-          fc.record({ body: fc.constant(JSON.stringify(example)), contentType: fc.constant('application/json') }),
+          fc.record({
+            body: fc.oneof(
+              { arbitrary: fc.constant(JSON.stringify(example)), weight: 2 },
+              mutated(example).map((value) => JSON.stringify(value) ?? ''),
+            ),
+            contentType: fc.constant('application/json'),
+          }),
         ),
     },
   }),

@@ -181,6 +181,7 @@ const fuzzWorld = (route: string) => ({
     world.orders.clear();
     for (const [id, order] of seeded) world.orders.set(id, structuredClone(order));
     world.txns.clear();
+    for (const [key, txn] of seededTxns) world.txns.set(key, structuredClone(txn));
     world.flags.length = 0;
     world.callbacks.length = 0;
     published.length = 0;
@@ -188,6 +189,7 @@ const fuzzWorld = (route: string) => ({
   },
 });
 let seeded: [string, Parameters<typeof world.orders.set>[1]][] = [];
+let seededTxns: [string, Parameters<typeof world.txns.set>[1]][] = [];
 
 beforeAll(async () => {
   quietObservability();
@@ -204,7 +206,23 @@ beforeAll(async () => {
   const orders = await Promise.all([world.order(12_345, 1440), world.order(1, 1440), world.order(99_999, 1440)]);
   orderIds = orders.map((order) => order.orderId);
   paymentCodes = orders.map((order) => order.paymentCode);
+  // One of them PAID, so that refunds get past the order's state.
+  const { genericCallback } = await import('../../support/payments-world.ts');
+  const { receiveCallback } = await import('../../../functions/payments/use-cases/callback.ts');
+  const notice = {
+    channelTxnId: 'bank-txn-seed',
+    paymentCode: orders[0]!.paymentCode,
+    amountFen: 12_345,
+    currency: 'CNY',
+    status: 'SUCCESS',
+    paidAt: new Date().toISOString(),
+  };
+  await receiveCallback('bank', genericCallback(notice, { timestamp: Math.floor(Date.now() / 1000) }), world.deps, {
+    requestId: 'seed',
+  });
+  expect(world.orders.get(orderIds[0]!)!.status).toBe('PAID');
   seeded = structuredClone([...world.orders.entries()]);
+  seededTxns = structuredClone([...world.txns.entries()]);
 });
 
 afterAll(() => {
@@ -213,6 +231,24 @@ afterAll(() => {
 
 describe('payments routes under fuzzing', () => {
   const routes = paymentsManifest.functions.flatMap((fn) => fn.routes ?? []);
+  // Each channel with notices signed as it signs them, so that most runs reach the settlement.
+  it.each([
+    ['bank', () => signedGeneric],
+    ['alipay', () => signedAlipay],
+  ] as const)(
+    'POST /payments/callbacks/%s, its own notices',
+    async (channel, notices) => {
+      const route = routes.find((item) => item.path === '/payments/callbacks/{channel}')!;
+      const spec: RouteSpec = {
+        params: { channel: fc.constant(channel) },
+        body: { arbitrary: notices() },
+        errors: ['text'],
+      };
+      await fuzzRoute(route, spec, (event) => handler(event, lambdaContext()), fuzzWorld(routeKey(route)));
+    },
+    60_000,
+  );
+
   it.each(routes.map((route) => [routeKey(route), route] as const))(
     '%s',
     async (key, route) => {
