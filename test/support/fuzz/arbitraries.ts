@@ -11,6 +11,9 @@ export const FUZZ_RUNS = (() => {
   return Number.isInteger(runs) && runs > 0 ? runs : 1_000;
 })();
 
+/** A test's time limit: a minute per thousand runs, on a loaded machine. */
+export const FUZZ_TIMEOUT = 60_000 * Math.max(1, FUZZ_RUNS / 1_000);
+
 export const tricky = fc.constantFrom(
   '',
   '%',

@@ -12,7 +12,7 @@ import { receiveCallback } from '../../../functions/payments/use-cases/callback.
 import { auditEventSchema } from '../../../shared/audit.ts';
 import type { CapabilityManifest } from '../../../shared/capability.ts';
 import { sqsBatchHandler } from '../../../shared/sqs-batch.ts';
-import { anyJson, FUZZ_RUNS, mutated, text } from '../../support/fuzz/arbitraries.ts';
+import { anyJson, FUZZ_RUNS, FUZZ_TIMEOUT, mutated, text } from '../../support/fuzz/arbitraries.ts';
 import { quietObservability } from '../../support/fuzz/fakes.ts';
 import { citizen, context, hotlineWorld, newTicket } from '../../support/hotline-world.ts';
 import { lambdaContext } from '../../support/identity-in-process.ts';
@@ -95,7 +95,7 @@ afterAll(() => {
   vi.restoreAllMocks();
 });
 
-describe('queue consumers under fuzzing', () => {
+describe('queue consumers under fuzzing', { timeout: FUZZ_TIMEOUT }, () => {
   it('every queue function of the manifests has a property here', () => {
     const consumers = (CAPABILITIES as readonly CapabilityManifest[])
       .flatMap((capability) => capability.functions)

@@ -6,7 +6,7 @@ import { hotlineManifest } from '../../../functions/hotline/manifest.ts';
 import { routeTicket } from '../../../functions/hotline/use-cases/routing.ts';
 import { fileTicket } from '../../../functions/hotline/use-cases/intake.ts';
 import { routeKey } from '../../../shared/route-contract.ts';
-import { mutated, text } from '../../support/fuzz/arbitraries.ts';
+import { FUZZ_TIMEOUT, mutated, text } from '../../support/fuzz/arbitraries.ts';
 import { COMMON_ENV, fakes, quietObservability, REVOKED_JTI } from '../../support/fuzz/fakes.ts';
 import { fuzzRoute, type RouteSpec } from '../../support/fuzz/routes.ts';
 import { citizen, context, hotlineWorld, newTicket } from '../../support/hotline-world.ts';
@@ -256,6 +256,6 @@ describe('hotline routes under fuzzing', () => {
       expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
       await fuzzRoute(route, SPECS[key]!(), (event) => handler(event, lambdaContext()), fuzzWorld);
     },
-    60_000,
+    FUZZ_TIMEOUT,
   );
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { identityManifest } from '../../../functions/identity/manifest.ts';
 import { hashSecret } from '../../../functions/identity/passwords.ts';
 import { routeKey } from '../../../shared/route-contract.ts';
-import { text } from '../../support/fuzz/arbitraries.ts';
+import { FUZZ_TIMEOUT, text } from '../../support/fuzz/arbitraries.ts';
 import { fakes, quietObservability } from '../../support/fuzz/fakes.ts';
 import { eventOf, fuzzRoute, type RouteSpec } from '../../support/fuzz/routes.ts';
 import {
@@ -269,7 +269,7 @@ describe('identity routes under fuzzing', () => {
       expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
       await fuzzRoute(route, SPECS[key]!(), (event) => handler(event, lambdaContext()), fuzzWorld);
     },
-    60_000,
+    FUZZ_TIMEOUT,
   );
 });
 

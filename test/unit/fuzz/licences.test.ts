@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { licencesManifest } from '../../../functions/licences/manifest.ts';
 import { routeKey } from '../../../shared/route-contract.ts';
-import { text } from '../../support/fuzz/arbitraries.ts';
+import { FUZZ_TIMEOUT, text } from '../../support/fuzz/arbitraries.ts';
 import { fakes, quietObservability } from '../../support/fuzz/fakes.ts';
 import { fuzzRoute, type RouteSpec } from '../../support/fuzz/routes.ts';
 import { lambdaContext } from '../../support/identity-in-process.ts';
@@ -159,6 +159,6 @@ describe('licences routes under fuzzing', () => {
       expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
       await fuzzRoute(route, SPECS[key]!(), (event) => world.handler(event, lambdaContext()) as never, fuzzWorld);
     },
-    60_000,
+    FUZZ_TIMEOUT,
   );
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { genericSignature } from '../../../functions/payments/channels/generic.ts';
 import { paymentsManifest } from '../../../functions/payments/manifest.ts';
 import { routeKey } from '../../../shared/route-contract.ts';
-import { mutated, text } from '../../support/fuzz/arbitraries.ts';
+import { FUZZ_TIMEOUT, mutated, text } from '../../support/fuzz/arbitraries.ts';
 import { COMMON_ENV, fakes, quietObservability, REVOKED_JTI } from '../../support/fuzz/fakes.ts';
 import { fuzzRoute, type RouteSpec } from '../../support/fuzz/routes.ts';
 import { lambdaContext } from '../../support/identity-in-process.ts';
@@ -246,7 +246,7 @@ describe('payments routes under fuzzing', () => {
       };
       await fuzzRoute(route, spec, (event) => handler(event, lambdaContext()), fuzzWorld(routeKey(route)));
     },
-    60_000,
+    FUZZ_TIMEOUT,
   );
 
   it.each(routes.map((route) => [routeKey(route), route] as const))(
@@ -255,6 +255,6 @@ describe('payments routes under fuzzing', () => {
       expect(SPECS[key], `no fuzz spec for ${key}`).toBeDefined();
       await fuzzRoute(route, SPECS[key]!(), (event) => handler(event, lambdaContext()), fuzzWorld(key));
     },
-    60_000,
+    FUZZ_TIMEOUT,
   );
 });

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { platformManifest } from '../../../functions/platform-manifest.ts';
 import { allRoutes } from '../../../functions/routes.ts';
 import { type RouteContract, routeKey } from '../../../shared/route-contract.ts';
-import { extraHeaders, FUZZ_RUNS, pathSegment, REGISTERED_ORIGIN, text } from '../../support/fuzz/arbitraries.ts';
+import {
+  extraHeaders,
+  FUZZ_RUNS,
+  FUZZ_TIMEOUT,
+  pathSegment,
+  REGISTERED_ORIGIN,
+  text,
+} from '../../support/fuzz/arbitraries.ts';
 import { COMMON_ENV, fakes, quietObservability } from '../../support/fuzz/fakes.ts';
 import { eventOf, expectAnswer, fuzzRoute, type RouteSpec } from '../../support/fuzz/routes.ts';
 import { lambdaContext } from '../../support/identity-in-process.ts';
@@ -45,7 +52,7 @@ afterAll(() => {
   vi.restoreAllMocks();
 });
 
-describe('platform routes under fuzzing', () => {
+describe('platform routes under fuzzing', { timeout: FUZZ_TIMEOUT }, () => {
   it('knows the entry of every platform function', () => {
     for (const fn of platformManifest.functions) expect(ENTRIES[fn.service], fn.service).toBeDefined();
   });
