@@ -5,6 +5,7 @@ import { currentRequestIds } from './audit-request.ts';
 import { queues } from './aws/sqs.ts';
 import { DependencyUnavailableError } from './errors.ts';
 import { logger } from './observability.ts';
+import { sqsSafeJson } from './sqs-json.ts';
 
 /** The audit event of docs/audit.md; the writer parses queue messages with it. */
 export const auditEventSchema = z.object({
@@ -38,7 +39,7 @@ export const sqsAuditSender =
     await queues.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: body,
+        MessageBody: sqsSafeJson(body),
         MessageAttributes: { eventId: { DataType: 'String', StringValue: eventId } },
       }),
     );

@@ -191,24 +191,33 @@ export const createAccount: RouteHandler<typeof routes.createAccountRoute> = asy
   return json(201, { accountId });
 };
 
+type Checked = { authorization: Awaited<ReturnType<typeof validateAuthorization>> } | { answer: HttpResult };
+
+/** The authorization request, or the answer that refuses it: an error page, or the error sent back to the client. */
+async function checkAuthorization(params: Record<string, string>): Promise<Checked> {
+  try {
+    return { authorization: await validateAuthorization(params, deps) };
+  } catch (error) {
+    if (error instanceof UntrustedRedirectError) return { answer: html(400, errorPage(error.message)) };
+    const redirectTo = errorRedirectOf(error);
+    if (!redirectTo) throw error;
+    const { error: code, description } = error as OAuthError;
+    const { redirectUri, state } = redirectTo;
+    return { answer: redirect(withParams(redirectUri, { error: code, error_description: description, state })) };
+  }
+}
+
 /** With an SSO session, a code for the client; without one (or after a failed login), the login page. */
 async function authorizeOrLogin(
   params: Record<string, string>,
   request: HttpRequest<unknown, unknown, unknown>,
   loginError?: string,
   status = 200,
+  checked?: Checked,
 ): Promise<HttpResult> {
-  let authorization: Awaited<ReturnType<typeof validateAuthorization>>;
-  try {
-    authorization = await validateAuthorization(params, deps);
-  } catch (error) {
-    if (error instanceof UntrustedRedirectError) return html(400, errorPage(error.message));
-    const redirectTo = errorRedirectOf(error);
-    if (!redirectTo) throw error;
-    const { error: code, description } = error as OAuthError;
-    const { redirectUri, state } = redirectTo;
-    return redirect(withParams(redirectUri, { error: code, error_description: description, state }));
-  }
+  const valid = checked ?? (await checkAuthorization(params));
+  if ('answer' in valid) return valid.answer;
+  const { authorization } = valid;
   const session = await reachableSession(readCookie(request, SSO_COOKIE), deps);
   if (session && !loginError) {
     const code = await issueCode(authorization, session, deps);
@@ -233,6 +242,10 @@ export const login: RouteHandler<typeof routes.loginRoute> = async (request) => 
   if (!csrf || readCookie(request, CSRF_COOKIE) !== hashSecret(csrf)) {
     return authorizeOrLogin(params, request, FORM_EXPIRED, 400);
   }
+  // A sign-in for an authorization request that cannot succeed is answered before the password is
+  // checked: no session is started (nor a login attempt counted) for an error page.
+  const checked = await checkAuthorization(params);
+  if ('answer' in checked) return checked.answer;
   let account: Awaited<ReturnType<typeof authenticate>>;
   try {
     const context = { sourceIp: request.sourceIp ?? 'unknown', requestId: request.requestId };
@@ -241,7 +254,7 @@ export const login: RouteHandler<typeof routes.loginRoute> = async (request) => 
     if (error instanceof LoginFailedError) {
       // The caller sees one answer for both; operators see whether the password was checked or the lock held.
       logger.info('login refused', { reason: error.reason });
-      return authorizeOrLogin(params, request, LOGIN_FAILED, 401);
+      return authorizeOrLogin(params, request, LOGIN_FAILED, 401, checked);
     }
     throw error;
   }
@@ -249,7 +262,7 @@ export const login: RouteHandler<typeof routes.loginRoute> = async (request) => 
   const ssoCookie = cookie(SSO_COOKIE, value, SSO_SESSION_SECONDS);
   // The new session is not in the request's cookies yet: hand it over as if it were.
   const signedIn = { ...request, raw: { ...request.raw, cookies: [`${SSO_COOKIE}=${value}`] } };
-  const result = await authorizeOrLogin(params, signedIn);
+  const result = await authorizeOrLogin(params, signedIn, undefined, 200, checked);
   return { ...result, cookies: [...(result.cookies ?? []), ssoCookie] };
 };
 

@@ -1,0 +1,53 @@
+import type { SendMessageCommand } from '@aws-sdk/client-sqs';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { auditEmitter, sqsAuditSender } from '../../../shared/audit.ts';
+import { queues } from '../../../shared/aws/sqs.ts';
+import { sqsSafeJson } from '../../../shared/sqs-json.ts';
+
+/** Defects the fuzz found, each kept as a plain example (the identity one is in identity.test.ts). */
+
+// What the embedded runtime's SQS (fauxqs) takes; real SQS takes more (#x10000–#x10FFFF), never U+FFFE or U+FFFF.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the set fauxqs names, tab, LF and CR among it
+const EMULATOR_REFUSES = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('regressions the fuzz found', () => {
+  it('an audit event whose resource holds U+FFFF or an emoji (a payments callback path /payments/callbacks/%F0%9F%91%8D) is queued, not a 503', async () => {
+    const bodies: string[] = [];
+    vi.spyOn(queues, 'send').mockImplementation((async (command: SendMessageCommand) => {
+      const body = command.input.MessageBody!;
+      if (EMULATOR_REFUSES.test(body))
+        throw Object.assign(new Error('Invalid characters found'), { name: 'InvalidMessageContents' });
+      bodies.push(body);
+      return {};
+    }) as never);
+    const emit = auditEmitter(sqsAuditSender('http://127.0.0.1:1/000000000000/audit'), 'cn-north-1');
+    const resource = 'payment-channel/ 👍\uffff\ufffe𠮷';
+    await emit({
+      actor: { kind: 'anonymous', id: '203.0.113.9' },
+      action: 'payments.callback.refuse',
+      resource,
+      outcome: 'denied',
+      requestId: 'r-1',
+    });
+    expect(bodies).toHaveLength(1);
+    expect(JSON.parse(bodies[0]!).resource).toBe(resource);
+  });
+
+  it('sqsSafeJson: the same JSON value, in characters SQS and its emulator take', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: 'binary' }), (value, text) => {
+        for (const json of [JSON.stringify(value), JSON.stringify({ text })]) {
+          const safe = sqsSafeJson(json);
+          expect(EMULATOR_REFUSES.test(safe)).toBe(false);
+          expect(JSON.parse(safe)).toEqual(JSON.parse(json));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
