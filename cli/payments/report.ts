@@ -29,6 +29,15 @@ export function reportTable(report: ReconciliationReport): string {
     ]);
   for (const line of report.invalidLines)
     rows.push(['invalid line', `line ${line.line}`, '', '', '', line.errors.join('; ')]);
+  if (report.unreadable)
+    rows.push([
+      'unreadable',
+      `line ${report.unreadable.line}`,
+      '',
+      '',
+      '',
+      `${report.unreadable.error}; nothing compared`,
+    ]);
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const render = (row: string[]) =>
     row

@@ -41,19 +41,37 @@ export interface ReconciliationReport {
   missingFromStatement: (Line & { orderId: string })[];
   amountMismatches: (Line & { orderId: string; orderAmountFen?: number })[];
   invalidLines: { line: number; errors: string[] }[];
+  /** Set when the file could not be read as CSV at all: nothing was compared. */
+  unreadable?: { line: number; error: string };
 }
 
-export function parseStatement(csv: string) {
-  const rows = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+/** A statement csv-parse cannot read at all (an unclosed quote): reported, never thrown, so S3 does not retry it. */
+export interface UnreadableStatement {
+  unreadable: { line: number; error: string };
+}
+
+export function parseStatement(
+  csv: string,
+): { notices: PaymentNotice[]; invalid: { line: number; errors: string[] }[] } | UnreadableStatement {
+  let table: string[][];
+  try {
+    table = parse(csv, { skip_empty_lines: true, trim: true, bom: true, relax_column_count: true }) as string[][];
+  } catch (error) {
+    const { lines, message } = error as { lines?: number; message: string };
+    return { unreadable: { line: lines ?? 1, error: message } };
+  }
+  const [header = [], ...rows] = table;
   const notices: PaymentNotice[] = [];
   const invalid: { line: number; errors: string[] }[] = [];
-  rows.forEach((row, index) => {
-    const parsed = lineSchema.safeParse(row);
+  rows.forEach((cells, index) => {
+    const line = index + 2;
+    if (cells.length !== header.length) {
+      invalid.push({ line, errors: [`expected ${header.length} columns, found ${cells.length}`] });
+      return;
+    }
+    const parsed = lineSchema.safeParse(Object.fromEntries(header.map((name, i) => [name, cells[i]])));
     if (!parsed.success) {
-      invalid.push({
-        line: index + 2,
-        errors: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-      });
+      invalid.push({ line, errors: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) });
       return;
     }
     notices.push({
@@ -79,7 +97,8 @@ export async function reconcile(
   deps: PaymentsDeps,
   requestId: string,
 ): Promise<ReconciliationReport> {
-  const { notices, invalid } = parseStatement(csv);
+  const statement = parseStatement(csv);
+  const { notices, invalid } = 'unreadable' in statement ? { notices: [], invalid: [] } : statement;
   const report: ReconciliationReport = {
     channel,
     date,
@@ -90,6 +109,11 @@ export async function reconcile(
     amountMismatches: [],
     invalidLines: invalid,
   };
+  if ('unreadable' in statement) {
+    report.unreadable = statement.unreadable;
+    await auditReport(report, deps, requestId, 'denied');
+    return report;
+  }
   const onStatement = new Set<string>();
   for (const notice of notices) {
     const line = { channelTxnId: notice.channelTxnId, paymentCode: notice.paymentCode, amountFen: notice.amountFen };
@@ -137,13 +161,22 @@ export async function reconcile(
     });
   }
   report.missingFromStatement.sort((a, b) => a.orderId.localeCompare(b.orderId));
-  await deps.audit({
+  await auditReport(report, deps, requestId, 'success');
+  return report;
+}
+
+function auditReport(
+  report: ReconciliationReport,
+  deps: PaymentsDeps,
+  requestId: string,
+  outcome: 'success' | 'denied',
+) {
+  return deps.audit({
     eventId: createHash('sha256').update(JSON.stringify(report)).digest('hex').slice(0, 32),
     actor: { kind: 'system', id: 'payments-reconcile' },
     action: 'payments.reconcile',
-    resource: `statement/${channel}/${date}`,
-    outcome: 'success',
+    resource: `statement/${report.channel}/${report.date}`,
+    outcome,
     requestId,
   });
-  return report;
 }

@@ -104,6 +104,35 @@ describe('reconciliation of a statement', () => {
     expect(world.sends()).toBe(sent);
   });
 
+  it('reports a statement CSV cannot read (an unclosed quote) instead of throwing, and compares nothing', async () => {
+    const world = paymentsWorld();
+    const paid = await world.order();
+    await receiveCallback('bank', genericCallback(pay(paid.paymentCode, 'T-1')), world.deps, { requestId: 'r' });
+    const report = await reconcile('bank', '2026-11-30', 'channelTxnId,paymentCode\n"abc', world.deps, 'r');
+    expect(report.unreadable).toMatchObject({ line: 2 });
+    expect(report.unreadable!.error).toMatch(/quote/i);
+    expect([report.matched, report.notPaidHere, report.missingFromStatement]).toEqual([[], [], []]);
+    expect(world.audits.at(-1)).toMatchObject({ action: 'payments.reconcile', outcome: 'denied' });
+  });
+
+  it('a line with more or fewer columns than the header is an invalid line, the others are reconciled', async () => {
+    const world = paymentsWorld();
+    const paid = await world.order();
+    await receiveCallback('bank', genericCallback(pay(paid.paymentCode, 'T-1')), world.deps, { requestId: 'r' });
+    const csv = [
+      'channelTxnId,paymentCode,amountFen,currency,status,paidAt',
+      `T-1,${paid.paymentCode},12345,CNY,SUCCESS,${paidAt},extra`,
+      'T-2,1',
+      `T-1,${paid.paymentCode},12345,CNY,SUCCESS,${paidAt}`,
+    ].join('\n');
+    const report = await reconcile('bank', '2026-11-30', csv, world.deps, 'r');
+    expect(report.invalidLines).toEqual([
+      { line: 2, errors: ['expected 6 columns, found 7'] },
+      { line: 3, errors: ['expected 6 columns, found 2'] },
+    ]);
+    expect(report.matched.map((line) => line.orderId)).toEqual([paid.orderId]);
+  });
+
   it('reads statement keys and names report keys', () => {
     expect(statementOf('statements/bank/2026-11-30.csv')).toEqual({ channel: 'bank', date: '2026-11-30' });
     expect(statementOf('statements/bank/2026-13-40.csv')).toBeUndefined();
