@@ -16,15 +16,18 @@ export interface Step {
   result: string;
   /** What the audit trail must show for it. */
   audit: ExpectedEvent[];
+  /** Seconds since the journeys began, when it was done. */
+  at: number;
 }
 
 /** Collects the steps of the journeys and shows each as it happens. */
 export class Recorder {
   readonly steps: Step[] = [];
+  private readonly started = Date.now();
   constructor(private readonly onStep: (step: Step) => void = () => {}) {}
 
   step(journey: Step['journey'], actor: string, did: string, result: string, audit: ExpectedEvent[] = []): Step {
-    const step = { journey, actor, did, result, audit };
+    const step = { journey, actor, did, result, audit, at: (Date.now() - this.started) / 1000 };
     this.steps.push(step);
     this.onStep(step);
     return step;

@@ -32,7 +32,7 @@ export async function runDemo(options: DemoOptions, json: boolean): Promise<numb
   const print = (step: Step) => {
     if (json) return;
     if (step.journey !== shown) console.log(`\n${TITLES[(shown = step.journey)]}`);
-    console.log(`  • ${step.actor} ${step.did}\n      → ${step.result}`);
+    console.log(`  ${step.at.toFixed(1).padStart(5)} s  ${step.actor} ${step.did}\n           → ${step.result}`);
   };
   if (!json) console.log(`dgov demo against ${province.api.url}`);
   const started = Date.now();
