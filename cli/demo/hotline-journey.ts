@@ -25,22 +25,33 @@ const WORK_QUEUE_CLIENT = `workqueue-${DEPARTMENT}`;
  * behind the SSO, driven here as a browser would) and accepts and resolves it; the citizen closes it
  * with a rating.
  */
-export async function hotlineJourney(
-  province: Province,
-  recorder: Recorder,
-): Promise<{ record: HotlineRecord; citizen: Person; citizenToken: string }> {
-  const { api } = province;
+export interface SignedUp {
+  citizen: Person;
+  officer: Person;
+  citizenToken: string;
+}
+
+/** The journey's first steps: a citizen (and a housing officer) register; the citizen signs in. */
+export async function signUp(province: Province, recorder: Recorder): Promise<SignedUp> {
   const [citizen, officer] = await Promise.all([register(province, '王小红'), register(province, '李建国')]);
   recorder.step('hotline', `citizen ${citizen.name}`, 'registers an account', `account ${citizen.accountId}`, [
     success('identity.account.create', `account/${citizen.accountId}`, 'self-registration'),
   ]);
-
   const { accessToken: citizenToken } = await portalTokens(province, citizen);
   recorder.step('hotline', `citizen ${citizen.name}`, 'signs in to the portal through the SSO', 'an access token', [
     success('identity.login', `account/${citizen.accountId}`, citizen.accountId),
     success('identity.token.issue', 'client/demo-portal', citizen.accountId),
   ]);
+  return { citizen, officer, citizenToken };
+}
 
+/** The rest of journey 1, once the citizen is signed in. */
+export async function hotlineJourney(
+  province: Province,
+  recorder: Recorder,
+  { citizen, officer, citizenToken }: SignedUp,
+): Promise<HotlineRecord> {
+  const { api } = province;
   const filed = expectStatus(
     await api.post(
       '/tickets',
@@ -120,7 +131,7 @@ export async function hotlineJourney(
   );
   const { password: _citizen, ...citizenShown } = citizen;
   const { password: _officer, ...officerShown } = officer;
-  const record = {
+  return {
     citizen: citizenShown,
     officer: officerShown,
     ticketId,
@@ -130,7 +141,6 @@ export async function hotlineJourney(
     rating: Number(closed.body.rating),
     pageMessages: [accepted, resolved],
   };
-  return { record, citizen, citizenToken };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type AuditOptions, type AuditRecord, auditJourney } from './audit-journey.ts';
-import { type HotlineRecord, hotlineJourney } from './hotline-journey.ts';
+import { type HotlineRecord, hotlineJourney, signUp } from './hotline-journey.ts';
 import { type PaymentRecord, paymentJourney } from './payment-journey.ts';
 import type { Province } from './province.ts';
 import { Recorder, type Step } from './record.ts';
@@ -25,14 +25,23 @@ export async function runJourneys(
   options: { audit: AuditOptions; onStep?: (step: Step) => void; receiptTimeoutMs?: number },
 ): Promise<JourneysRecord> {
   const started = new Date();
-  const recorder = new Recorder(options.onStep);
-  const { record: hotline, citizen, citizenToken } = await hotlineJourney(province, recorder);
-  const payment = await paymentJourney(
-    province,
-    recorder,
-    { person: citizen, token: citizenToken },
-    { receiptTimeoutMs: options.receiptTimeoutMs },
-  );
+  const emit = options.onStep ?? (() => {});
+  // Journey 2 runs beside journey 1 once the citizen is signed in; its steps are shown after 1's.
+  let held: Step[] | undefined = [];
+  const recorder = new Recorder((step) => (step.journey === 'payment' && held ? held.push(step) : emit(step)));
+  const people = await signUp(province, recorder);
+  const [hotline, payment] = await Promise.all([
+    hotlineJourney(province, recorder, people).finally(() => {
+      for (const step of held ?? []) emit(step);
+      held = undefined;
+    }),
+    paymentJourney(
+      province,
+      recorder,
+      { person: people.citizen, token: people.citizenToken },
+      { receiptTimeoutMs: options.receiptTimeoutMs },
+    ),
+  ]);
   const journeySteps = [...recorder.steps];
   const audit = await auditJourney(journeySteps, started, recorder, options.audit);
   return {
