@@ -184,7 +184,9 @@ export class Gateway {
           problemResponse(
             decision.status === 401
               ? new UnauthorizedError(decision.reason, challenge)
-              : new ForbiddenError(decision.reason),
+              : decision.status === 503
+                ? new DependencyUnavailableError("the token issuer's keys", 1)
+                : new ForbiddenError(decision.reason),
             requestId,
           ),
         );

@@ -16,9 +16,17 @@ export class Api {
     return this.absolute(`${this.url}${path}`, init);
   }
 
-  /** A URL the API itself handed out (a status list, a redirect). */
+  /**
+   * A URL the API itself handed out (a status list, a redirect). A 503 changed nothing and says when to
+   * try again (docs/conventions.md): so a few times, as any client would, e.g. while a function starts.
+   */
   async absolute(url: string, init: RequestInit = {}): Promise<Answer> {
-    const response = await fetch(url, { redirect: 'manual', ...init });
+    let response = await fetch(url, { redirect: 'manual', ...init });
+    for (let attempt = 1; response.status === 503 && attempt < 4; attempt++) {
+      await response.arrayBuffer();
+      await sleep(Math.min(Number(response.headers.get('retry-after')) || 1, 3) * 1000);
+      response = await fetch(url, { redirect: 'manual', ...init });
+    }
     const text = await response.text();
     let body: Record<string, unknown> = {};
     try {
