@@ -11,8 +11,7 @@ import { CliError } from './target.ts';
 const EPILOGUE = `
 Exit codes:
   0  done
-  1  the audit trail is not intact (dgov audit verify), bad rules (dgov hotline rules check), or a
-     journey that did not go as it should (dgov demo)
+  1  the audit trail is not intact (dgov audit verify), bad rules (dgov hotline rules check), a journey gone wrong (dgov demo)
   2  a usage error, or the command failed (e.g. nothing answers at the target)
 
 Targets what \`npm start\` runs (.local/env.json; DGOV_LOCAL_DIR overrides).`;

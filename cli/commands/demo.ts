@@ -23,11 +23,6 @@ export function register(dgov: Command): void {
       "the demo clients' ids and secrets (default: what `npm start` wrote, .local/demo-clients.json)",
     )
     .option(
-      '--trusted-key <file>',
-      'a pinned audit public key, for verify against a deployed stage',
-      (v: string, p: string[] = []) => [...p, v],
-    )
-    .option(
       '--channel-file <file>',
       'a generic payment channel as `dgov channels create --json` printed it (default: a new local one)',
     )
@@ -36,6 +31,11 @@ export function register(dgov: Command): void {
     .addOption(deployed('--region <region>', 'its region (default AWS_REGION)'))
     .addOption(deployed('--table <table>', 'its control table (to seal)'))
     .addOption(deployed('--audit-key <arn>', 'its audit signing key (to seal)'))
+    .addOption(
+      deployed('--trusted-key <file>', 'its pinned audit public key (to verify); repeatable').argParser(
+        (value: string, previous: string[] = []) => [...previous, value],
+      ),
+    )
     .addHelpText('after', NOTES)
     .action(async (options, command: Command) => {
       process.exitCode = await runDemo(options, command.optsWithGlobals().json === true);

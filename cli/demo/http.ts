@@ -21,11 +21,11 @@ export class Api {
    * try again (docs/conventions.md): so a few times, as any client would, e.g. while a function starts.
    */
   async absolute(url: string, init: RequestInit = {}): Promise<Answer> {
-    let response = await fetch(url, { redirect: 'manual', ...init });
+    let response = await send(url, init);
     for (let attempt = 1; response.status === 503 && attempt < 4; attempt++) {
       await response.arrayBuffer();
       await sleep(Math.min(Number(response.headers.get('retry-after')) || 1, 3) * 1000);
-      response = await fetch(url, { redirect: 'manual', ...init });
+      response = await send(url, init);
     }
     const text = await response.text();
     let body: Record<string, unknown> = {};
@@ -52,6 +52,16 @@ export class Api {
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body: new URLSearchParams(fields).toString(),
     });
+}
+
+/** fetch, with a refused connection thrown as itself (the CLI says nothing answers there). */
+async function send(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, { redirect: 'manual', ...init });
+  } catch (error) {
+    const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+    throw cause?.code === 'ECONNREFUSED' ? cause : error;
+  }
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
