@@ -24,6 +24,9 @@ const TITLES: Record<Step['journey'], string> = {
 
 /** `dgov demo`: the steps as they happen (or the whole record with --json); the exit code. */
 export async function runDemo(options: DemoOptions, json: boolean): Promise<number> {
+  // A new channel is stored where `npm start` reads it: a deployed stage needs one made for it.
+  if (options.bucket && !options.channelFile)
+    throw new CliError('--channel-file is needed against a deployed stage (`dgov channels create --stage … --json`)');
   const province = provinceFrom(options);
   const { bucket, region, table, auditKey, trustedKey } = options;
   const cliFlags = { bucket, region, table, auditKey, trustedKey };
