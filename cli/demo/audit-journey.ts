@@ -84,7 +84,7 @@ export async function auditJourney(
       'queries the sealed trail (dgov audit query)',
       missing.length
         ? `MISSING: ${missing.map((m) => `${m.action} ${m.resource}`).join(', ')}`
-        : `every one of the ${found.length} steps' events, with its actor and outcome`,
+        : `all ${found.length} events the steps must have left, each with its actor and outcome`,
     );
 
     const report = await runVerify(reader, verifyOptions(options.cliFlags, target));
