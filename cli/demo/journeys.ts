@@ -77,6 +77,7 @@ export function problems(record: JourneysRecord): string[] {
   );
   want(payment.orderStatus === 'PAID', `order ${payment.orderId} is ${payment.orderStatus}, not PAID`);
   want(payment.listedByCitizen, 'the citizen does not see the receipt');
+  want(payment.receiptsHeld === 1, `the citizen holds ${payment.receiptsHeld} payment receipts, not one`);
   want(payment.verifiedBefore.valid, 'the receipt did not verify');
   want(payment.revokedStatus === 'revoked', 'the receipt was not revoked');
   want(

@@ -14,6 +14,8 @@ export interface PaymentRecord {
   orderStatus: string;
   receiptId: string;
   listedByCitizen: boolean;
+  /** Payment receipts the (new) citizen holds: one payment, one receipt. */
+  receiptsHeld: number;
   verifiedBefore: { valid: boolean; checks: Record<string, boolean> };
   revokedStatus: string;
   verifiedAfter: { valid: boolean; checks: Record<string, boolean>; reasons: string[] };
@@ -124,12 +126,14 @@ export async function paymentJourney(
   );
 
   const mine = expectStatus(await api.get('/licences?holder=me', payer.token), 200, 'the citizen lists their licences');
-  const listedByCitizen = (mine.body.licences as { licenceId: string }[]).some((l) => l.licenceId === receiptId);
+  const held = mine.body.licences as { licenceId: string; type: string }[];
+  const listedByCitizen = held.some((licence) => licence.licenceId === receiptId);
+  const receiptsHeld = held.filter((licence) => licence.type === 'payment-receipt').length;
   recorder.step(
     'payment',
     `citizen ${payer.person.name}`,
     'lists their licences',
-    listedByCitizen ? `the receipt ${receiptId} is there` : 'the receipt is NOT there',
+    `${listedByCitizen ? `the receipt ${receiptId} is there` : 'the receipt is NOT there'}; ${receiptsHeld} payment receipt(s) in all`,
   );
 
   const presented = expectStatus(
@@ -187,6 +191,7 @@ export async function paymentJourney(
     orderStatus: String(paid.body.status),
     receiptId,
     listedByCitizen,
+    receiptsHeld,
     verifiedBefore,
     revokedStatus: String(revoked.body.status),
     verifiedAfter,

@@ -84,6 +84,8 @@ describe.skipIf(!embedded && !deployedReady)(`the three journeys of dgov demo, a
       orderStatus: 'PAID',
       receiptId: expect.stringMatching(/^L[0-9A-Z]{17}$/),
       listedByCitizen: true,
+      // One payment, one receipt licence, though the channel called twice.
+      receiptsHeld: 1,
       verifiedBefore: { valid: true, checks: { seal: true, issuerTrusted: true, inValidity: true, notRevoked: true } },
       revokedStatus: 'revoked',
       verifiedAfter: { valid: false, checks: { seal: true, notRevoked: false } },
