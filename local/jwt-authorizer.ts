@@ -27,8 +27,7 @@ const decodeJson = (part: string): Record<string, unknown> | undefined => {
 };
 
 const UNREACHABLE = Symbol('unreachable');
-/** The issuer is one of the suite's own functions: a cold one on a busy machine takes seconds to answer. */
-const FETCH_TIMEOUT_MS = 10_000;
+const FETCH_TIMEOUT_MS = 3_000;
 
 /**
  * What API Gateway's JWT authorizer does: keys from the issuer's discovery document's
