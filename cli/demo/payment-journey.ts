@@ -39,10 +39,21 @@ export async function paymentJourney(
   options: { receiptTimeoutMs?: number } = {},
 ): Promise<PaymentRecord> {
   const { api } = province;
-  const [market, finance] = await Promise.all([
+  // The verifier keeps the published seal keys, to check receipts offline too. (Asking first also has
+  // the licences function started before the settlement consumer needs it: a first receipt attempt
+  // that times out is retried only after the settlement queue's visibility timeout.)
+  const [market, finance, sealKeys] = await Promise.all([
     clientToken(province, 'demo-department', 'payments:orders'),
     clientToken(province, 'payments-receipts', 'licences:issue'),
+    api.get('/licences/seal-keys'),
   ]);
+  const keys = (expectStatus(sealKeys, 200, 'the seal keys').body.keys as { alg: string; kid: string }[]) ?? [];
+  recorder.step(
+    'payment',
+    'a third party (a bank, no account)',
+    'fetches the published seal keys',
+    keys.map((key) => `${key.alg} ${key.kid.slice(0, 12)}…`).join(', '),
+  );
   const amountFen = 30_000;
   const raised = expectStatus(
     await api.post(
@@ -155,7 +166,7 @@ export async function paymentJourney(
   );
   recorder.step(
     'payment',
-    'a third party (no account)',
+    'the third party',
     'verifies the receipt the citizen presents',
     verifiedBefore.valid ? 'valid' : `NOT valid: ${verifiedBefore.reasons.join('; ')}`,
   );
