@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import * as audit from './commands/audit.ts';
 import * as channels from './commands/channels.ts';
 import * as clients from './commands/clients.ts';
+import * as demo from './commands/demo.ts';
 import * as env from './commands/env.ts';
 import * as hotline from './commands/hotline.ts';
 import * as payments from './commands/payments.ts';
@@ -10,7 +11,7 @@ import { CliError } from './target.ts';
 const EPILOGUE = `
 Exit codes:
   0  done
-  1  the audit trail is not intact (dgov audit verify), or bad rules (dgov hotline rules check)
+  1  the audit trail is not intact (dgov audit verify), bad rules (dgov hotline rules check), a journey gone wrong (dgov demo)
   2  a usage error, or the command failed (e.g. nothing answers at the target)
 
 Targets what \`npm start\` runs (.local/env.json; DGOV_LOCAL_DIR overrides).`;
@@ -23,7 +24,7 @@ function program(): Command {
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText('after', EPILOGUE);
-  for (const command of [audit, channels, clients, env, hotline, payments]) command.register(dgov);
+  for (const command of [audit, channels, clients, demo, env, hotline, payments]) command.register(dgov);
   nameErrors(dgov, 'dgov');
   return dgov;
 }

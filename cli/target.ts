@@ -13,7 +13,7 @@ export class CliError extends Error {
   }
 }
 
-const localDir = () => process.env.DGOV_LOCAL_DIR ?? join(PROJECT_ROOT, '.local');
+export const localDir = () => process.env.DGOV_LOCAL_DIR ?? join(PROJECT_ROOT, '.local');
 
 /** The environment `npm start` resolved and wrote; the default target of every command. */
 export function localEnvironment(): ResolvedEnvironment {

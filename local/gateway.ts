@@ -107,7 +107,9 @@ export class Gateway {
         problemResponse(new UnreadableRequestError(417, 'only Expect: 100-continue is understood'), randomUUID()),
       ),
     );
-    server.keepAliveTimeout = 5_000;
+    // Longer than clients' own idle timers (undici's is 4 s), so a client closes an idle connection
+    // first: one whose event loop was blocked (a test's spawnSync) never reuses a socket we closed.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, '127.0.0.1', () => resolve());
@@ -184,7 +186,9 @@ export class Gateway {
           problemResponse(
             decision.status === 401
               ? new UnauthorizedError(decision.reason, challenge)
-              : new ForbiddenError(decision.reason),
+              : decision.status === 503
+                ? new DependencyUnavailableError("the token issuer's keys", 1)
+                : new ForbiddenError(decision.reason),
             requestId,
           ),
         );

@@ -8,7 +8,7 @@ export interface JwtAuthorizerConfig {
 
 export type AuthorizerDecision =
   | { ok: true; claims: Record<string, string>; scopes: string[] }
-  | { ok: false; status: 401 | 403; reason: string };
+  | { ok: false; status: 401 | 403 | 503; reason: string };
 
 const ALGORITHMS: Record<string, { hash: string; dsaEncoding?: 'ieee-p1363' }> = {
   ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
@@ -25,6 +25,9 @@ const decodeJson = (part: string): Record<string, unknown> | undefined => {
     return undefined;
   }
 };
+
+const UNREACHABLE = Symbol('unreachable');
+const FETCH_TIMEOUT_MS = 3_000;
 
 /**
  * What API Gateway's JWT authorizer does: keys from the issuer's discovery document's
@@ -51,6 +54,9 @@ export class JwtAuthorizer {
     const algorithm = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
     if (!algorithm) return { ok: false, status: 401, reason: 'algorithm not accepted' };
     const key = await this.key(config.issuer, String(header.kid ?? ''));
+    // Keys that could not be fetched say nothing of the token: the caller may try again (503), as with
+    // any dependency down; a key the issuer does not publish is a bad token (401).
+    if (key === UNREACHABLE) return { ok: false, status: 503, reason: "the token issuer's keys are unreachable" };
     if (!key) return { ok: false, status: 401, reason: 'unknown signing key' };
     const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
     const signature = Buffer.from(parts[2]!, 'base64url');
@@ -82,7 +88,7 @@ export class JwtAuthorizer {
     return { ok: true, claims: flat, scopes };
   }
 
-  private async key(issuer: string, kid: string): Promise<KeyObject | undefined> {
+  private async key(issuer: string, kid: string): Promise<KeyObject | typeof UNREACHABLE | undefined> {
     const cached = this.keys.get(issuer);
     const fresh = cached && Date.now() - cached.fetchedAt < 300_000;
     if (fresh && cached.byKid.has(kid)) return cached.byKid.get(kid);
@@ -91,11 +97,13 @@ export class JwtAuthorizer {
     try {
       const discovery = (await (
         await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, {
-          signal: AbortSignal.timeout(3_000),
+          signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
         })
       ).json()) as { jwks_uri?: string };
       if (!discovery.jwks_uri) return undefined;
-      const jwks = (await (await fetch(discovery.jwks_uri, { signal: AbortSignal.timeout(3_000) })).json()) as {
+      const jwks = (await (
+        await fetch(discovery.jwks_uri, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
+      ).json()) as {
         keys?: (JsonWebKey & { kid?: string })[];
       };
       const byKid = new Map<string, KeyObject>();
@@ -103,7 +111,7 @@ export class JwtAuthorizer {
       this.keys.set(issuer, { fetchedAt: Date.now(), byKid });
       return byKid.get(kid);
     } catch {
-      return undefined;
+      return cached?.byKid.get(kid) ?? UNREACHABLE;
     }
   }
 }

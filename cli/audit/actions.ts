@@ -40,7 +40,11 @@ interface VerifyFlags extends TargetOptions, Window {
 }
 
 /** What verify trusts and expects, from outside the bucket: pinned keys, regions, the period, the heads. */
-function verifyOptions(flags: VerifyFlags, target: AuditTarget, onProgress?: (done: number, total: number) => void) {
+export function verifyOptions(
+  flags: VerifyFlags,
+  target: AuditTarget,
+  onProgress?: (done: number, total: number) => void,
+) {
   const trustedKeys = [...target.trustedKeys, ...(flags.trustedKey ?? []).map(readTrustedKey)];
   const { s3: _s3, documents, table } = target;
   return {
@@ -60,7 +64,7 @@ function verifyOptions(flags: VerifyFlags, target: AuditTarget, onProgress?: (do
   };
 }
 
-async function runVerify(reader: TrailReader, options: VerifyOptions): Promise<VerifyReport> {
+export async function runVerify(reader: TrailReader, options: VerifyOptions): Promise<VerifyReport> {
   try {
     return await verifyTrail(reader, options);
   } catch (error) {
@@ -101,23 +105,27 @@ export async function query(
   return 0;
 }
 
-export async function seal(options: TargetOptions & { rotateTo?: string }, json: boolean): Promise<number> {
-  const target = auditTarget(options);
+/** Closes the current period now (what `dgov audit seal` does; `dgov demo` calls it too). */
+export async function sealTrail(target: AuditTarget, rotateToKey?: string) {
   if (!target.table || !target.auditKey) {
     throw new CliError('sealing needs the control table and the audit key (--table, --audit-key)');
   }
   const { s3, documents, bucket, table, region, auditKey } = target;
   const names = { s3, documents, bucket, table, region };
-  const rotateTo = options.rotateTo ? await signerFor(options.rotateTo).publicJwk() : undefined;
+  const rotateTo = rotateToKey ? await signerFor(rotateToKey).publicJwk() : undefined;
   const sealed = () => sealPeriod(region, new Date(), sealPorts(names, signerFor(auditKey)), { rotateTo });
-  let result: Awaited<ReturnType<typeof sealed>>;
   try {
-    result = await withSealLock(names, sealed);
+    return await withSealLock(names, sealed);
   } catch (error) {
     if (error instanceof AuditChainError) throw new CliError(error.message);
     throw error;
   }
-  const { key, digest } = result;
+}
+
+export async function seal(options: TargetOptions & { rotateTo?: string }, json: boolean): Promise<number> {
+  const target = auditTarget(options);
+  const { key, digest } = await sealTrail(target, options.rotateTo);
+  const { region } = target;
   const { sequence, periodStart, periodEnd } = digest;
   const objects = digest.objects.length;
   if (json) console.log(JSON.stringify({ key, sequence, objects, periodStart, periodEnd }));

@@ -163,6 +163,14 @@ describe('the local gateway refuses malformed input with a 4xx problem', () => {
   });
 });
 
+it("a well-formed token while the issuer's keys cannot be fetched: 503 with Retry-After, not a 401", async () => {
+  // The issuer here (127.0.0.1:1) refuses connections, as a cold or stopped identity function would.
+  const answer = await get('/private', { authorization: bearer({ alg: 'ES256', kid: 'k1' }, { iss: 'x' }) });
+  expect(answer.status).toBe(503);
+  expect(answer.type).toBe('application/problem+json');
+  expect(answer.headers['retry-after']).toBe('1');
+});
+
 describe('the local gateway hands a query over as API Gateway does', () => {
   it('keeps parameters named like Object members as plain parameters', async () => {
     const answer = await get('/health?constructor=x&toString=1&__proto__=p&hasOwnProperty=h');

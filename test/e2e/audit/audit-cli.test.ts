@@ -12,6 +12,7 @@ import type { AuditEvent } from '../../../shared/audit.ts';
 import { chromiumPath, renderDom } from '../../support/chromium.ts';
 import { scratchDir } from '../../../local/scratch.ts';
 import { target } from '../../support/target.ts';
+import { holdTrailLock } from '../../support/trail-lock.ts';
 
 const embedded = target.name === 'embedded' && Boolean(target.apiUrl);
 
@@ -29,8 +30,12 @@ describe.skipIf(!embedded)('an auditor using the CLI on the running suite', () =
   let s3: S3Client;
   const out = scratchDir('report');
   const sent: AuditEvent[] = [];
+  // These tests seal, verify and tamper with the trail the other e2e files share: one file at a time.
+  let lock: ReturnType<typeof holdTrailLock> | undefined;
 
   beforeAll(async () => {
+    lock = holdTrailLock();
+    await lock.taken;
     env = JSON.parse(readFileSync(join(target.localDir!, 'env.json'), 'utf8')) as ResolvedEnvironment;
     const options = { region: env.region, credentials: LOCAL_CREDENTIALS };
     s3 = new S3Client({ ...options, endpoint: env.endpoints.s3, forcePathStyle: true });
@@ -68,7 +73,10 @@ describe.skipIf(!embedded)('an auditor using the CLI on the running suite', () =
     }
   });
 
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(() => {
+    lock?.release();
+    rmSync(out, { recursive: true, force: true });
+  });
 
   const queried = (...args: string[]) => {
     const result = dgov('audit', 'query', '--actor', 'acc-42', '--json', ...args);
@@ -129,16 +137,17 @@ describe.skipIf(!embedded)('an auditor using the CLI on the running suite', () =
         await s3.send(new GetObjectCommand({ Bucket: env.buckets.auditBucket, Key: key }))
       ).Body!.transformToByteArray(),
     );
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: env.buckets.auditBucket,
-        Key: key,
-        Body: Buffer.concat([bytes, Buffer.from([0])]),
-      }),
-    );
-    const result = dgov('audit', 'verify');
-    expect(result.status).toBe(1);
-    expect(result.stdout).toContain(`MODIFIED  ${key}`);
-    expect(result.stdout).toContain('NOT INTACT');
+    const put = (body: Buffer) =>
+      s3.send(new PutObjectCommand({ Bucket: env.buckets.auditBucket, Key: key, Body: body }));
+    await put(Buffer.concat([bytes, Buffer.from([0])]));
+    try {
+      const result = dgov('audit', 'verify');
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain(`MODIFIED  ${key}`);
+      expect(result.stdout).toContain('NOT INTACT');
+    } finally {
+      // Put back, so the other files see the trail intact.
+      await put(bytes);
+    }
   });
 });

@@ -96,6 +96,26 @@ describe.concurrent('dgov: help, usage errors and exit codes', { timeout: 60_000
     expect(stderr).not.toMatch(SDK_WARNING);
   });
 
+  it('dgov demo --help says what it walks and its exit codes; with no demo clients it exits 2 saying so', async ({
+    expect,
+  }) => {
+    const help = await dgov('demo', '--help');
+    expect(help.status).toBe(0);
+    for (const text of ['--api-url', '--no-seed', 'work-queue page', 'Exit codes']) expect(help.stdout).toContain(text);
+    const missing = await dgov('demo', '--json');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^dgov: no demo clients file at .*demo-clients\.json/);
+    expect(missing.stdout).toBe('');
+  });
+
+  it('dgov demo when nothing answers at the API exits 2 and says so', async ({ expect }) => {
+    const clients = join(localDir, 'clients.json');
+    writeFileSync(clients, JSON.stringify({ 'demo-department': { client_secret: 's' } }));
+    const { status, stderr } = await dgov('demo', '--clients', clients);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/^dgov: nothing answers at 127\.0\.0\.1:\d+; is `npm start` running\?\n$/);
+  });
+
   // Without this, the test above would pass just as well on an SDK or a Node that never warns.
   const warns = Number(process.versions.node.split('.')[0]) < 22;
   it.runIf(warns)('the SDK does warn on this Node when not told otherwise', async ({ expect }) => {
