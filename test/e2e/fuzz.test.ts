@@ -11,12 +11,12 @@ import { target } from '../support/target.ts';
  * A sample of the in-process fuzz (test/unit/fuzz/) sent over the wire to `npm start`, so that the
  * local gateway's own parsing meets it too: odd request targets and encodings, huge headers,
  * cookies, bodies. Never a 5xx; a 4xx is problem+json or the route's own format. Runs per route:
- * DGOV_FUZZ_HTTP_RUNS (30 unless set). Raw sockets from loopback addresses of their own, so the
+ * DGOV_FUZZ_HTTP_RUNS (12 unless set). Raw sockets from loopback addresses of their own, so the
  * per-address rate limits the fuzz trips are not those of the other journeys.
  */
 const RUNS = (() => {
   const runs = Number(process.env.DGOV_FUZZ_HTTP_RUNS ?? '');
-  return Number.isInteger(runs) && runs > 0 ? runs : 30;
+  return Number.isInteger(runs) && runs > 0 ? runs : 12;
 })();
 const PARALLEL = 6;
 const local = target.apiUrl && /^http:\/\/127\.0\.0\.1:\d+$/.test(target.apiUrl) ? new URL(target.apiUrl) : undefined;
