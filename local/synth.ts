@@ -24,7 +24,13 @@ export function synthStacks(
   // Under `npm test`'s coverage, bundles are built unminified with source maps (infra/constructs/dgov-function.ts).
   const coverage = process.env.DGOV_COVERAGE_DIR ? { 'dgov:coverage': true } : {};
   providedModules(outdir);
-  const app = build({ outdir, context: { ...LOCAL_SYNTH_CONTEXT, ...coverage, ...context } });
+  // CloudFormation's template validation (a WebAssembly engine, seconds of CPU per synth) checks what
+  // CloudFormation will deploy; the local runtime deploys nothing, and `cdk synth` and the infra tests keep it.
+  const app = build({
+    outdir,
+    context: { ...LOCAL_SYNTH_CONTEXT, ...coverage, ...context },
+    builtinCloudFormationValidation: false,
+  });
   const assembly = app.synth();
   const stacks = assembly.stacks.map((stack) => ({
     stackName: stack.stackName,
