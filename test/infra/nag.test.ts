@@ -25,7 +25,11 @@ const build = (context: Record<string, unknown>): DgovApp => {
   const outdir = scratchDir('nag');
   dirs.push(outdir);
   // cdk-nag reads the constructs, not the bundles: skip bundling, as test/infra/synth.ts does.
-  return buildApp({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  return buildApp({
+    outdir,
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: false,
+  });
 };
 
 interface Run {

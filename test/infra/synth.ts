@@ -63,7 +63,7 @@ let sharedDefault: Synthesized | undefined;
 /** Synthesizes the default app (no extra context, every capability, no bundles) or returns it if it was. */
 export function synthesizeDefault(): Synthesized {
   if (!sharedDefault) {
-    const synth = synthesizeApp({}, undefined, {});
+    const synth = synthesizeApp({}, undefined, { validate: true });
     process.once('exit', () => synth.dispose());
     sharedDefault = { ...synth, dispose: () => {} };
   }
@@ -84,15 +84,23 @@ export function synthesize(
   return isDefault ? synthesizeDefault() : synthesizeApp(context, capabilities, options);
 }
 
+/**
+ * CloudFormation's template validation (a WebAssembly engine) costs seconds of CPU per synth: it runs
+ * on the default app, which every infra file shares, and not on each variant of it.
+ */
 function synthesizeApp(
   context: Json = {},
   capabilities?: readonly CapabilityInfra[],
-  { bundle = false }: { bundle?: boolean } = {},
+  { bundle = false, validate = false }: { bundle?: boolean; validate?: boolean } = {},
 ): Synthesized {
   const outdir = scratchDir('infra');
   const bundling = { 'aws:cdk:bundling-stacks': bundle ? ['**'] : [] };
   const built = buildApp(
-    { outdir, context: { 'aws:cdk:enable-asset-metadata': true, ...bundling, ...context } },
+    {
+      outdir,
+      context: { 'aws:cdk:enable-asset-metadata': true, ...bundling, ...context },
+      builtinCloudFormationValidation: validate,
+    },
     capabilities,
   );
   const assembly = built.app.synth();
