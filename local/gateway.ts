@@ -177,6 +177,8 @@ export class Gateway {
     let authorizer: unknown;
     if (route.authorizer) {
       const decision = await this.authorizer.authorize(route.authorizer, request.headers.authorization, route.scopes);
+      if (!decision.ok && decision.status === 503)
+        return send(response, problemResponse(new DependencyUnavailableError(decision.reason, 1), requestId));
       if (!decision.ok) {
         const challenge = `Bearer error="invalid_token", error_description="${decision.reason}"`;
         return send(
