@@ -445,7 +445,10 @@ describe('faults under load', () => {
     expect(new Set(stored)).toEqual(new Set(accepted.tickets.keys()));
 
     // Police licences: one per accepted matter, the one the client was answered.
-    const licences = await scan(tables.licencesTable!, 'begins_with(pk, :pk)', { ':pk': 'LICENCE#' });
+    const licences = await scan(tables.licencesTable!, 'begins_with(pk, :pk) AND sk = :sk', {
+      ':pk': 'LICENCE#',
+      ':sk': 'LICENCE',
+    });
     const ours = licences.filter((item) => String(item.matterId).startsWith('faults-'));
     expect(ours.map((item) => `${item.matterId} ${item.licenceId}`).sort()).toEqual(
       [...accepted.licences].map(([matter, licence]) => `${matter} ${licence}`).sort(),
@@ -456,7 +459,9 @@ describe('faults under load', () => {
     expect(paid.map((order) => String(order.orderId)).sort()).toEqual([...accepted.paid.keys()].sort());
     const txns = await scan(tables.paymentsTable!, 'begins_with(pk, :pk)', { ':pk': `txn#${CHANNEL}#` });
     expect(txns).toHaveLength(accepted.paid.size);
-    const receipts = licences.filter((item) => (item.document as { type?: string }).type === 'payment-receipt');
+    const receipts = licences.filter(
+      (item) => (item.document as { type?: string } | undefined)?.type === 'payment-receipt',
+    );
     expect(receipts.map((item) => `${item.matterId} ${item.licenceId}`).sort()).toEqual(
       paid.map((order) => `${order.orderId} ${order.receiptId}`).sort(),
     );
