@@ -459,9 +459,7 @@ describe('faults under load', () => {
     expect(paid.map((order) => String(order.orderId)).sort()).toEqual([...accepted.paid.keys()].sort());
     const txns = await scan(tables.paymentsTable!, 'begins_with(pk, :pk)', { ':pk': `txn#${CHANNEL}#` });
     expect(txns).toHaveLength(accepted.paid.size);
-    const receipts = licences.filter(
-      (item) => (item.document as { type?: string } | undefined)?.type === 'payment-receipt',
-    );
+    const receipts = licences.filter((item) => item.gsi2pk === 'TYPE#payment-receipt');
     expect(receipts.map((item) => `${item.matterId} ${item.licenceId}`).sort()).toEqual(
       paid.map((order) => `${order.orderId} ${order.receiptId}`).sort(),
     );
