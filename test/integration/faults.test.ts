@@ -203,11 +203,8 @@ async function underLoad(phase: string, fault: () => Promise<void>, minimum = 30
 const violationsIn = (phase: string) => violations.filter((violation) => violation.phase === phase);
 
 const t0 = Date.now();
-const mark = (what: string) => {
-  const line = `faults: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`;
-  output.push(line);
-  console.info(line);
-};
+/** Milestones, among the runtime's output (printed with DGOV_TEST_DEBUG=1). */
+const mark = (what: string) => output.push(`faults: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
 beforeAll(async () => {
   runtime = await startRuntime({
