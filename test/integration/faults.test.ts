@@ -50,6 +50,8 @@ const orders: { orderId: string; paymentCode: string }[] = [];
 let tokens: { wechat: string; police: string };
 let demo: Record<string, { client_secret: string }>;
 let serial = 0;
+/** The ticket of the Idempotency-Key check, filed outside the load. */
+let keyedTicket: string | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const basic = (id: string) => `Basic ${Buffer.from(`${id}:${demo[id]!.client_secret}`).toString('base64')}`;
@@ -294,6 +296,36 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('ticket intake with an Idempotency-Key', () => {
+  it('answers a retry with the same key with the same ticket; a key that is not printable ASCII is a 400', async () => {
+    const file = (key: string) =>
+      fetch(`${runtime.url}/tickets`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tokens.wechat}`,
+          'idempotency-key': key,
+        },
+        body: JSON.stringify({
+          category: CATEGORIES[0]!.code,
+          description: 'keyed ticket',
+          location: { cityCode: CITIES[0]!.code },
+          contact: { phone: '13700000001' },
+          channel: 'wechat',
+        }),
+      });
+    const first = await file('"same-key"');
+    const again = await file('same-key');
+    expect([first.status, again.status]).toEqual([202, 202]);
+    const { ticketId } = (await first.json()) as { ticketId: string };
+    expect(((await again.json()) as { ticketId: string }).ticketId).toBe(ticketId);
+    keyedTicket = ticketId;
+    const refused = await file('x'.repeat(256));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ errors: [{ path: 'headers.idempotency-key' }] });
+  });
+});
+
 describe('faults under load', () => {
   it('DynamoDB Local restarted: 2xx or 503 with Retry-After meanwhile', async () => {
     await underLoad('dynamodb-restart', () => runtime.embedded!.dynamodb.restart(1_000));
@@ -492,7 +524,10 @@ describe('faults under load', () => {
     expect(count('identity.token.issue', 'client/demo-police')).toBe(accepted.grants);
 
     const orphans = events.filter(
-      (event) => event.action === 'hotline.ticket.file' && !accepted.tickets.has(event.resource.slice(7)),
+      (event) =>
+        event.action === 'hotline.ticket.file' &&
+        !accepted.tickets.has(event.resource.slice(7)) &&
+        event.resource !== `ticket/${keyedTicket}`,
     ).length;
     console.info(
       `faults: accepted ${accepted.tickets.size} tickets, ${accepted.licences.size} licences, ` +
