@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
 
 /** Where each AWS service answers. */
 export interface AwsEndpoints {
@@ -63,6 +65,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 /** AWS's own DynamoDB emulator, the jar that ships inside amplify-dynamodb-simulator. */
 export class DynamoDbLocal {
   private process?: ChildProcess;
+  /** Stopped by freeze() (SIGSTOP) and not yet thawed. */
+  private frozen = false;
   readonly endpoint: string;
 
   constructor(private readonly options: Pick<EmbeddedAwsOptions, 'dataDir' | 'dynamodbPort' | 'log'>) {
@@ -111,16 +115,107 @@ export class DynamoDbLocal {
     this.process = undefined;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (this.frozen) this.thaw(); // a stopped process takes no SIGTERM until it runs again
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(5_000).then(() => child.kill('SIGKILL'))]);
     await exited;
+  }
+
+  // Fault controls for tests (test/integration/faults.test.ts); `npm start` never calls them.
+
+  /**
+   * A hung DynamoDB: SIGSTOP. Its kernel still accepts connections and requests, nothing answers;
+   * what was sent meanwhile is applied after thaw(), when the caller may have given up on it.
+   */
+  freeze(): void {
+    if (!this.process?.pid) throw new Error('DynamoDB Local is not running');
+    process.kill(this.process.pid, 'SIGSTOP');
+    this.frozen = true;
+  }
+
+  /** SIGCONT: the frozen process runs on, and answers what waited in its sockets. */
+  thaw(): void {
+    if (!this.frozen || !this.process?.pid) return;
+    process.kill(this.process.pid, 'SIGCONT');
+    this.frozen = false;
+  }
+
+  /**
+   * Stops the process (SIGTERM) and starts a new one on the same port and data directory, after
+   * `downMs`. Only with a data directory: an in-memory DynamoDB Local would come back empty.
+   */
+  async restart(downMs = 0): Promise<void> {
+    if (!this.options.dataDir) throw new Error('an in-memory DynamoDB Local loses its tables when restarted');
+    await this.stop();
+    await sleep(downMs);
+    await this.start();
+  }
+}
+
+/**
+ * fauxqs (SQS, S3, SNS in one process), built from its app so that its listener can be closed and
+ * opened again on the same port while queues, messages and objects stay in memory: a service that
+ * is down for a while and comes back with its state, as a real one would.
+ */
+export class Fauxqs {
+  private constructor(
+    private readonly app: ReturnType<typeof buildApp>,
+    readonly port: number,
+  ) {}
+
+  static async start(options: { port: number; region: string }): Promise<Fauxqs> {
+    const app = buildApp({ logger: false, defaultRegion: options.region });
+    await app.listen({ port: options.port, host: '0.0.0.0' });
+    return new Fauxqs(app, (app.server.address() as AddressInfo).port);
+  }
+
+  get address(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  private get server(): Server {
+    return this.app.server;
+  }
+
+  /**
+   * Down, as a service stopped by its operator: no new connections (refused), requests in flight
+   * answered (up to 1 s, long polls included), then every connection closed. A request that gets
+   * no connection has not happened, so whoever sent it may safely send it again.
+   */
+  async down(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const open = () =>
+      new Promise<number>((resolve) => this.server.getConnections((error, count) => resolve(error ? 0 : count)));
+    this.server.closeIdleConnections();
+    for (const started = Date.now(); (await open()) > 0 && Date.now() - started < 1_000; ) {
+      await sleep(25);
+      this.server.closeIdleConnections();
+    }
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  /** Up again on the same port, with everything it held. */
+  async up(): Promise<void> {
+    if (this.server.listening) return;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '0.0.0.0', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
   }
 }
 
 export interface EmbeddedAws {
   endpoints: AwsEndpoints;
   dynamodb: DynamoDbLocal;
-  fauxqs: Awaited<ReturnType<typeof startFauxqs>>;
+  fauxqs: Fauxqs;
   stop(): Promise<void>;
 }
 
@@ -128,7 +223,7 @@ export interface EmbeddedAws {
 export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<EmbeddedAws> {
   const dynamodb = new DynamoDbLocal(options);
   const [fauxqs] = await Promise.all([
-    startFauxqs({ port: options.servicesPort, logger: false, defaultRegion: options.region }),
+    Fauxqs.start({ port: options.servicesPort, region: options.region }),
     dynamodb.start(),
   ]).catch(async (error: unknown) => {
     await dynamodb.stop();

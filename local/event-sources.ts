@@ -18,6 +18,13 @@ export interface SqsMappingSpec {
   batchSize: number;
   reportBatchItemFailures: boolean;
   host: LambdaHost;
+  /**
+   * Tests only: every batch is delivered twice, as SQS's at-least-once delivery may: at once from a
+   * standard queue (a second receiver while the first still works), after the first has finished
+   * from a FIFO queue (which holds a message group while it is in flight). A record is deleted
+   * when either delivery succeeded with it.
+   */
+  deliverTwice?: boolean;
 }
 
 const toRecord = (message: Message, spec: SqsMappingSpec): SQSRecord => ({
@@ -84,15 +91,24 @@ export function pollQueue(sqs: SQSClient, spec: SqsMappingSpec, log: (line: stri
       }
       if (messages.length === 0 || !running) continue;
       const records = messages.map((message) => toRecord(message, spec));
-      let keep = new Set<string>();
-      try {
-        const result = (await spec.host.invoke({ Records: records })) as SQSBatchResponse | null;
-        if (spec.reportBatchItemFailures && result?.batchItemFailures) {
-          keep = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+      const deliver = async (): Promise<Set<string>> => {
+        try {
+          const result = (await spec.host.invoke({ Records: records })) as SQSBatchResponse | null;
+          if (spec.reportBatchItemFailures && result?.batchItemFailures)
+            return new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+          return new Set();
+        } catch (error) {
+          log(`${spec.host.spec.displayName} failed a batch of ${records.length}: ${(error as Error).message}`);
+          return new Set(records.map((record) => record.messageId));
         }
-      } catch (error) {
-        log(`${spec.host.spec.displayName} failed a batch of ${records.length}: ${(error as Error).message}`);
-        keep = new Set(records.map((record) => record.messageId));
+      };
+      let keep: Set<string>;
+      if (!spec.deliverTwice) keep = await deliver();
+      else {
+        const [first, second] = spec.queueUrl.endsWith('.fifo')
+          ? [await deliver(), await deliver()]
+          : await Promise.all([deliver(), deliver()]);
+        keep = new Set([...first].filter((id) => second.has(id)));
       }
       const done = records.filter((record) => !keep.has(record.messageId));
       if (done.length > 0) {

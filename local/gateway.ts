@@ -179,6 +179,9 @@ export class Gateway {
     let authorizer: unknown;
     if (route.authorizer) {
       const decision = await this.authorizer.authorize(route.authorizer, request.headers.authorization, route.scopes);
+      // The issuer's keys could not be fetched: nothing is known of the token yet, so the caller may retry.
+      if (!decision.ok && decision.status === 503)
+        return send(response, problemResponse(new DependencyUnavailableError(decision.reason, 1), requestId));
       if (!decision.ok) {
         const challenge = `Bearer error="invalid_token", error_description="${decision.reason}"`;
         return send(
@@ -186,9 +189,7 @@ export class Gateway {
           problemResponse(
             decision.status === 401
               ? new UnauthorizedError(decision.reason, challenge)
-              : decision.status === 503
-                ? new DependencyUnavailableError("the token issuer's keys", 1)
-                : new ForbiddenError(decision.reason),
+              : new ForbiddenError(decision.reason),
             requestId,
           ),
         );

@@ -8,7 +8,9 @@ export interface JwtAuthorizerConfig {
 
 export type AuthorizerDecision =
   | { ok: true; claims: Record<string, string>; scopes: string[] }
-  | { ok: false; status: 401 | 403 | 503; reason: string };
+  | { ok: false; status: 401 | 403; reason: string }
+  /** The issuer's keys could not be fetched: nothing is known about the token yet. */
+  | { ok: false; status: 503; reason: string };
 
 const ALGORITHMS: Record<string, { hash: string; dsaEncoding?: 'ieee-p1363' }> = {
   ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
@@ -26,9 +28,6 @@ const decodeJson = (part: string): Record<string, unknown> | undefined => {
   }
 };
 
-const UNREACHABLE = Symbol('unreachable');
-const FETCH_TIMEOUT_MS = 3_000;
-
 /**
  * What API Gateway's JWT authorizer does: keys from the issuer's discovery document's
  * jwks_uri (cached, refetched for an unknown kid), signature, iss, aud or client_id, exp,
@@ -36,6 +35,7 @@ const FETCH_TIMEOUT_MS = 3_000;
  */
 export class JwtAuthorizer {
   private keys = new Map<string, { fetchedAt: number; byKid: Map<string, KeyObject> }>();
+  private readonly fetching = new Map<string, Promise<Map<string, KeyObject> | undefined>>();
 
   async authorize(
     config: JwtAuthorizerConfig,
@@ -54,9 +54,7 @@ export class JwtAuthorizer {
     const algorithm = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
     if (!algorithm) return { ok: false, status: 401, reason: 'algorithm not accepted' };
     const key = await this.key(config.issuer, String(header.kid ?? ''));
-    // Keys that could not be fetched say nothing of the token: the caller may try again (503), as with
-    // any dependency down; a key the issuer does not publish is a bad token (401).
-    if (key === UNREACHABLE) return { ok: false, status: 503, reason: "the token issuer's keys are unreachable" };
+    if (key === 'unavailable') return { ok: false, status: 503, reason: "the token issuer's keys" };
     if (!key) return { ok: false, status: 401, reason: 'unknown signing key' };
     const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
     const signature = Buffer.from(parts[2]!, 'base64url');
@@ -88,30 +86,40 @@ export class JwtAuthorizer {
     return { ok: true, claims: flat, scopes };
   }
 
-  private async key(issuer: string, kid: string): Promise<KeyObject | typeof UNREACHABLE | undefined> {
+  private async key(issuer: string, kid: string): Promise<KeyObject | undefined | 'unavailable'> {
     const cached = this.keys.get(issuer);
     const fresh = cached && Date.now() - cached.fetchedAt < 300_000;
     if (fresh && cached.byKid.has(kid)) return cached.byKid.get(kid);
     // An unknown kid may be a rotated-in key: refetch, but not more than once a second.
     if (cached && Date.now() - cached.fetchedAt < 1_000) return cached.byKid.get(kid);
+    // One fetch at a time per issuer: a burst of first requests (cold sandboxes of the issuer) waits for it.
+    let fetching = this.fetching.get(issuer);
+    if (!fetching) {
+      fetching = this.fetchKeys(issuer).finally(() => this.fetching.delete(issuer));
+      this.fetching.set(issuer, fetching);
+    }
+    const byKid = await fetching;
+    return byKid ? byKid.get(kid) : (cached?.byKid.get(kid) ?? 'unavailable');
+  }
+
+  /** The issuer's keys, from its discovery document's jwks_uri; undefined when the issuer did not answer them. */
+  private async fetchKeys(issuer: string): Promise<Map<string, KeyObject> | undefined> {
     try {
       const discovery = (await (
         await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, {
-          signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+          signal: AbortSignal.timeout(10_000),
         })
       ).json()) as { jwks_uri?: string };
       if (!discovery.jwks_uri) return undefined;
-      const jwks = (await (
-        await fetch(discovery.jwks_uri, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
-      ).json()) as {
+      const jwks = (await (await fetch(discovery.jwks_uri, { signal: AbortSignal.timeout(10_000) })).json()) as {
         keys?: (JsonWebKey & { kid?: string })[];
       };
       const byKid = new Map<string, KeyObject>();
       for (const jwk of jwks.keys ?? []) if (jwk.kid) byKid.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
       this.keys.set(issuer, { fetchedAt: Date.now(), byKid });
-      return byKid.get(kid);
+      return byKid;
     } catch {
-      return cached?.byKid.get(kid) ?? UNREACHABLE;
+      return undefined;
     }
   }
 }

@@ -148,6 +148,16 @@ class Sandbox {
     return !this.gone;
   }
 
+  /** Running an invocation now. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** A crash: the worker is terminated at once (no coverage written); its invocation fails with Runtime.ExitError. */
+  kill(): Promise<number> {
+    return this.worker.terminate();
+  }
+
   /** Writes the sandbox's coverage (when measured), then terminates it. */
   discard(): Promise<void> {
     this.discarding ??= (async () => {
@@ -192,6 +202,8 @@ export class LambdaHost {
   private readonly waiting: { resolve: (sandbox: Sandbox) => void; reject: (error: Error) => void }[] = [];
   /** Sandboxes on their way out, awaited by stop(). */
   private readonly closing = new Set<Promise<void>>();
+  /** Armed by crashNextInvocation. */
+  private readonly crashes: { afterMs: number; resolve: (midInvocation: boolean) => void }[] = [];
 
   constructor(
     readonly spec: FunctionSpec,
@@ -212,7 +224,14 @@ export class LambdaHost {
     const sandbox = await this.acquire();
     try {
       await sandbox.ready;
-      return await sandbox.run(event);
+      const running = sandbox.run(event);
+      const crash = this.crashes.shift();
+      if (crash)
+        setTimeout(() => {
+          crash.resolve(sandbox.busy);
+          void sandbox.kill();
+        }, crash.afterMs);
+      return await running;
     } finally {
       this.release(sandbox);
     }
@@ -253,6 +272,16 @@ export class LambdaHost {
     const index = this.idle.indexOf(sandbox);
     if (index >= 0) this.idle.splice(index, 1);
     while (this.waiting.length > 0 && this.live.size < this.pool.size) this.waiting.shift()!.resolve(this.coldStart());
+  }
+
+  /**
+   * Tests only (test/integration/faults.test.ts): the sandbox of the next invocation crashes
+   * `afterMs` into it, as an out-of-memory kill would. The invocation fails (its caller sees
+   * Runtime.ExitError) and the sandbox's place in the pool is freed. Resolves with whether the
+   * invocation was still running when the sandbox died.
+   */
+  crashNextInvocation(afterMs: number): Promise<boolean> {
+    return new Promise((resolve) => this.crashes.push({ afterMs, resolve }));
   }
 
   /** Discards every sandbox (writing their coverage) and refuses the requests still waiting. */

@@ -40,6 +40,8 @@ export interface RuntimeOptions {
   sandboxIdleMs?: number;
   /** Tests only: the functions reach SQS through a proxy tests can make fail (local/fault-injection.ts). */
   faultInjection?: boolean;
+  /** Tests only: every queue batch is delivered to its function twice (local/event-sources.ts). */
+  deliverTwice?: boolean;
   log?: (line: string) => void;
   functionOutput?: (name: string, line: string) => void;
 }
@@ -177,6 +179,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
               'ReportBatchItemFailures',
             ),
             host,
+            deliverTwice: options.deliverTwice,
           },
           log,
         ),

@@ -1,7 +1,7 @@
 import { auditEmitter, sqsAuditSender } from '../../shared/audit.ts';
 import { documents } from '../../shared/aws/dynamodb.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
-import { ForbiddenError, NotFoundError } from '../../shared/errors.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../shared/errors.ts';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { httpHandler, json, type HttpResult, type RouteHandler } from '../../shared/http.ts';
 import { routeKey, type RouteContract } from '../../shared/route-contract.ts';
@@ -36,8 +36,30 @@ const context = (request: { requestId: string; sourceIp?: string }) => ({
   ...(request.sourceIp ? { sourceIp: request.sourceIp } : {}),
 });
 
+/** Idempotency-Key (IETF httpapi draft): printable ASCII, as a bare token or a structured-field string. */
+const IDEMPOTENCY_KEY = /^"?([\x20-\x21\x23-\x7e]{1,255})"?$/;
+function idempotencyKeyOf(headers: Record<string, string>): string | undefined {
+  const raw = headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const key = IDEMPOTENCY_KEY.exec(raw.trim())?.[1];
+  if (!key)
+    throw new ValidationError('the Idempotency-Key header is not valid', [
+      { path: 'headers.idempotency-key', message: '1 to 255 printable ASCII characters' },
+    ]);
+  return key;
+}
+
 const fileTicketHandler: RouteHandler<typeof routes.fileTicketRoute> = async (request) => {
-  const ticket = await fileTicket(request.body, filerOf(claimsOf(request)), { ...ports, queue }, context(request));
+  const idempotencyKey = idempotencyKeyOf(request.headers);
+  const ticket = await fileTicket(
+    request.body,
+    filerOf(claimsOf(request)),
+    { ...ports, queue },
+    {
+      ...context(request),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    },
+  );
   return json(202, { ticketId: ticket.ticketId, status: ticket.status }, { location: `/tickets/${ticket.ticketId}` });
 };
 

@@ -48,6 +48,8 @@ export interface HistoryEntry {
 
 export interface Ticket {
   ticketId: string;
+  /** The filer's Idempotency-Key, when it sent one: its retries answer this ticket. */
+  idempotencyKey?: string;
   status: TicketStatus;
   category: string;
   description: string;

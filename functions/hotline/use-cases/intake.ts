@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DependencyUnavailableError } from '../../../shared/errors.ts';
 import type { Actor, Channel, Location, Ticket } from '../model.ts';
 import type { HotlinePorts, RoutingQueue } from '../ports.ts';
@@ -13,28 +13,38 @@ export interface NewTicket {
   urgency?: 'normal' | 'urgent';
 }
 
+const shanghaiDay = (now: Date) =>
+  new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '');
+const base36 = (bytes: Buffer) => bytes.readBigUInt64BE().toString(36).padStart(10, '0').slice(-10);
+
 /** `20261130-k3v9q2m7xw`: the day it was filed (Shanghai) and 50 random bits. */
-export const newTicketId = (now: Date) =>
-  `${new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(8)
-    .readBigUInt64BE()
-    .toString(36)
-    .padStart(10, '0')
-    .slice(-10)}`;
+export const newTicketId = (now: Date) => `${shanghaiDay(now)}-${base36(randomBytes(8))}`;
+
+/**
+ * The ticket id of a request with an Idempotency-Key: the day and 50 bits of a hash of the filer and
+ * the key, so a retry of a request whose answer was lost (a 503 while DynamoDB hung, whose write
+ * landed later) names the same ticket instead of filing a second one.
+ */
+export const keyedTicketId = (now: Date, filer: Actor, key: string) =>
+  `${shanghaiDay(now)}-${base36(createHash('sha256').update([filer.kind, filer.clientId, filer.id, key].join('\u0000')).digest())}`;
 
 /**
  * Intake: the ticket is stored RECEIVED and its id queued for routing. The audit event goes first
  * (no event, no ticket); a ticket whose routing message cannot be queued is removed again, so a
- * 503 leaves nothing behind.
+ * 503 leaves nothing behind. With an idempotency key (the Idempotency-Key header) a retry answers
+ * the ticket its first attempt stored, queues it again (routing is idempotent) and repeats the
+ * audit event under the same id (the writer keeps one).
  */
 export async function fileTicket(
   input: NewTicket,
   filer: Actor,
   ports: HotlinePorts & { queue: RoutingQueue },
-  context: RequestContext,
+  context: RequestContext & { idempotencyKey?: string },
 ): Promise<Ticket> {
   const now = ports.now();
-  const ticket: Ticket = {
-    ticketId: newTicketId(now),
+  const key = context.idempotencyKey;
+  let ticket: Ticket = {
+    ticketId: key ? keyedTicketId(now, filer, key) : newTicketId(now),
     status: 'RECEIVED',
     category: input.category,
     description: input.description,
@@ -49,26 +59,37 @@ export async function fileTicket(
     extended: false,
     escalated: false,
     history: [{ at: now.toISOString(), action: 'file', by: filer.clientId, status: 'RECEIVED' }],
+    ...(key ? { idempotencyKey: key } : {}),
   };
+  const { idempotencyKey: _key, ...audited } = context;
   await ports.audit({
+    ...(key ? { eventId: `hotline-file-${ticket.ticketId}` } : {}),
     actor: auditActor(filer),
     action: 'hotline.ticket.file',
     resource: `ticket/${ticket.ticketId}`,
     outcome: 'success',
-    ...context,
+    ...audited,
   });
+  let created = true;
   if (!(await ports.tickets.create(ticket))) {
     // The SDK retries a write whose answer timed out: if the first attempt stored it, the ticket is ours.
     const stored = await ports.tickets.get(ticket.ticketId);
-    if (stored?.createdAt !== ticket.createdAt || stored.filer.id !== filer.id)
-      throw new DependencyUnavailableError('ticket ids', 1);
+    const ours =
+      stored?.filer.id === filer.id &&
+      (key
+        ? stored.idempotencyKey === key && stored.filer.clientId === filer.clientId
+        : stored.createdAt === ticket.createdAt);
+    if (!ours) throw new DependencyUnavailableError('ticket ids', 1);
+    ticket = stored;
+    created = false;
   }
   try {
     await ports.queue.send(ticket.ticketId);
   } catch (error) {
-    await ports.tickets.remove(ticket.ticketId).catch(() => undefined);
+    // A ticket an earlier attempt stored stays: that attempt's message may be on its way, and the client's retry sends another.
+    if (created) await ports.tickets.remove(ticket.ticketId).catch(() => undefined);
     throw new DependencyUnavailableError('routing queue', 5, error);
   }
-  ports.countMetric?.('ticketFiled');
+  if (created) ports.countMetric?.('ticketFiled');
   return ticket;
 }

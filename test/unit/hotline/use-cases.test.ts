@@ -41,6 +41,30 @@ describe('intake', () => {
     );
     expect(world.tickets.tickets.size).toBe(0);
   });
+
+  it('with an Idempotency-Key: a retry after a lost answer names the ticket the first attempt stored, once', async () => {
+    const world = hotlineWorld();
+    const keyed = { ...context, idempotencyKey: 'retry-me' };
+    const ports = { ...world.ports, queue: world.queue };
+    // The first attempt's ticket was stored, its routing message never sent (the client saw a 503).
+    world.faults.queue = true;
+    await expect(fileTicket(newTicket(), citizen, ports, keyed)).rejects.toThrow(DependencyUnavailableError);
+    expect(world.tickets.tickets.size).toBe(0); // this attempt stored it: removed again
+    world.faults.queue = false;
+    const first = await fileTicket(newTicket(), citizen, ports, keyed);
+    const retried = await fileTicket(newTicket(), citizen, ports, keyed);
+    expect(retried.ticketId).toBe(first.ticketId);
+    expect(retried.createdAt).toBe(first.createdAt);
+    expect(world.tickets.tickets.size).toBe(1);
+    // Queued again (routing is idempotent); one audit event id, which the writer keeps once.
+    expect(world.queued).toEqual([first.ticketId, first.ticketId]);
+    expect(new Set(world.audit.map((event) => event.eventId))).toEqual(new Set([`hotline-file-${first.ticketId}`]));
+    // Another key, or another filer with the same key, files another ticket.
+    const other = await fileTicket(newTicket(), citizen, ports, { ...context, idempotencyKey: 'another' });
+    expect(other.ticketId).not.toBe(first.ticketId);
+    const byDepartment = await fileTicket(newTicket(), department('dept-housing'), ports, keyed);
+    expect(byDepartment.ticketId).not.toBe(first.ticketId);
+  });
 });
 
 describe('routing', () => {
