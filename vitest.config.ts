@@ -49,6 +49,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/setup/target.ts'],
+          setupFiles: ['test/setup/e2e-client.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
