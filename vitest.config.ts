@@ -1,5 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+/** Unit files that must not share modules with others (see the unit projects below). */
+const ISOLATED_UNIT_FILES = [
+  'test/unit/fuzz/*.test.ts',
+  'test/unit/identity/audit-unavailable.test.ts',
+  'test/unit/identity/key-rotation.test.ts',
+  'test/unit/identity/logout-and-client-audit.in-process.test.ts',
+  'test/unit/identity/malformed-input.test.ts',
+  'test/unit/tracing.test.ts',
+];
+
 // One project per kind of test; `npm test` runs them all after the type check.
 export default defineConfig({
   test: {
@@ -24,7 +34,27 @@ export default defineConfig({
     },
     projects: [
       // A cold CDK synth (local-synth.test.ts) takes over 5 s on a loaded machine, more under coverage.
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', testTimeout: 20_000 } },
+      // Unit files share their worker's modules (isolate: false): a fresh module graph per file cost
+      // about a third of the project's time. Files that mock modules (vi.mock) or drive the identity
+      // function in-process keep their own, since what they replace or seed would leak into the next file.
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          exclude: ISOLATED_UNIT_FILES,
+          isolate: false,
+          environment: 'node',
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'unit-isolated',
+          include: ISOLATED_UNIT_FILES,
+          environment: 'node',
+          testTimeout: 20_000,
+        },
+      },
       {
         test: {
           name: 'integration',
