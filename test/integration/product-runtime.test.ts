@@ -17,8 +17,13 @@ let options: RuntimeOptions;
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
+  // Synthesized once: the restarts below run the same app, and a synth bundles every function again.
+  let stacks: ReturnType<typeof synthStacks> | undefined;
   options = {
-    synth: () => synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out'), localAppContext(dir)),
+    synth: () => {
+      stacks ??= synthStacks((props) => buildApp(props).app, join(dir, 'cdk.out'), localAppContext(dir));
+      return stacks;
+    },
     port: 0,
     dataDir: dir,
     dynamodbPort: await freePort(),
