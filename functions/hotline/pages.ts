@@ -1,4 +1,5 @@
-import { createHash, type JsonWebKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, type JsonWebKey, randomBytes } from 'node:crypto';
+import { sameText as same } from '../../shared/constant-time.ts';
 import * as z from 'zod/mini';
 import { accessTokenVerifier, type AccessClaims } from '../../shared/auth/verifier.ts';
 import { DomainError } from '../../shared/errors.ts';
@@ -68,7 +69,6 @@ const readCookie = (request: HttpRequest<unknown, unknown, unknown>, name: strin
   (request.raw.cookies ?? request.headers.cookie?.split(';') ?? [])
     .map((item) => item.trim().split('='))
     .find(([key]) => key === name)?.[1];
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export function workQueueHandlers(ports: HotlinePorts, issuerUrl: string) {
   const issuer = issuerUrl.replace(/\/$/, '');

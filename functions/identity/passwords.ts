@@ -1,3 +1,4 @@
+import { sameText } from '../../shared/constant-time.ts';
 import { randomBytes, scrypt, timingSafeEqual, createHash } from 'node:crypto';
 
 /**
@@ -64,5 +65,4 @@ export const hashSecret = (value: string): string => createHash('sha256').update
 export const newSecret = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 
 /** Compares two secrets (or their hashes) in time that does not depend on where they differ. */
-export const sameSecret = (a: string, b: string): boolean =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+export const sameSecret = sameText;

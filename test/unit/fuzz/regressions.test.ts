@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auditEmitter, sqsAuditSender } from '../../../shared/audit.ts';
 import { queues } from '../../../shared/aws/sqs.ts';
+import { sameText } from '../../../shared/constant-time.ts';
 import { sqsSafeJson } from '../../../shared/sqs-json.ts';
 
 /** Defects the fuzz found, each kept as a plain example (the identity one is in identity.test.ts). */
@@ -46,6 +47,19 @@ describe('regressions the fuzz found', () => {
           expect(EMULATOR_REFUSES.test(safe)).toBe(false);
           expect(JSON.parse(safe)).toEqual(JSON.parse(json));
         }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('GET /hotline/workqueue/callback?state=👍 with a 2-character login cookie state: the states differ, no 500 (sameText compares bytes)', () => {
+    // The page compared UTF-16 lengths, then timingSafeEqual threw on buffers of 4 and 2 bytes.
+    expect(sameText('👍', 'ab')).toBe(false);
+    expect(sameText('é', 'e')).toBe(false);
+    expect(sameText('state-1', 'state-1')).toBe(true);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (a, b) => {
+        expect(sameText(a, b)).toBe(Buffer.from(a).equals(Buffer.from(b)));
       }),
       { numRuns: 500 },
     );
