@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { E2eLastSequencer } from './test/setup/sequencer.ts';
 
 /** Unit files that must not share modules with others (see the unit projects below). */
 const ISOLATED_UNIT_FILES = [
@@ -16,6 +17,7 @@ export default defineConfig({
     // vitest's default is one worker fewer than the cores, one on a 2-core machine; much of the suite
     // waits on DynamoDB Local, `npm start` and child processes, so two keep both cores busy.
     maxWorkers: 2,
+    sequence: { sequencer: E2eLastSequencer },
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     // On with --coverage (`npm test`). The provider adds what ran in the Lambda sandboxes and in the
     // `npm start` child to vitest's own V8 coverage: see test/setup/coverage-provider.ts.

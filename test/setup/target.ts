@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { PROJECT_ROOT } from '../../infra/project-root.ts';
 import { scratchDir } from '../../local/scratch.ts';
 import { freePort } from '../../local/ports.ts';
 import { beforeCoverage } from './coverage-hooks.ts';
+import { FAILED, STARTED } from '../support/target-status.ts';
 
 export interface E2eTarget {
   name: 'embedded' | 'localstack' | 'aws';
@@ -14,6 +15,8 @@ export interface E2eTarget {
   skipReason?: string;
   /** The directory `npm start` writes its environment to (embedded only). */
   localDir?: string;
+  /** Still starting when the files begin: test/support/target.ts waits for STARTED or FAILED in localDir. */
+  starting?: boolean;
 }
 
 declare module 'vitest' {
@@ -42,7 +45,12 @@ function deployedApiUrl(outputsFile: string): string | undefined {
   return undefined;
 }
 
-/** Runs the real `npm start` entry point on free ports and waits for its ready line. */
+/**
+ * Runs the real `npm start` entry point on free ports and returns at once: the other projects' files
+ * run while it starts (half a minute of synth, bundling and emulators), and the e2e files, which run
+ * last (test/setup/sequencer.ts), wait for it in test/support/target.ts. Its outcome is written to
+ * STARTED or FAILED in its directory.
+ */
 async function startEmbedded(): Promise<{ target: E2eTarget; child: ChildProcess; dir: string }> {
   const dir = scratchDir('e2e');
   const port = await freePort();
@@ -77,10 +85,20 @@ async function startEmbedded(): Promise<{ target: E2eTarget; child: ChildProcess
     child.once('exit', (code) =>
       reject(new Error(`npm start exited with ${code} before it was ready:\n${output.slice(-2000)}`)),
     );
-    setTimeout(() => reject(new Error(`npm start was not ready within 90 s:\n${output.slice(-2000)}`)), 90_000).unref();
+    setTimeout(
+      () => reject(new Error(`npm start was not ready within 180 s:\n${output.slice(-2000)}`)),
+      180_000,
+    ).unref();
   });
-  const apiUrl = await ready;
-  return { target: { name: 'embedded', apiUrl, localDir: dir }, child, dir };
+  ready.then(
+    (url) => writeFileSync(join(dir, STARTED), url),
+    (error: Error) => writeFileSync(join(dir, FAILED), error.message),
+  );
+  return {
+    target: { name: 'embedded', apiUrl: `http://127.0.0.1:${port}`, localDir: dir, starting: true },
+    child,
+    dir,
+  };
 }
 
 export default async function setup(project: TestProject) {
