@@ -7,12 +7,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeEvents } from '../functions/audit/domain.ts';
 import { readObject } from '../functions/audit/store.ts';
-import { genericSignature } from '../functions/payments/channels/generic.ts';
 import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
-import { newPaymentCode, orderIdOf } from '../functions/payments/payment-code.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
 import { benchClient, clientToken } from './clients.ts';
+import { paidNotice, pendingOrder, signedCallback } from './payment-requests.ts';
 import { postLicence, postTicket, postToken, postVerify } from './requests.ts';
 import { type BenchRow, latencies } from './table.ts';
 
@@ -71,44 +70,16 @@ export async function loadBench(runtime: LocalRuntime, dataDir: string): Promise
   const tickets = new Set<string>();
   const paidTxns = new Set<string>();
   const newOrder = async (): Promise<Order> => {
-    const paymentCode = newPaymentCode();
-    const order: Order = {
-      orderId: orderIdOf(paymentCode),
-      paymentCode,
-      itemCode: 'market-registration-fee',
-      department: 'dept-market',
-      clientId: orderClient,
-      payer: { kind: 'citizen', id: '11010519491231002X', name: '张三' },
-      amountFen: 100,
-      currency: 'CNY',
-      description: 'bench load',
-      status: 'PENDING',
-      createdAt: new Date().toISOString(),
-      payBy: new Date(Date.now() + 3_600_000).toISOString(),
-    };
+    const order = pendingOrder(orderClient, 'bench load');
     await payments.createOrder(order);
     return order;
   };
   const callback = async (order: Order) => {
     const channelTxnId = `L-${order.paymentCode}`;
-    const raw = JSON.stringify({
-      channelTxnId,
-      paymentCode: order.paymentCode,
-      amountFen: 100,
-      currency: 'CNY',
-      status: 'SUCCESS',
-      paidAt: new Date().toISOString(),
-    });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const response = await fetch(`${runtime.url}/payments/callbacks/${CHANNEL}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-dgov-timestamp': timestamp,
-        'x-dgov-signature': `v1=${genericSignature(SECRET, timestamp, Buffer.from(raw))}`,
-      },
-      body: raw,
-    });
+    const response = await fetch(
+      `${runtime.url}/payments/callbacks/${CHANNEL}`,
+      signedCallback(SECRET, paidNotice(order, channelTxnId)),
+    );
     if (response.status !== 200) throw new Error(`callback answered ${response.status}: ${await response.text()}`);
     await response.arrayBuffer();
     return channelTxnId;

@@ -5,11 +5,10 @@ import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteComma
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { genericSignature } from '../functions/payments/channels/generic.ts';
 import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
-import { newPaymentCode, orderIdOf } from '../functions/payments/payment-code.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
+import { paidNotice, pendingOrder, signedCallback } from './payment-requests.ts';
 import { endpointRow, serial, type BenchRow, type Latencies } from './table.ts';
 
 const SECRET = 'bench-channel-secret-0123456789abcdef0123456789';
@@ -55,45 +54,14 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
 
   const orders: Order[] = [];
   const newOrder = async () => {
-    const paymentCode = newPaymentCode();
-    const order: Order = {
-      orderId: orderIdOf(paymentCode),
-      paymentCode,
-      itemCode: 'market-registration-fee',
-      department: 'dept-market',
-      clientId: 'bench',
-      payer: { kind: 'citizen', id: '11010519491231002X', name: '张三' },
-      amountFen: 100,
-      currency: 'CNY',
-      description: 'bench',
-      status: 'PENDING',
-      createdAt: new Date().toISOString(),
-      payBy: new Date(Date.now() + 3_600_000).toISOString(),
-    };
+    const order = pendingOrder('bench', 'bench');
     await store.createOrder(order);
     return order;
   };
   for (let i = 0; i < ROUNDS + 10; i++) orders.push(await newOrder());
-  const body = (order: Order, txn: string) =>
-    JSON.stringify({
-      channelTxnId: txn,
-      paymentCode: order.paymentCode,
-      amountFen: 100,
-      currency: 'CNY',
-      status: 'SUCCESS',
-      paidAt: new Date().toISOString(),
-    });
+  const body = paidNotice;
   const post = async (raw: string) => {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const response = await fetch(`${runtime.url}/payments/callbacks/bench`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-dgov-timestamp': timestamp,
-        'x-dgov-signature': `v1=${genericSignature(SECRET, timestamp, Buffer.from(raw))}`,
-      },
-      body: raw,
-    });
+    const response = await fetch(`${runtime.url}/payments/callbacks/bench`, signedCallback(SECRET, raw));
     if (response.status !== 200) throw new Error(`callback answered ${response.status}: ${await response.text()}`);
     await response.arrayBuffer();
   };

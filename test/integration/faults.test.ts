@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvents } from '../../functions/audit/domain.ts';
 import { CATEGORIES, CITIES } from '../../functions/hotline/catalogue.ts';
-import { genericSignature } from '../../functions/payments/channels/generic.ts';
 import { dynamoPaymentsStore } from '../../functions/payments/dynamodb/store.ts';
-import type { Order } from '../../functions/payments/model.ts';
-import { newPaymentCode, orderIdOf } from '../../functions/payments/payment-code.ts';
+import { paidNotice, pendingOrder, signedCallback } from '../../bench/payment-requests.ts';
 import { buildApp } from '../../infra/app.ts';
 import { capabilityInfra } from '../../infra/capabilities/index.ts';
 import { localAppContext } from '../../local/keys.ts';
@@ -134,28 +132,12 @@ const requests = {
   async callback(options: LoadOptions) {
     const order = orders.shift();
     if (!order) return undefined;
-    const raw = JSON.stringify({
-      channelTxnId: `T-${order.paymentCode}`,
-      paymentCode: order.paymentCode,
-      amountFen: 100,
-      currency: 'CNY',
-      status: 'SUCCESS',
-      paidAt: new Date().toISOString(),
-    });
     // A channel signs each delivery afresh; the notification is the same.
-    const timestamp = String(Math.floor(Date.now() / 1000));
     const sent = await sendUntilAccepted(
       `${runtime.url}/payments/callbacks/${CHANNEL}`,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-dgov-timestamp': timestamp,
-          'x-dgov-signature': `v1=${genericSignature(SECRET, timestamp, Buffer.from(raw))}`,
-          'x-request-id': `callback-${order.orderId}`,
-        },
-        body: raw,
-      },
+      signedCallback(SECRET, paidNotice(order, `T-${order.paymentCode}`), {
+        'x-request-id': `callback-${order.orderId}`,
+      }),
       `callback-${order.orderId}`,
       options,
     );
@@ -263,21 +245,7 @@ beforeAll(async () => {
   const store = dynamoPaymentsStore(documents, runtime.environment.tables.paymentsTable!);
   await inParallel(
     Array.from({ length: 120 }, () => async () => {
-      const paymentCode = newPaymentCode();
-      const order: Order = {
-        orderId: orderIdOf(paymentCode),
-        paymentCode,
-        itemCode: 'market-registration-fee',
-        department: 'dept-market',
-        clientId: 'demo-department',
-        payer: { kind: 'citizen', id: '11010519491231002X', name: '张三' },
-        amountFen: 100,
-        currency: 'CNY',
-        description: 'faults order',
-        status: 'PENDING',
-        createdAt: new Date().toISOString(),
-        payBy: new Date(Date.now() + 3_600_000).toISOString(),
-      };
+      const order = pendingOrder('demo-department', 'faults order');
       await store.createOrder(order);
       orders.push(order);
     }),
