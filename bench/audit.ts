@@ -4,14 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  encodeEvents,
-  eventsObjectKey,
-  sealPeriod,
-  sha256Hex,
-  writeBatch,
-  type SealedObject,
-} from '../functions/audit/domain.ts';
+import { encodeEvents, eventsObjectKey, sealPeriod, sha256Hex, type SealedObject } from '../functions/audit/domain.ts';
+import { writeBatch } from '../functions/audit/write-batch.ts';
 import { mapLimit } from '../cli/audit/parallel.ts';
 import { s3TrailReader, sealPorts, withSealLock, writerPorts, type AuditStoreNames } from '../functions/audit/store.ts';
 import { verifyTrail } from '../cli/audit/verify.ts';
@@ -109,10 +103,10 @@ export async function auditBench(): Promise<BenchRow[]> {
     for (let i = 0; i < WRITE_BATCHES; i++) {
       const batch = events(WRITE_BATCH_SIZE);
       const started = performance.now();
-      const object = await writeBatch(REGION, batch, writer);
+      const { objects } = await writeBatch(REGION, batch, writer);
       batchSamples.push(performance.now() - started);
-      if (object?.events !== WRITE_BATCH_SIZE)
-        throw new Error(`writeBatch stored ${object?.events ?? 0} of ${WRITE_BATCH_SIZE} events`);
+      if (objects.length !== 1 || objects[0]!.events !== WRITE_BATCH_SIZE)
+        throw new Error(`writeBatch stored ${objects.length} objects, not one of ${WRITE_BATCH_SIZE} events`);
     }
     const writeSeconds = batchSamples.reduce((sum, ms) => sum + ms, 0) / 1000;
     const eventsPerSecond = (WRITE_BATCHES * WRITE_BATCH_SIZE) / writeSeconds;

@@ -47,18 +47,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-// ---- writer ----------------------------------------------------------------------------
-
-export interface WriterPorts {
-  /** The events object each already-claimed event id was assigned to. */
-  claims(eventIds: readonly string[]): Promise<Map<string, string>>;
-  objectExists(key: string): Promise<boolean>;
-  /** Marks the object as waiting for the next digest, before it exists: a digest lists it once it does. */
-  recordPending(object: PendingObject): Promise<void>;
-  /** Assigns the events to the object, so a redelivery in any batch finds where they went. */
-  claimEvents(objectKey: string, eventIds: readonly string[]): Promise<void>;
-  putObject(key: string, bytes: Buffer): Promise<void>;
-}
+// ---- events objects ----------------------------------------------------------------
 
 export interface SealedObject {
   key: string;
@@ -70,39 +59,6 @@ export interface SealedObject {
 export interface PendingObject extends SealedObject {
   /** When the writer announced it (ISO time): an announced object that never appeared is dropped later. */
   recordedAt: string;
-}
-
-/**
- * Stores a batch as one object, in an order where every crash converges on redelivery to one
- * sealed copy of each event: announce the object (pending), claim its events, then write it.
- * An event claimed by an object that exists is stored already and dropped; one claimed by an
- * object that never got written (the crash came before the put) is written again, in this batch.
- */
-export async function writeBatch(
-  region: string,
-  batch: readonly AuditEvent[],
-  ports: WriterPorts,
-  now: () => Date = () => new Date(),
-): Promise<SealedObject | undefined> {
-  const unique = [...new Map(batch.map((event) => [event.eventId, event])).values()];
-  const claims = await ports.claims(unique.map((event) => event.eventId));
-  const claimedKeys = [...new Set(claims.values())];
-  const written = new Set<string>();
-  for (const key of claimedKeys) if (await ports.objectExists(key)) written.add(key);
-  const fresh = unique
-    .filter((event) => !written.has(claims.get(event.eventId) ?? ''))
-    .sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
-  if (fresh.length === 0) return undefined;
-  const key = eventsObjectKey(region, fresh);
-  const bytes = encodeEvents(fresh);
-  const object = { key, sha256: sha256Hex(bytes), size: bytes.length, events: fresh.length };
-  await ports.recordPending({ ...object, recordedAt: now().toISOString() });
-  await ports.claimEvents(
-    key,
-    fresh.map((event) => event.eventId),
-  );
-  if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
-  return object;
 }
 
 // ---- digests ---------------------------------------------------------------------------

@@ -14,10 +14,12 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Signer } from '../../shared/crypto/signer.ts';
-import type { ChainHead, PendingObject, SealPorts, WriterPorts } from './domain.ts';
+import type { ChainHead, PendingObject, SealPorts } from './domain.ts';
+import { MAX_EVENTS_PER_OBJECT, type Claim, type ClaimRequest, type WriterPorts } from './write-batch.ts';
 
 export interface AuditStoreNames {
   s3: S3Client;
@@ -87,22 +89,47 @@ async function objectExists(names: AuditStoreNames, key: string): Promise<boolea
   }
 }
 
-export function writerPorts(names: AuditStoreNames, now: () => Date = () => new Date()): WriterPorts {
+/** Whether DynamoDB cancelled a transaction because a condition failed or another transaction held an item. */
+const lostToAnotherWriter = (error: unknown) =>
+  (error as Error).name === 'TransactionCanceledException' &&
+  ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some(
+    (reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict',
+  );
+
+/** The condition that a claim is still what the writer saw, or already this object's. */
+function unchangedClaim(request: ClaimRequest) {
+  const { seen } = request;
+  if (!seen) return { condition: 'attribute_not_exists(pk) OR objectKey = :key', values: {} };
+  return seen.claimedAt === undefined
+    ? {
+        condition: '(objectKey = :seen AND attribute_not_exists(claimedAt)) OR objectKey = :key',
+        values: { ':seen': seen.objectKey },
+      }
+    : {
+        condition: '(objectKey = :seen AND claimedAt = :seenAt) OR objectKey = :key',
+        values: { ':seen': seen.objectKey, ':seenAt': seen.claimedAt },
+      };
+}
+
+export function writerPorts(names: AuditStoreNames): WriterPorts {
   return {
     async claims(eventIds) {
-      const claimed = new Map<string, string>();
+      const claimed = new Map<string, Claim>();
       for (const chunk of chunks([...new Set(eventIds)], 100)) {
         let keys: Record<string, unknown>[] | undefined = chunk.map(eventKey);
         while (keys?.length) {
           const result = await names.documents.send(
             new BatchGetCommand({
               RequestItems: {
-                [names.table]: { Keys: keys, ProjectionExpression: 'pk, objectKey', ConsistentRead: true },
+                [names.table]: { Keys: keys, ProjectionExpression: 'pk, objectKey, claimedAt', ConsistentRead: true },
               },
             }),
           );
           for (const item of result.Responses?.[names.table] ?? [])
-            claimed.set(String(item.pk).slice('audit#event#'.length), String(item.objectKey));
+            claimed.set(String(item.pk).slice('audit#event#'.length), {
+              objectKey: String(item.objectKey),
+              ...(typeof item.claimedAt === 'number' ? { claimedAt: item.claimedAt } : {}),
+            });
           keys = result.UnprocessedKeys?.[names.table]?.Keys as Record<string, unknown>[] | undefined;
         }
       }
@@ -115,13 +142,31 @@ export function writerPorts(names: AuditStoreNames, now: () => Date = () => new 
         new PutCommand({ TableName: names.table, Item: { pk: pendingPk(names.region), sk: object.key, ...object } }),
       );
     },
-    async claimEvents(objectKey, eventIds) {
-      const expiresAt = Math.floor(now().getTime() / 1000) + REMEMBER_EVENTS_SECONDS;
-      await batchWrite(
-        names.documents,
-        names.table,
-        eventIds.map((id) => ({ PutRequest: { Item: { ...eventKey(id), objectKey, expiresAt } } })),
-      );
+    async claimEvents(objectKey, requests, claimedAt) {
+      if (requests.length > MAX_EVENTS_PER_OBJECT)
+        throw new Error(`one transaction claims at most ${MAX_EVENTS_PER_OBJECT} events, not ${requests.length}`);
+      const expiresAt = Math.floor(claimedAt / 1000) + REMEMBER_EVENTS_SECONDS;
+      try {
+        await names.documents.send(
+          new TransactWriteCommand({
+            TransactItems: requests.map((request) => {
+              const { condition, values } = unchangedClaim(request);
+              return {
+                Put: {
+                  TableName: names.table,
+                  Item: { ...eventKey(request.eventId), objectKey, claimedAt, expiresAt },
+                  ConditionExpression: condition,
+                  ExpressionAttributeValues: { ':key': objectKey, ...values },
+                },
+              };
+            }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (lostToAnotherWriter(error)) return false;
+        throw error;
+      }
     },
   };
 }

@@ -5,13 +5,14 @@ import { s3 } from '../../shared/aws/s3.ts';
 import { ENV, loadConfig } from '../../shared/config.ts';
 import { logger, metrics, observed } from '../../shared/observability.ts';
 import { writerConfigSchema } from './config.ts';
-import { writeBatch, type WriterPorts } from './domain.ts';
+import { writeBatch, type WriterPorts } from './write-batch.ts';
 import { writerPorts } from './store.ts';
 
 /**
- * The audit queue's consumer: the whole batch becomes one events object. A record that is
+ * The audit queue's consumer: the batch becomes one events object (per 100 events). A record that is
  * not an audit event is reported as failed (and after maxReceiveCount lands in the DLQ, where
- * an alarm sees it); if the object cannot be written, every record is retried.
+ * an alarm sees it); if the object cannot be written, every record is retried, and so is an
+ * event another writer is storing at the same moment (a duplicate delivery in another batch).
  */
 export const makeWriteAuditBatch =
   (region: string, ports: WriterPorts) =>
@@ -32,14 +33,20 @@ export const makeWriteAuditBatch =
       }
     }
     try {
-      const object = await writeBatch(
+      const { objects, deferred } = await writeBatch(
         region,
         batch.map((item) => item.event),
         ports,
       );
-      if (object) {
+      for (const object of objects) {
         logger.info('events stored', { key: object.key, events: object.events });
         metrics.addMetric('auditEventsStored', 'Count', object.events);
+      }
+      if (deferred.length > 0) {
+        // Another writer is storing these right now: back after the visibility timeout, they are dropped or stored.
+        const waiting = new Set(deferred);
+        failed.push(...batch.filter((item) => waiting.has(item.event.eventId)).map((item) => item.messageId));
+        logger.info('events another writer is storing; retried later', { events: waiting.size });
       }
     } catch (error) {
       logger.error('events could not be stored; the batch will be retried', error as Error);

@@ -14,6 +14,7 @@ import {
   type Synthesized,
 } from '../synth.ts';
 import { AuditData } from '../../../infra/capabilities/audit/data.ts';
+import { CLAIM_LEASE_MS } from '../../../functions/audit/write-batch.ts';
 
 let cloud: Synthesized;
 let local: Synthesized;
@@ -187,6 +188,20 @@ describe('the audit functions', () => {
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+  });
+
+  it("lets a writer's claim outlast the writer, and a redelivery come after the claim's lease", () => {
+    const writer = ourFunctions(cloud.stateless$).find((f) => f.service === 'audit-writer')!;
+    const [, mapping] = resourcesOfType(cloud.stateless$, 'AWS::Lambda::EventSourceMapping').find(([, resource]) =>
+      JSON.stringify(resource.Properties!.FunctionName).includes(writer.logicalId),
+    )!;
+    // The queue's ARN comes from the stateful stack as an export named after the queue's logical id.
+    const arn = JSON.stringify(mapping.Properties!.EventSourceArn);
+    const [, queue] = Object.entries(cloud.statefulTemplate.findResources('AWS::SQS::Queue')).find(([id]) =>
+      arn.includes(`GetAtt${id}Arn`),
+    )!;
+    expect(CLAIM_LEASE_MS).toBeGreaterThanOrEqual(2 * writer.timeout * 1000);
+    expect(queue?.Properties.VisibilityTimeout * 1000).toBeGreaterThan(CLAIM_LEASE_MS);
   });
 
   it('alarms on any failed seal (a chain it refuses to extend fails the invocation)', () => {

@@ -7,7 +7,7 @@ import { inject, vi } from 'vitest';
 import { verify as verifyCommand } from '../../../cli/audit/actions.ts';
 import { queryTrail, type QueriedEvent } from '../../../cli/audit/query.ts';
 import { verifyTrail, type VerifyOptions } from '../../../cli/audit/verify.ts';
-import { sealPeriod, writeBatch, type SealOptions } from '../../../functions/audit/domain.ts';
+import { sealPeriod, type SealOptions } from '../../../functions/audit/domain.ts';
 import {
   recordedHead,
   s3TrailReader,
@@ -16,6 +16,7 @@ import {
   writerPorts,
   type AuditStoreNames,
 } from '../../../functions/audit/store.ts';
+import { writeBatch } from '../../../functions/audit/write-batch.ts';
 import { ensureSigningKey } from '../../../local/keys.ts';
 import { createSingleTable } from '../../../local/single-table.ts';
 import type { AuditEvent } from '../../../shared/audit.ts';
@@ -65,7 +66,12 @@ function trail(names: AuditStoreNames, signer: Signer, keyFile: string, dir: str
     names,
     signer,
     reader,
-    write: (batch: AuditEvent[]) => writeBatch(region, batch, writerPorts(names)),
+    /** Stores a batch with no other writer about: its one object, or undefined when every event is stored already. */
+    write: async (batch: AuditEvent[]) => {
+      const { objects, deferred } = await writeBatch(region, batch, writerPorts(names));
+      if (deferred.length > 0 || objects.length > 1) throw new Error(`expected one object, nothing deferred`);
+      return objects[0];
+    },
     seal: (withSigner: Signer = signer, options: SealOptions = {}) =>
       withSealLock(names, () => sealPeriod(region, new Date(), sealPorts(names, withSigner), options)),
     /** verify as the CLI runs it: the pinned key, this deployment's region, the recorded heads. */

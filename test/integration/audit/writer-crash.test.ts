@@ -1,13 +1,17 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeEvents, writeBatch, type WriterPorts } from '../../../functions/audit/domain.ts';
+import { decodeEvents } from '../../../functions/audit/domain.ts';
 import { writerPorts } from '../../../functions/audit/store.ts';
+import { writeBatch, type WriterPorts } from '../../../functions/audit/write-batch.ts';
 import { scratchDir } from '../../../local/scratch.ts';
 import type { AuditEvent } from '../../../shared/audit.ts';
 import { event, freshTrail, region, type Trail } from './fixture.ts';
 
 const dir = scratchDir('audit-crash');
 let t: Trail;
+let clock = Date.now();
+/** SQS hands a failed batch back after the queue's visibility timeout: 6 × the writer's 30 s. */
+const afterVisibilityTimeout = () => (clock += 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeEach(async () => {
   t = await freshTrail(dir);
@@ -43,8 +47,10 @@ function crashingPorts(step: Step) {
   }
   return {
     ports,
+    /** Writes at `clock`: a redelivery comes a visibility timeout (3 minutes) after the crash. */
     async write(batch: AuditEvent[]) {
-      await writeBatch(region, batch, ports);
+      const { deferred } = await writeBatch(region, batch, ports, () => new Date(clock));
+      expect(deferred).toEqual([]);
       if (step === STEPS.at(-1)) crash();
     },
   };
@@ -69,7 +75,8 @@ describe('the writer, crashing at every step', () => {
       const batch = [event(), event(), event()];
       const writer = crashingPorts(step);
       await expect(writer.write(batch)).rejects.toThrow('crashed');
-      await writer.write(batch); // the same messages, after the visibility timeout
+      afterVisibilityTimeout();
+      await writer.write(batch); // the same messages
       await t.seal();
       const copies = await sealedCopies();
       expect([...copies.keys()].sort()).toEqual(batch.map((item) => item.eventId).sort());
@@ -82,6 +89,7 @@ describe('the writer, crashing at every step', () => {
     const later = [event(), event()];
     const writer = crashingPorts(step);
     await expect(writer.write(batch)).rejects.toThrow('crashed');
+    afterVisibilityTimeout();
     // Redelivered split and mixed with new messages: every batch maps to another object key.
     await writer.write([batch[2]!, later[0]!, batch[0]!]);
     await writer.write([later[1]!, batch[3]!, batch[1]!]);

@@ -2,7 +2,6 @@ import type { Context, S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aw
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeWriteAuditBatch } from '../../../functions/audit/writer.ts';
-import type { WriterPorts } from '../../../functions/audit/domain.ts';
 import { CAPABILITIES } from '../../../functions/capabilities.ts';
 import { makeRouteRecord } from '../../../functions/hotline/route-record.ts';
 import { fileTicket } from '../../../functions/hotline/use-cases/intake.ts';
@@ -16,6 +15,7 @@ import { sqsBatchHandler } from '../../../shared/sqs-batch.ts';
 import { anyJson, FUZZ_RUNS, FUZZ_TIMEOUT, mutated, text } from '../../support/fuzz/arbitraries.ts';
 import { quietObservability } from '../../support/fuzz/fakes.ts';
 import { citizen, context, hotlineWorld, newTicket } from '../../support/hotline-world.ts';
+import { memoryWriterPorts } from '../../support/memory-writer-ports.ts';
 import { lambdaContext } from '../../support/identity-in-process.ts';
 import { genericCallback, paymentsWorld } from '../../support/payments-world.ts';
 
@@ -270,17 +270,7 @@ describe('queue consumers under fuzzing', { timeout: FUZZ_TIMEOUT }, () => {
   });
 
   it(`${PROPERTIES['audit-writer']}: what is no audit event is reported failed, an event is stored once`, async () => {
-    const claims = new Map<string, string>();
-    const objects = new Map<string, Buffer>();
-    const ports: WriterPorts = {
-      claims: async (ids) => new Map(ids.flatMap((id) => (claims.has(id) ? [[id, claims.get(id)!]] : []))),
-      objectExists: async (key) => objects.has(key),
-      recordPending: async () => undefined,
-      claimEvents: async (key, ids) => {
-        for (const id of ids) claims.set(id, key);
-      },
-      putObject: async (key, bytes) => void objects.set(key, bytes),
-    };
+    const { ports, claims, objects } = memoryWriterPorts();
     const handler = makeWriteAuditBatch('cn-north-1', ports);
     const event = (id: string) => ({
       eventId: id,
@@ -318,5 +308,26 @@ describe('queue consumers under fuzzing', { timeout: FUZZ_TIMEOUT }, () => {
       }),
       { numRuns: FUZZ_RUNS },
     );
+  });
+
+  it('audit writer: a message whose event another writer claimed moments ago is reported failed, to come back', async () => {
+    const { ports, claims, objects } = memoryWriterPorts();
+    const handler = makeWriteAuditBatch('cn-north-1', ports);
+    const event = (id: string) =>
+      JSON.stringify({
+        eventId: id,
+        time: '2026-11-30T02:00:00.000Z',
+        actor: { kind: 'system', id: 'payments' },
+        action: 'payments.order.paid',
+        resource: `order/${id}`,
+        outcome: 'success',
+        requestId: 'req-1',
+        region: 'cn-north-1',
+      });
+    claims.set('e-busy', { objectKey: 'events/being-written.jsonl.gz', claimedAt: Date.now() });
+    const answer = await handler(sqsEvent([event('e-free'), event('e-busy'), event('e-busy')]), contextOf());
+    expect(failuresOf(answer)).toEqual(['m-1', 'm-2']);
+    expect([...objects.keys()]).toHaveLength(1);
+    expect(claims.get('e-busy')?.objectKey).toBe('events/being-written.jsonl.gz');
   });
 });

@@ -1,0 +1,119 @@
+import type { AuditEvent } from '../../shared/audit.ts';
+import { encodeEvents, eventsObjectKey, sha256Hex, type PendingObject, type SealedObject } from './domain.ts';
+
+/** Which events object an event was assigned to, and when (epoch ms; absent on claims made before claims had a time). */
+export interface Claim {
+  objectKey: string;
+  claimedAt?: number;
+}
+
+/** An event to claim for an object, with the claim the writer saw on it (none: it was unclaimed). */
+export interface ClaimRequest {
+  eventId: string;
+  seen?: Claim;
+}
+
+export interface WriterPorts {
+  claims(eventIds: readonly string[]): Promise<Map<string, Claim>>;
+  objectExists(key: string): Promise<boolean>;
+  /** Marks the object as waiting for the next digest, before it exists: a digest lists it once it does. */
+  recordPending(object: PendingObject): Promise<void>;
+  /**
+   * Assigns every event to the object at once, each only if its claim is still the one the writer
+   * saw (or is this object already). False when another writer changed one first: nothing is claimed.
+   */
+  claimEvents(objectKey: string, requests: readonly ClaimRequest[], claimedAt: number): Promise<boolean>;
+  putObject(key: string, bytes: Buffer): Promise<void>;
+}
+
+/**
+ * How long a claim on an object that does not exist yet belongs to the writer that made it. The
+ * writer's Lambda times out after 30 s (infra/capabilities/audit/data.ts): a claim older than twice
+ * that was made by a writer that is gone, and its object will never be written by it.
+ */
+export const CLAIM_LEASE_MS = 60_000;
+/** One claim is one DynamoDB transaction, which holds at most 100 items. */
+export const MAX_EVENTS_PER_OBJECT = 100;
+const CLAIM_ATTEMPTS = 5;
+
+export interface BatchWritten {
+  objects: SealedObject[];
+  /** Events another writer has claimed and is storing right now: retry them after the lease. */
+  deferred: string[];
+}
+
+interface Plan {
+  fresh: AuditEvent[];
+  deferred: string[];
+  claims: Map<string, Claim>;
+}
+
+/** Sorts a batch's events into stored (dropped), being stored by another writer (deferred), and fresh. */
+async function plan(events: readonly AuditEvent[], ports: WriterPorts, now: number): Promise<Plan> {
+  const claims = await ports.claims(events.map((event) => event.eventId));
+  const written = new Map<string, boolean>();
+  for (const { objectKey } of claims.values())
+    if (!written.has(objectKey)) written.set(objectKey, await ports.objectExists(objectKey));
+  const fresh: AuditEvent[] = [];
+  const deferred: string[] = [];
+  for (const event of events) {
+    const claim = claims.get(event.eventId);
+    if (!claim) fresh.push(event);
+    else if (written.get(claim.objectKey)) continue;
+    else if (now - (claim.claimedAt ?? 0) < CLAIM_LEASE_MS) deferred.push(event.eventId);
+    else fresh.push(event); // its writer crashed before the object was written
+  }
+  fresh.sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
+  return { fresh, deferred, claims };
+}
+
+/**
+ * Stores up to 100 events as one object, in an order where every crash and every race converges
+ * on one sealed copy of each event: announce the object (pending), claim its events (all or none,
+ * each only as the writer saw it), then write it. Losing a claim to another writer re-plans.
+ */
+async function writeObject(
+  region: string,
+  events: readonly AuditEvent[],
+  ports: WriterPorts,
+  now: () => Date,
+): Promise<{ object?: SealedObject; deferred: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const { fresh, deferred, claims } = await plan(events, ports, now().getTime());
+    if (fresh.length === 0) return { deferred };
+    const key = eventsObjectKey(region, fresh);
+    const bytes = encodeEvents(fresh);
+    const object = { key, sha256: sha256Hex(bytes), size: bytes.length, events: fresh.length };
+    // A pending record whose claim is lost stays: another writer may have announced the same key
+    // (the same events), and the seal drops an announced object that never appears.
+    await ports.recordPending({ ...object, recordedAt: now().toISOString() });
+    const requests = fresh.map((event) => ({ eventId: event.eventId, seen: claims.get(event.eventId) }));
+    if (await ports.claimEvents(key, requests, now().getTime())) {
+      if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
+      return { object, deferred };
+    }
+    if (attempt === CLAIM_ATTEMPTS) throw new Error(`the claims on ${key} kept changing under ${attempt} attempts`);
+  }
+}
+
+/** Stores a batch in objects of at most 100 events; an event stored already is dropped. */
+export async function writeBatch(
+  region: string,
+  batch: readonly AuditEvent[],
+  ports: WriterPorts,
+  now: () => Date = () => new Date(),
+): Promise<BatchWritten> {
+  const unique = [...new Map(batch.map((event) => [event.eventId, event])).values()];
+  const written: BatchWritten = { objects: [], deferred: [] };
+  for (let start = 0; start < unique.length; start += MAX_EVENTS_PER_OBJECT) {
+    const { object, deferred } = await writeObject(
+      region,
+      unique.slice(start, start + MAX_EVENTS_PER_OBJECT),
+      ports,
+      now,
+    );
+    if (object) written.objects.push(object);
+    written.deferred.push(...deferred);
+  }
+  return written;
+}
