@@ -121,7 +121,11 @@ export function writerPorts(names: AuditStoreNames): WriterPorts {
           const result = await names.documents.send(
             new BatchGetCommand({
               RequestItems: {
-                [names.table]: { Keys: keys, ProjectionExpression: 'pk, objectKey, claimedAt', ConsistentRead: true },
+                [names.table]: {
+                  Keys: keys,
+                  ProjectionExpression: 'pk, objectKey, claimedAt, leaseUntil',
+                  ConsistentRead: true,
+                },
               },
             }),
           );
@@ -129,6 +133,7 @@ export function writerPorts(names: AuditStoreNames): WriterPorts {
             claimed.set(String(item.pk).slice('audit#event#'.length), {
               objectKey: String(item.objectKey),
               ...(typeof item.claimedAt === 'number' ? { claimedAt: item.claimedAt } : {}),
+              ...(typeof item.leaseUntil === 'number' ? { leaseUntil: item.leaseUntil } : {}),
             });
           keys = result.UnprocessedKeys?.[names.table]?.Keys as Record<string, unknown>[] | undefined;
         }
@@ -142,7 +147,7 @@ export function writerPorts(names: AuditStoreNames): WriterPorts {
         new PutCommand({ TableName: names.table, Item: { pk: pendingPk(names.region), sk: object.key, ...object } }),
       );
     },
-    async claimEvents(objectKey, requests, claimedAt) {
+    async claimEvents(objectKey, requests, { claimedAt, leaseUntil }) {
       if (requests.length > MAX_EVENTS_PER_OBJECT)
         throw new Error(`one transaction claims at most ${MAX_EVENTS_PER_OBJECT} events, not ${requests.length}`);
       const expiresAt = Math.floor(claimedAt / 1000) + REMEMBER_EVENTS_SECONDS;
@@ -154,7 +159,7 @@ export function writerPorts(names: AuditStoreNames): WriterPorts {
               return {
                 Put: {
                   TableName: names.table,
-                  Item: { ...eventKey(request.eventId), objectKey, claimedAt, expiresAt },
+                  Item: { ...eventKey(request.eventId), objectKey, claimedAt, leaseUntil, expiresAt },
                   ConditionExpression: condition,
                   ExpressionAttributeValues: { ':key': objectKey, ...values },
                 },

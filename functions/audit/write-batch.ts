@@ -1,10 +1,13 @@
 import type { AuditEvent } from '../../shared/audit.ts';
 import { encodeEvents, eventsObjectKey, sha256Hex, type PendingObject, type SealedObject } from './domain.ts';
 
-/** Which events object an event was assigned to, and when (epoch ms; absent on claims made before claims had a time). */
+/** Which events object an event was assigned to, when, and until when its writer may still be writing it (epoch ms). */
 export interface Claim {
   objectKey: string;
+  /** Absent on claims made before claims had a time. */
   claimedAt?: number;
+  /** Absent on claims made without one: then claimedAt + CLAIM_LEASE_MS. */
+  leaseUntil?: number;
 }
 
 /** An event to claim for an object, with the claim the writer saw on it (none: it was unclaimed). */
@@ -22,19 +25,28 @@ export interface WriterPorts {
    * Assigns every event to the object at once, each only if its claim is still the one the writer
    * saw (or is this object already). False when another writer changed one first: nothing is claimed.
    */
-  claimEvents(objectKey: string, requests: readonly ClaimRequest[], claimedAt: number): Promise<boolean>;
+  claimEvents(objectKey: string, requests: readonly ClaimRequest[], claim: ClaimTimes): Promise<boolean>;
   putObject(key: string, bytes: Buffer): Promise<void>;
 }
 
+export type ClaimTimes = Required<Omit<Claim, 'objectKey'>>;
+
 /**
- * How long a claim on an object that does not exist yet belongs to the writer that made it. The
- * writer's Lambda times out after 30 s (infra/capabilities/audit/data.ts): a claim older than twice
- * that was made by a writer that is gone, and its object will never be written by it.
+ * How long a claim on an object that does not exist yet belongs to the writer that made it, when
+ * the writer does not know its own deadline. The writer's Lambda times out after 30 s
+ * (infra/capabilities/audit/data.ts): a claim older than twice that was made by a writer that is
+ * gone, and its object will never be written by it.
  */
 export const CLAIM_LEASE_MS = 60_000;
 /** One claim is one DynamoDB transaction, which holds at most 100 items. */
 export const MAX_EVENTS_PER_OBJECT = 100;
 const CLAIM_ATTEMPTS = 5;
+
+export interface WriteOptions {
+  now?: () => Date;
+  /** When this writer is certainly gone (its invocation's deadline): until then, its claims are its own. */
+  leaseUntil?: number;
+}
 
 export interface BatchWritten {
   objects: SealedObject[];
@@ -60,7 +72,7 @@ async function plan(events: readonly AuditEvent[], ports: WriterPorts, now: numb
     const claim = claims.get(event.eventId);
     if (!claim) fresh.push(event);
     else if (written.get(claim.objectKey)) continue;
-    else if (now - (claim.claimedAt ?? 0) < CLAIM_LEASE_MS) deferred.push(event.eventId);
+    else if (now < (claim.leaseUntil ?? (claim.claimedAt ?? 0) + CLAIM_LEASE_MS)) deferred.push(event.eventId);
     else fresh.push(event); // its writer crashed before the object was written
   }
   fresh.sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
@@ -76,7 +88,7 @@ async function writeObject(
   region: string,
   events: readonly AuditEvent[],
   ports: WriterPorts,
-  now: () => Date,
+  { now = () => new Date(), leaseUntil }: WriteOptions,
 ): Promise<{ object?: SealedObject; deferred: string[] }> {
   for (let attempt = 1; ; attempt++) {
     const { fresh, deferred, claims } = await plan(events, ports, now().getTime());
@@ -88,7 +100,8 @@ async function writeObject(
     // (the same events), and the seal drops an announced object that never appears.
     await ports.recordPending({ ...object, recordedAt: now().toISOString() });
     const requests = fresh.map((event) => ({ eventId: event.eventId, seen: claims.get(event.eventId) }));
-    if (await ports.claimEvents(key, requests, now().getTime())) {
+    const claimedAt = now().getTime();
+    if (await ports.claimEvents(key, requests, { claimedAt, leaseUntil: leaseUntil ?? claimedAt + CLAIM_LEASE_MS })) {
       if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
       return { object, deferred };
     }
@@ -101,7 +114,7 @@ export async function writeBatch(
   region: string,
   batch: readonly AuditEvent[],
   ports: WriterPorts,
-  now: () => Date = () => new Date(),
+  options: WriteOptions = {},
 ): Promise<BatchWritten> {
   const unique = [...new Map(batch.map((event) => [event.eventId, event])).values()];
   const written: BatchWritten = { objects: [], deferred: [] };
@@ -110,7 +123,7 @@ export async function writeBatch(
       region,
       unique.slice(start, start + MAX_EVENTS_PER_OBJECT),
       ports,
-      now,
+      options,
     );
     if (object) written.objects.push(object);
     written.deferred.push(...deferred);

@@ -8,6 +8,8 @@ import { writerConfigSchema } from './config.ts';
 import { writeBatch, type WriterPorts } from './write-batch.ts';
 import { writerPorts } from './store.ts';
 
+const IN_FLIGHT_MARGIN_MS = 10_000;
+
 /**
  * The audit queue's consumer: the batch becomes one events object (per 100 events). A record that is
  * not an audit event is reported as failed (and after maxReceiveCount lands in the DLQ, where
@@ -16,7 +18,7 @@ import { writerPorts } from './store.ts';
  */
 export const makeWriteAuditBatch =
   (region: string, ports: WriterPorts) =>
-  async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
+  async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
     const batch: { messageId: string; event: AuditEvent }[] = [];
     for (const record of event.Records) {
@@ -33,10 +35,13 @@ export const makeWriteAuditBatch =
       }
     }
     try {
+      // Lambda stops this invocation at its deadline: past it (and a margin for a request in flight), its claims are void.
+      const leaseUntil = context && Date.now() + context.getRemainingTimeInMillis() + IN_FLIGHT_MARGIN_MS;
       const { objects, deferred } = await writeBatch(
         region,
         batch.map((item) => item.event),
         ports,
+        { leaseUntil },
       );
       for (const object of objects) {
         logger.info('events stored', { key: object.key, events: object.events });

@@ -17,14 +17,14 @@ export function memoryWriterPorts(step: Step = async (_label, run) => run()) {
       step('claims', () => new Map(ids.flatMap((id) => (claims.has(id) ? [[id, { ...claims.get(id)! }]] : [])))),
     objectExists: (key) => step(`objectExists ${key}`, () => objects.has(key)),
     recordPending: (object) => step(`recordPending ${object.key}`, () => void pending.set(object.key, object)),
-    claimEvents: (key, requests, claimedAt) =>
+    claimEvents: (key, requests, times) =>
       step(`claimEvents ${key}`, () => {
         const unchanged = requests.every(({ eventId, seen }) => {
           const now = claims.get(eventId);
           if (now?.objectKey === key) return true;
           return seen ? now?.objectKey === seen.objectKey && now.claimedAt === seen.claimedAt : now === undefined;
         });
-        if (unchanged) for (const { eventId } of requests) claims.set(eventId, { objectKey: key, claimedAt });
+        if (unchanged) for (const { eventId } of requests) claims.set(eventId, { objectKey: key, ...times });
         return unchanged;
       }),
     putObject: (key, bytes) => step(`putObject ${key}`, () => void objects.set(key, bytes)),

@@ -49,7 +49,7 @@ function crashingPorts(step: Step) {
     ports,
     /** Writes at `clock`: a redelivery comes a visibility timeout (3 minutes) after the crash. */
     async write(batch: AuditEvent[]) {
-      const { deferred } = await writeBatch(region, batch, ports, () => new Date(clock));
+      const { deferred } = await writeBatch(region, batch, ports, { now: () => new Date(clock) });
       expect(deferred).toEqual([]);
       if (step === STEPS.at(-1)) crash();
     },

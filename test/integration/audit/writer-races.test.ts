@@ -38,13 +38,13 @@ describe('audit writers racing on DynamoDB Local', () => {
         events.slice(2, 7),
       ];
       const written = await Promise.all(
-        batches.map((batch) => writeBatch(region, batch, writerPorts(t.names), () => new Date(clock))),
+        batches.map((batch) => writeBatch(region, batch, writerPorts(t.names), { now: () => new Date(clock) })),
       );
       let deferred = written.flatMap((result) => result.deferred);
       while (deferred.length > 0) {
         clock += 3 * CLAIM_LEASE_MS; // back after the visibility timeout
         const again = all.filter((item) => deferred.includes(item.eventId));
-        deferred = (await writeBatch(region, again, writerPorts(t.names), () => new Date(clock))).deferred;
+        deferred = (await writeBatch(region, again, writerPorts(t.names), { now: () => new Date(clock) })).deferred;
       }
     }
     const stored = await copies();

@@ -39,7 +39,7 @@ describe('audit writers racing over the same events', () => {
         let clock = Date.parse('2026-11-30T02:00:00Z');
         const now = () => new Date(clock);
         const writing = Promise.all(
-          batches.map((numbers) => writeBatch(region, numbers.map(event), memory.ports, now)),
+          batches.map((numbers) => writeBatch(region, numbers.map(event), memory.ports, { now })),
         );
         let deferred = (await scheduler.waitFor(writing)).flatMap((written) => written.deferred);
         // Deferred messages come back after the visibility timeout (longer than the lease), alone.
@@ -49,7 +49,7 @@ describe('audit writers racing over the same events', () => {
             region,
             deferred.map((id) => event(Number(id.slice(2)))),
             memory.ports,
-            now,
+            { now },
           );
           deferred = (await scheduler.waitFor(again)).deferred;
         }
@@ -68,13 +68,26 @@ describe('audit writers racing over the same events', () => {
     const memory = memoryWriterPorts();
     const start = Date.parse('2026-11-30T02:00:00Z');
     memory.claims.set('e-1', { objectKey: 'events/crashed.jsonl.gz', claimedAt: start });
-    const early = await writeBatch(region, [event(1), event(2)], memory.ports, () => new Date(start + 1_000));
+    const early = await writeBatch(region, [event(1), event(2)], memory.ports, { now: () => new Date(start + 1_000) });
     expect(early.deferred).toEqual(['e-1']);
     expect(early.objects.map((object) => object.events)).toEqual([1]);
-    const late = await writeBatch(region, [event(1)], memory.ports, () => new Date(start + CLAIM_LEASE_MS + 1));
+    const late = await writeBatch(region, [event(1)], memory.ports, {
+      now: () => new Date(start + CLAIM_LEASE_MS + 1),
+    });
     expect(late.deferred).toEqual([]);
     expect(late.objects.map((object) => object.events)).toEqual([1]);
     expect(memory.claims.get('e-1')?.objectKey).toBe(late.objects[0]!.key);
+  });
+
+  it('takes over a claim once the deadline its writer named has passed, and not before', async () => {
+    const memory = memoryWriterPorts();
+    const start = Date.parse('2026-11-30T02:00:00Z');
+    const at = (ms: number) => ({ now: () => new Date(start + ms) });
+    const first = memoryWriterPorts();
+    await writeBatch(region, [event(1)], first.ports, { ...at(0), leaseUntil: start + 40_000 });
+    memory.claims.set('e-1', first.claims.get('e-1')!); // its object was never written: the writer crashed
+    expect((await writeBatch(region, [event(1)], memory.ports, at(39_999))).deferred).toEqual(['e-1']);
+    expect((await writeBatch(region, [event(1)], memory.ports, at(40_000))).objects).toHaveLength(1);
   });
 
   it('splits a batch of more than 100 events into objects of at most 100 (one claim transaction each)', async () => {
