@@ -61,6 +61,28 @@ async function putObject(names: AuditStoreNames, key: string, bytes: Buffer) {
   );
 }
 
+/**
+ * Puts an events object only where none is (S3's conditional write): two writers finishing the same
+ * object must not leave a replaced version behind, which verify reports. An emulator that ignores
+ * the condition (fauxqs) keeps no versions either.
+ */
+async function putEventsObject(names: AuditStoreNames, key: string, bytes: Buffer) {
+  try {
+    await names.s3.send(
+      new PutObjectCommand({
+        Bucket: names.bucket,
+        Key: key,
+        Body: bytes,
+        ContentType: 'application/gzip',
+        IfNoneMatch: '*',
+      }),
+    );
+  } catch (error) {
+    // 412: it exists, with the same bytes (its key names its events). 409, a write in progress, is retried.
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw error;
+  }
+}
+
 export async function readObject(s3: S3Client, bucket: string, key: string): Promise<Buffer | undefined> {
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -141,7 +163,7 @@ export function writerPorts(names: AuditStoreNames): WriterPorts {
       return claimed;
     },
     objectExists: (key) => objectExists(names, key),
-    putObject: (key, bytes) => putObject(names, key, bytes),
+    putObject: (key, bytes) => putEventsObject(names, key, bytes),
     async recordPending(object: PendingObject) {
       await names.documents.send(
         new PutCommand({ TableName: names.table, Item: { pk: pendingPk(names.region), sk: object.key, ...object } }),

@@ -56,56 +56,91 @@ export interface BatchWritten {
 
 interface Plan {
   fresh: AuditEvent[];
+  /** Objects claimed but not written yet whose events are all in this batch: written again, the same bytes. */
+  unfinished: AuditEvent[][];
   deferred: string[];
   claims: Map<string, Claim>;
 }
 
-/** Sorts a batch's events into stored (dropped), being stored by another writer (deferred), and fresh. */
-async function plan(events: readonly AuditEvent[], ports: WriterPorts, now: number): Promise<Plan> {
+const byTimeThenId = (a: AuditEvent, b: AuditEvent) =>
+  a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId);
+
+/** Sorts a batch's events into stored (dropped), claimed by an object not written yet, and fresh. */
+async function plan(region: string, events: readonly AuditEvent[], ports: WriterPorts, now: number): Promise<Plan> {
   const claims = await ports.claims(events.map((event) => event.eventId));
   const written = new Map<string, boolean>();
   for (const { objectKey } of claims.values())
     if (!written.has(objectKey)) written.set(objectKey, await ports.objectExists(objectKey));
   const fresh: AuditEvent[] = [];
-  const deferred: string[] = [];
+  const leased = new Map<string, AuditEvent[]>();
   for (const event of events) {
     const claim = claims.get(event.eventId);
     if (!claim) fresh.push(event);
     else if (written.get(claim.objectKey)) continue;
-    else if (now < (claim.leaseUntil ?? (claim.claimedAt ?? 0) + CLAIM_LEASE_MS)) deferred.push(event.eventId);
+    else if (now < (claim.leaseUntil ?? (claim.claimedAt ?? 0) + CLAIM_LEASE_MS))
+      leased.set(claim.objectKey, [...(leased.get(claim.objectKey) ?? []), event]);
     else fresh.push(event); // its writer crashed before the object was written
   }
-  fresh.sort((a, b) => a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId));
-  return { fresh, deferred, claims };
+  // An object's key names its events: holding all of them, this batch writes the very object its
+  // claimer would (the same batch back after a failure, or delivered twice). Else the claimer's.
+  const unfinished = [...leased].filter(([key, group]) => eventsObjectKey(region, group) === key).map(([, g]) => g);
+  const deferred = [...leased]
+    .filter(([key, group]) => eventsObjectKey(region, group) !== key)
+    .flatMap(([, group]) => group.map((event) => event.eventId));
+  return { fresh: fresh.sort(byTimeThenId), unfinished: unfinished.map((g) => g.sort(byTimeThenId)), deferred, claims };
+}
+
+function objectOf(region: string, events: readonly AuditEvent[]) {
+  const bytes = encodeEvents(events);
+  const object = {
+    key: eventsObjectKey(region, events),
+    sha256: sha256Hex(bytes),
+    size: bytes.length,
+    events: events.length,
+  };
+  return { object, bytes };
+}
+
+async function putUnlessWritten(ports: WriterPorts, key: string, bytes: Buffer) {
+  if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
 }
 
 /**
- * Stores up to 100 events as one object, in an order where every crash and every race converges
- * on one sealed copy of each event: announce the object (pending), claim its events (all or none,
- * each only as the writer saw it), then write it. Losing a claim to another writer re-plans.
+ * Stores up to 100 events, in an order where every crash and every race converges on one sealed
+ * copy of each event: announce the object (pending), claim its events (all or none, each only as
+ * the writer saw it), then write it. Losing a claim to another writer re-plans.
  */
-async function writeObject(
+async function writeObjects(
   region: string,
   events: readonly AuditEvent[],
   ports: WriterPorts,
   { now = () => new Date(), leaseUntil }: WriteOptions,
-): Promise<{ object?: SealedObject; deferred: string[] }> {
+): Promise<BatchWritten> {
+  const objects = new Map<string, SealedObject>();
   for (let attempt = 1; ; attempt++) {
-    const { fresh, deferred, claims } = await plan(events, ports, now().getTime());
-    if (fresh.length === 0) return { deferred };
-    const key = eventsObjectKey(region, fresh);
-    const bytes = encodeEvents(fresh);
-    const object = { key, sha256: sha256Hex(bytes), size: bytes.length, events: fresh.length };
+    const { fresh, unfinished, deferred, claims } = await plan(region, events, ports, now().getTime());
+    for (const group of unfinished) {
+      const { object, bytes } = objectOf(region, group);
+      await ports.recordPending({ ...object, recordedAt: now().toISOString() });
+      await putUnlessWritten(ports, object.key, bytes);
+      objects.set(object.key, object);
+    }
+    if (fresh.length === 0) return { objects: [...objects.values()], deferred };
+    const { object, bytes } = objectOf(region, fresh);
     // A pending record whose claim is lost stays: another writer may have announced the same key
     // (the same events), and the seal drops an announced object that never appears.
     await ports.recordPending({ ...object, recordedAt: now().toISOString() });
     const requests = fresh.map((event) => ({ eventId: event.eventId, seen: claims.get(event.eventId) }));
     const claimedAt = now().getTime();
-    if (await ports.claimEvents(key, requests, { claimedAt, leaseUntil: leaseUntil ?? claimedAt + CLAIM_LEASE_MS })) {
-      if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
-      return { object, deferred };
+    if (
+      await ports.claimEvents(object.key, requests, { claimedAt, leaseUntil: leaseUntil ?? claimedAt + CLAIM_LEASE_MS })
+    ) {
+      await putUnlessWritten(ports, object.key, bytes);
+      objects.set(object.key, object);
+      return { objects: [...objects.values()], deferred };
     }
-    if (attempt === CLAIM_ATTEMPTS) throw new Error(`the claims on ${key} kept changing under ${attempt} attempts`);
+    if (attempt === CLAIM_ATTEMPTS)
+      throw new Error(`the claims on ${object.key} kept changing under ${attempt} attempts`);
   }
 }
 
@@ -119,13 +154,13 @@ export async function writeBatch(
   const unique = [...new Map(batch.map((event) => [event.eventId, event])).values()];
   const written: BatchWritten = { objects: [], deferred: [] };
   for (let start = 0; start < unique.length; start += MAX_EVENTS_PER_OBJECT) {
-    const { object, deferred } = await writeObject(
+    const { objects, deferred } = await writeObjects(
       region,
       unique.slice(start, start + MAX_EVENTS_PER_OBJECT),
       ports,
       options,
     );
-    if (object) written.objects.push(object);
+    written.objects.push(...objects);
     written.deferred.push(...deferred);
   }
   return written;

@@ -84,10 +84,26 @@ describe('audit writers racing over the same events', () => {
     const start = Date.parse('2026-11-30T02:00:00Z');
     const at = (ms: number) => ({ now: () => new Date(start + ms) });
     const first = memoryWriterPorts();
-    await writeBatch(region, [event(1)], first.ports, { ...at(0), leaseUntil: start + 40_000 });
+    await writeBatch(region, [event(1), event(2)], first.ports, { ...at(0), leaseUntil: start + 40_000 });
     memory.claims.set('e-1', first.claims.get('e-1')!); // its object was never written: the writer crashed
     expect((await writeBatch(region, [event(1)], memory.ports, at(39_999))).deferred).toEqual(['e-1']);
     expect((await writeBatch(region, [event(1)], memory.ports, at(40_000))).objects).toHaveLength(1);
+  });
+
+  it('writes the very object a busy writer claimed when the batch holds all its events (the same batch again)', async () => {
+    const memory = memoryWriterPorts();
+    const start = Date.parse('2026-11-30T02:00:00Z');
+    const crashed = memoryWriterPorts();
+    await writeBatch(region, [event(1), event(2)], crashed.ports, { now: () => new Date(start) });
+    for (const id of ['e-1', 'e-2']) memory.claims.set(id, crashed.claims.get(id)!); // claimed, then S3 failed
+    const again = await writeBatch(region, [event(2), event(1), event(3)], memory.ports, {
+      now: () => new Date(start + 5_000),
+    });
+    expect(again.deferred).toEqual([]);
+    expect([...memory.objects.keys()].sort()).toEqual(
+      [...crashed.objects.keys(), again.objects.find((object) => object.events === 1)!.key].sort(),
+    );
+    expect(memory.objects.get([...crashed.objects.keys()][0]!)).toEqual([...crashed.objects.values()][0]);
   });
 
   it('splits a batch of more than 100 events into objects of at most 100 (one claim transaction each)', async () => {
