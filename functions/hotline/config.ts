@@ -38,6 +38,7 @@ export const routerConfigSchema = z.object({
 });
 export const sweeperConfigSchema = z.object({
   [HOTLINE_ENV.table]: required(),
+  [HOTLINE_ENV.routingQueueUrl]: z.url(),
   [ENV.auditQueueUrl]: z.url(),
 });
 

@@ -9,8 +9,8 @@ export type TimerMark = 'reminded50At' | 'reminded75At' | 'breachedAt';
 export type TicketChanges = { [K in keyof Ticket]?: Ticket[K] | null } & { nextTimerAt?: string | null };
 
 export interface TicketStore {
-  /** Creates the ticket; false if its id exists. */
-  create(ticket: Ticket): Promise<boolean>;
+  /** Creates the ticket with its first timer; false if its id exists. */
+  create(ticket: Ticket, nextTimerAt?: string): Promise<boolean>;
   /** Undoes a create whose routing message could not be queued. */
   remove(ticketId: string): Promise<void>;
   get(ticketId: string): Promise<Ticket | undefined>;

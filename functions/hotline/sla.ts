@@ -19,6 +19,15 @@ export interface SlaPolicy {
 }
 export const DEFAULT_SLA: SlaPolicy = { urgent: 0, enquiry: 3, complaint: 13 };
 
+/**
+ * A ticket still RECEIVED this long after it was filed (or last queued) lost its routing message:
+ * a 503 whose write landed after it, or a message that went to the DLQ. The sweeper queues it again.
+ */
+export const ROUTING_CHECK_MS = 2 * 60_000;
+/** After this, a ticket that never got routed is left to an operator (an alarm), not queued again. */
+export const ROUTING_GIVE_UP_MS = 24 * 3600_000;
+export const routingCheckAfter = (at: Date) => new Date(at.getTime() + ROUTING_CHECK_MS).toISOString();
+
 /** The Shanghai calendar day (YYYY-MM-DD) an instant falls on, and where that day starts (UTC ms). */
 const shanghaiDay = (ms: number) => {
   const start = Math.floor((ms + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS - SHANGHAI_OFFSET_MS;

@@ -40,6 +40,8 @@ export function hotlineWorld(start = new Date('2025-09-30T02:00:00Z')) {
   return {
     ports,
     routing: { ...ports, rules: loadRules(), sla: DEFAULT_SLA },
+    /** Ports for intake and the sweeper, which both queue for routing. */
+    queuing: { ...ports, queue },
     queue,
     tickets,
     audit,

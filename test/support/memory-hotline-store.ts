@@ -24,9 +24,9 @@ export class MemoryTicketStore implements TicketStore {
     return rest;
   }
 
-  async create(ticket: Ticket) {
+  async create(ticket: Ticket, nextTimerAt?: string) {
     if (this.tickets.has(ticket.ticketId)) return false;
-    this.tickets.set(ticket.ticketId, clone(ticket));
+    this.tickets.set(ticket.ticketId, { ...clone(ticket), ...(nextTimerAt ? { nextTimerAt } : {}) });
     return true;
   }
   async remove(ticketId: string) {

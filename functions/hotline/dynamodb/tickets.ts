@@ -93,12 +93,17 @@ export function dynamoTicketStore(documents: DynamoDBDocumentClient, table: stri
     return items;
   };
   return {
-    create: (ticket) =>
+    create: (ticket, nextTimerAt) =>
       failedCondition(() =>
         documents.send(
           new PutCommand({
             TableName: table,
-            Item: { ...keyOf(ticket.ticketId), ...ticket, filerKey: filerKeyOf(ticket) },
+            Item: {
+              ...keyOf(ticket.ticketId),
+              ...ticket,
+              filerKey: filerKeyOf(ticket),
+              ...(nextTimerAt ? { nextTimerAt, timerShard: timerShardOf(ticket.ticketId) } : {}),
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DependencyUnavailableError } from '../../../shared/errors.ts';
 import type { Actor, Channel, Location, Ticket } from '../model.ts';
 import type { HotlinePorts, RoutingQueue } from '../ports.ts';
+import { routingCheckAfter } from '../sla.ts';
 import { auditActor, type RequestContext } from './context.ts';
 
 export interface NewTicket {
@@ -29,7 +30,8 @@ export const keyedTicketId = (now: Date, filer: Actor, key: string) =>
   `${shanghaiDay(now)}-${base36(createHash('sha256').update([filer.kind, filer.clientId, filer.id, key].join('\u0000')).digest())}`;
 
 /**
- * Intake: the ticket is stored RECEIVED and its id queued for routing. The audit event goes first
+ * Intake: the ticket is stored RECEIVED, with a timer that has the sweeper queue it again should it
+ * still be RECEIVED in two minutes, and its id queued for routing. The audit event goes first
  * (no event, no ticket); a ticket whose routing message cannot be queued is removed again, so a
  * 503 leaves nothing behind. With an idempotency key (the Idempotency-Key header) a retry answers
  * the ticket its first attempt stored, queues it again (routing is idempotent) and repeats the
@@ -71,7 +73,7 @@ export async function fileTicket(
     ...audited,
   });
   let created = true;
-  if (!(await ports.tickets.create(ticket))) {
+  if (!(await ports.tickets.create(ticket, routingCheckAfter(now)))) {
     // The SDK retries a write whose answer timed out: if the first attempt stored it, the ticket is ours.
     const stored = await ports.tickets.get(ticket.ticketId);
     const ours =

@@ -1,6 +1,7 @@
 import type { Ticket } from '../model.ts';
-import type { HotlinePorts, TimerMark } from '../ports.ts';
-import { nextTimer } from '../sla.ts';
+import { logger } from '../../../shared/observability.ts';
+import type { HotlinePorts, RoutingQueue, TimerMark } from '../ports.ts';
+import { nextTimer, ROUTING_GIVE_UP_MS, routingCheckAfter } from '../sla.ts';
 
 const TIMERS: { mark: TimerMark; at: keyof Ticket; action: string }[] = [
   { mark: 'reminded50At', at: 'remindAt50', action: 'remind-50' },
@@ -11,19 +12,53 @@ const TIMERS: { mark: TimerMark; at: keyof Ticket; action: string }[] = [
 export interface SweepResult {
   reminded: number;
   breached: number;
+  /** RECEIVED tickets whose routing message was lost, queued again. */
+  requeued: number;
 }
 
 /**
- * The SLA sweeper (a rate schedule): every timer that is due is marked by one conditional write, so
+ * A ticket still RECEIVED at its timer is queued for routing again (routing is idempotent, so a
+ * message that was only late does no harm) and checked again later; after a day it is left to an
+ * operator, counted as `ticketUnrouted` and as a breach (`slaBreached`, which has an alarm).
+ */
+async function requeue(ticket: Ticket, ports: HotlinePorts & { queue: RoutingQueue }, now: Date): Promise<boolean> {
+  if (now.getTime() - Date.parse(ticket.createdAt) > ROUTING_GIVE_UP_MS) {
+    logger.error('ticket never routed; left to an operator', { ticketId: ticket.ticketId });
+    ports.countMetric?.('ticketUnrouted');
+    ports.countMetric?.('slaBreached'); // the alarm on breached deadlines: routing within a day is one
+    await ports.tickets.setNextTimer(ticket.ticketId, undefined);
+    return false;
+  }
+  try {
+    await ports.queue.send(ticket.ticketId);
+  } catch (error) {
+    // The ticket stays due, for the next sweep; the other timers of this sweep still fire.
+    logger.warn('routing queue unavailable; ticket queued again next sweep', {
+      ticketId: ticket.ticketId,
+      error: (error as Error).message,
+    });
+    return false;
+  }
+  await ports.tickets.setNextTimer(ticket.ticketId, routingCheckAfter(now));
+  ports.countMetric?.('ticketRequeued');
+  return true;
+}
+
+/**
+ * The SLA sweeper (a rate schedule), which also queues again a ticket whose routing message was lost: every timer that is due is marked by one conditional write, so
  * each reminder and each breach happens exactly once even when two sweeps overlap or one is retried;
  * the audit event's id is derived from the ticket and the timer, so a retried sweep adds no second one.
  * A breach escalates the ticket to the supervisor's queue and counts `slaBreached` (which has an alarm).
  */
-export async function sweepTimers(ports: HotlinePorts, limit = 200): Promise<SweepResult> {
+export async function sweepTimers(ports: HotlinePorts & { queue: RoutingQueue }, limit = 200): Promise<SweepResult> {
   const now = ports.now();
-  const result: SweepResult = { reminded: 0, breached: 0 };
+  const result: SweepResult = { reminded: 0, breached: 0, requeued: 0 };
   for (const listed of await ports.tickets.dueTimers(now, limit)) {
     const ticket = (await ports.tickets.get(listed.ticketId)) ?? listed;
+    if (ticket.status === 'RECEIVED') {
+      if (await requeue(ticket, ports, now)) result.requeued++;
+      continue;
+    }
     let state: Ticket = { ...ticket };
     for (const timer of TIMERS) {
       const at = state[timer.at] as string | undefined;

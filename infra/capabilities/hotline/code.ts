@@ -50,6 +50,8 @@ export class HotlineCode extends Construct {
     const sweeper = context
       .addFunction(this, functionOf(hotlineManifest, 'hotline-sweeper'), { timeout: Duration.seconds(30) })
       .useTable(HOTLINE_ENV.table, hotline.table, 'readWrite')
+      // A ticket still RECEIVED at its routing check lost its message: the sweeper sends it again.
+      .useQueue(HOTLINE_ENV.routingQueueUrl, hotline.routingQueue, 'send')
       .useQueue(ENV.auditQueueUrl, auditQueue, 'send');
     new Rule(this, 'SweepSchedule', {
       description: 'SLA reminders and breach escalation of 12345 tickets',

@@ -48,6 +48,16 @@ export function ticketStoreContract(name: string, makeStore: () => Promise<Ticke
       expect(await store.get(ticket.ticketId)).toBeUndefined();
     });
 
+    it('creates a ticket with its first timer: due at that time, not before, and the ticket reads the same', async () => {
+      const ticket = sampleTicket();
+      const checkAt = new Date(Date.now() + 120_000);
+      expect(await store.create(ticket, checkAt.toISOString())).toBe(true);
+      expect(await store.get(ticket.ticketId)).toEqual(ticket);
+      const dueAt = async (at: Date) => (await store.dueTimers(at, 1000)).map((t) => t.ticketId);
+      expect(await dueAt(new Date(checkAt.getTime() - 1))).not.toContain(ticket.ticketId);
+      expect(await dueAt(checkAt)).toContain(ticket.ticketId);
+    });
+
     it('applies a transition only at the expected version, appending to the history', async () => {
       const ticket = sampleTicket();
       await store.create(ticket);

@@ -224,6 +224,62 @@ describe('department actions', () => {
   });
 });
 
+describe('a ticket whose routing message was lost', () => {
+  // A 503 answered while DynamoDB hung, whose write landed afterwards: stored RECEIVED, no message.
+  async function strandedTicket(world: ReturnType<typeof hotlineWorld>) {
+    const ticket = await fileTicket(newTicket(), citizen, world.queuing, context);
+    world.queued.length = 0;
+    return ticket;
+  }
+
+  it('is queued again by the sweeper two minutes after filing, then checked again two minutes later', async () => {
+    const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
+    const ticket = await strandedTicket(world);
+    world.setNow(shanghai('2025-09-30T10:01:59'));
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
+    world.setNow(shanghai('2025-09-30T10:02:00'));
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 1 });
+    expect(world.queued).toEqual([ticket.ticketId]);
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
+    world.setNow(shanghai('2025-09-30T10:04:00'));
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 1 });
+    expect(world.metrics.filter((name) => name === 'ticketRequeued')).toHaveLength(2);
+  });
+
+  it('leaves the routing check once routed: its SLA timers replace it', async () => {
+    const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
+    const ticket = await strandedTicket(world);
+    await routeTicket(ticket.ticketId, world.routing);
+    world.setNow(shanghai('2025-09-30T10:30:00'));
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
+    expect(world.queued).toEqual([]);
+  });
+
+  it('is left to an operator after a day, counted as unrouted and as a breach (the alarmed metric)', async () => {
+    const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
+    const ticket = await strandedTicket(world);
+    world.setNow(shanghai('2025-10-01T10:00:01'));
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
+    expect(world.metrics).toEqual(expect.arrayContaining(['ticketUnrouted', 'slaBreached']));
+    expect(await world.tickets.dueTimers(shanghai('2025-10-09T00:00:00'), 10)).toEqual([]);
+    expect((await world.tickets.get(ticket.ticketId))?.status).toBe('RECEIVED');
+  });
+
+  it('with the routing queue down, the ticket stays due for the next sweep and the other timers still fire', async () => {
+    const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
+    const routed = await filedAndRouted(world, { category: 'policy.enquiry', location: { cityCode: '370200' } });
+    world.setNow(new Date(Date.parse(routed.remindAt50!) - 180_000));
+    const ticket = await strandedTicket(world);
+    world.setNow(new Date(Date.parse(routed.remindAt50!) + 1));
+    world.faults.queue = true;
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 1, breached: 0, requeued: 0 });
+    world.faults.queue = false;
+    expect((await world.tickets.dueTimers(world.ports.now(), 10)).map((due) => due.ticketId)).toEqual([
+      ticket.ticketId,
+    ]);
+  });
+});
+
 describe('SLA timers on a fake clock, across National Day 2025 and its adjusted working Saturday', () => {
   it('reminds at 50% and 75% of the working time and escalates the breach, each exactly once', async () => {
     const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
@@ -232,20 +288,20 @@ describe('SLA timers on a fake clock, across National Day 2025 and its adjusted 
 
     // Halfway through the calendar days but still on the holiday: no working time has passed.
     world.setNow(shanghai('2025-10-05T12:00:00'));
-    expect(await sweepTimers(world.ports)).toEqual({ reminded: 0, breached: 0 });
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
 
     // 50% of 86 working hours is Fri 10 Oct 05:00; two sweeps at once remind once.
     world.setNow(shanghai('2025-10-10T06:00:00'));
-    const both = await Promise.all([sweepTimers(world.ports), sweepTimers(world.ports)]);
+    const both = await Promise.all([sweepTimers(world.queuing), sweepTimers(world.queuing)]);
     expect(both.reduce((sum, r) => sum + r.reminded, 0)).toBe(1);
 
     // 75% falls on the adjusted working Saturday, 11 October, 02:30.
     world.setNow(shanghai('2025-10-11T03:00:00'));
-    expect(await sweepTimers(world.ports)).toEqual({ reminded: 1, breached: 0 });
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 1, breached: 0, requeued: 0 });
 
     world.setNow(shanghai('2025-10-12T00:01:00'));
-    expect(await sweepTimers(world.ports)).toEqual({ reminded: 0, breached: 1 });
-    expect(await sweepTimers(world.ports)).toEqual({ reminded: 0, breached: 0 });
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 1, requeued: 0 });
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
 
     const after = (await world.tickets.get(ticket.ticketId))!;
     expect(after).toMatchObject({
@@ -283,7 +339,7 @@ describe('SLA timers on a fake clock, across National Day 2025 and its adjusted 
     await actOnTicket(ticket.ticketId, { action: 'accept' }, housing, world.ports, context);
     await actOnTicket(ticket.ticketId, { action: 'resolve', reply: '已答复' }, housing, world.ports, context);
     world.setNow(shanghai('2025-10-20T00:00:00'));
-    expect(await sweepTimers(world.ports)).toEqual({ reminded: 0, breached: 0 });
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
     expect(await world.tickets.dueTimers(world.ports.now(), 10)).toEqual([]);
   });
 });
