@@ -25,8 +25,16 @@ export interface TicketStore {
   claimDuplicateKey(key: string, ticketId: string, now: Date, replacing?: string): Promise<string>;
   /** Sets one timer mark if it is not set and the ticket is open: true for the one write that did. */
   markTimer(ticketId: string, mark: TimerMark, changes: TicketChanges, entry: HistoryEntry): Promise<boolean>;
-  /** Sets the next timer without a condition (after marks, or to drop a stale one). */
-  setNextTimer(ticketId: string, nextTimerAt: string | undefined): Promise<void>;
+  /**
+   * Sets the next timer (after marks, or to drop a stale one); with `whileAt`, only while the ticket
+   * still has that status and version (a router or a department may have moved it since it was read).
+   * False when the ticket is gone or has moved.
+   */
+  setNextTimer(
+    ticketId: string,
+    nextTimerAt: string | undefined,
+    whileAt?: Pick<Ticket, 'status' | 'version'>,
+  ): Promise<boolean>;
   /** Tickets with a timer at or before `now`. */
   dueTimers(now: Date, limit: number): Promise<Ticket[]>;
   byDepartment(department: string, filter: { status?: TicketStatus; sla?: SlaState }): Promise<Ticket[]>;

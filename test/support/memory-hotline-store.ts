@@ -75,11 +75,13 @@ export class MemoryTicketStore implements TicketStore {
     ticket.history.push(clone(entry));
     return true;
   }
-  async setNextTimer(ticketId: string, nextTimerAt: string | undefined) {
+  async setNextTimer(ticketId: string, nextTimerAt: string | undefined, whileAt?: Pick<Ticket, 'status' | 'version'>) {
     const ticket = this.tickets.get(ticketId);
-    if (!ticket) return;
+    if (!ticket) return false;
+    if (whileAt && (ticket.status !== whileAt.status || ticket.version !== whileAt.version)) return false;
     if (nextTimerAt) ticket.nextTimerAt = nextTimerAt;
     else delete ticket.nextTimerAt;
+    return true;
   }
   async dueTimers(now: Date, limit: number) {
     return [...this.tickets.values()]

@@ -188,17 +188,26 @@ export function dynamoTicketStore(documents: DynamoDBDocumentClient, table: stri
         ),
       );
     },
-    setNextTimer: async (ticketId, nextTimerAt) => {
+    setNextTimer: (ticketId, nextTimerAt, whileAt) => {
       const update = updateOf(ticketId, { nextTimerAt: nextTimerAt ?? null });
-      await failedCondition(() =>
+      const values = {
+        ...update.values,
+        ...(whileAt ? { ':whileStatus': whileAt.status, ':whileVersion': whileAt.version } : {}),
+      };
+      return failedCondition(() =>
         documents.send(
           new UpdateCommand({
             TableName: table,
             Key: keyOf(ticketId),
             UpdateExpression: update.expression,
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: update.names,
-            ...(Object.keys(update.values).length ? { ExpressionAttributeValues: update.values } : {}),
+            ConditionExpression: whileAt
+              ? 'attribute_exists(pk) AND #status = :whileStatus AND #version = :whileVersion'
+              : 'attribute_exists(pk)',
+            ExpressionAttributeNames: {
+              ...update.names,
+              ...(whileAt ? { '#status': 'status', '#version': 'version' } : {}),
+            },
+            ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
           }),
         ),
       );

@@ -56,7 +56,8 @@ export async function routeTicket(
         { status: 'DUPLICATE', duplicateOf: original.ticketId },
         { at, action: 'link', by: 'hotline-router', status: 'DUPLICATE', note: `duplicate of ${original.ticketId}` },
       );
-      if (linked) ports.countMetric?.('ticketLinked');
+      if (!linked) return 'already-routed'; // another delivery of its message linked it first
+      ports.countMetric?.('ticketLinked');
       return 'duplicate';
     }
     holder = await ports.tickets.claimDuplicateKey(key, ticket.ticketId, now, holder);

@@ -26,7 +26,8 @@ async function requeue(ticket: Ticket, ports: HotlinePorts & { queue: RoutingQue
     logger.error('ticket never routed; left to an operator', { ticketId: ticket.ticketId });
     ports.countMetric?.('ticketUnrouted');
     ports.countMetric?.('slaBreached'); // the alarm on breached deadlines: routing within a day is one
-    await ports.tickets.setNextTimer(ticket.ticketId, undefined);
+    // Only while still RECEIVED: a ticket routed since the read keeps the SLA timer its router set.
+    await ports.tickets.setNextTimer(ticket.ticketId, undefined, ticket);
     return false;
   }
   try {
@@ -39,7 +40,8 @@ async function requeue(ticket: Ticket, ports: HotlinePorts & { queue: RoutingQue
     });
     return false;
   }
-  await ports.tickets.setNextTimer(ticket.ticketId, routingCheckAfter(now));
+  // The router may consume the message before this write: a routed ticket keeps its SLA timer.
+  await ports.tickets.setNextTimer(ticket.ticketId, routingCheckAfter(now), ticket);
   ports.countMetric?.('ticketRequeued');
   return true;
 }
@@ -102,9 +104,12 @@ export async function sweepTimers(ports: HotlinePorts & { queue: RoutingQueue },
         ports.countMetric?.('slaReminded');
       }
     }
-    // A timer listed but already fired (or a ticket closed meanwhile) must leave the index.
+    // Listed, so its stored timer is due: if its next timer is none (fired, or the ticket closed
+    // meanwhile) or still ahead (a timer a race left behind), the index is put right, else every
+    // sweep would list it again, before the tickets that are due.
     const fresh = await ports.tickets.get(ticket.ticketId);
-    if (fresh && !nextTimer(fresh)) await ports.tickets.setNextTimer(ticket.ticketId, undefined);
+    const next = fresh && nextTimer(fresh);
+    if (fresh && (!next || next > now.toISOString())) await ports.tickets.setNextTimer(ticket.ticketId, next, fresh);
   }
   return result;
 }

@@ -118,6 +118,27 @@ export function ticketStoreContract(name: string, makeStore: () => Promise<Ticke
       expect((await store.dueTimers(new Date(), 1000)).map((t) => t.ticketId)).not.toContain(routed.ticketId);
     });
 
+    it('sets a timer while the ticket is at the status and version read, and not once it has moved or is gone', async () => {
+      const ticket = sampleTicket();
+      const checkAt = '2020-01-01T00:02:00.000Z';
+      await store.create(ticket, '2020-01-01T00:00:00.000Z');
+      expect(await store.setNextTimer(ticket.ticketId, checkAt, { status: 'RECEIVED', version: 1 })).toBe(true);
+      const due = async () => (await store.dueTimers(new Date('2020-01-01T00:01:00Z'), 1000)).map((t) => t.ticketId);
+      expect(await due()).not.toContain(ticket.ticketId);
+      await store.transition(
+        ticket.ticketId,
+        1,
+        { status: 'ROUTED', nextTimerAt: '2020-01-01T00:00:30.000Z' },
+        entry('route'),
+      );
+      expect(await store.setNextTimer(ticket.ticketId, checkAt, { status: 'RECEIVED', version: 1 })).toBe(false);
+      expect(await store.setNextTimer(ticket.ticketId, undefined, { status: 'ROUTED', version: 1 })).toBe(false);
+      expect(await due()).toContain(ticket.ticketId);
+      await store.remove(ticket.ticketId);
+      expect(await store.setNextTimer(ticket.ticketId, checkAt)).toBe(false);
+      expect(await store.get(ticket.ticketId)).toBeUndefined();
+    });
+
     it('marks a timer once, and never on a ticket that is no longer open', async () => {
       const ticket = sampleTicket({ status: 'CLOSED' });
       await store.create(ticket);

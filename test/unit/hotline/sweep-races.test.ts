@@ -102,7 +102,10 @@ describe('the sweeper racing the router', () => {
     expect(outcomes.sort()).toEqual(['already-routed', 'duplicate']);
     const original = (await world.tickets.get(first.ticketId))!;
     expect(original.history.filter((entry) => entry.note === `duplicate report ${repeat.ticketId}`)).toHaveLength(1);
-    expect(await world.tickets.get(repeat.ticketId)).toMatchObject({ status: 'DUPLICATE', duplicateOf: first.ticketId });
+    expect(await world.tickets.get(repeat.ticketId)).toMatchObject({
+      status: 'DUPLICATE',
+      duplicateOf: first.ticketId,
+    });
     world.setNow(shanghai('2025-09-30T10:05:00'));
     expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
     expect(storedTimer(world, repeat.ticketId)).toBeUndefined();
