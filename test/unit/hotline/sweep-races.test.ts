@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fileTicket } from '../../../functions/hotline/use-cases/intake.ts';
 import { routeTicket } from '../../../functions/hotline/use-cases/routing.ts';
 import { sweepTimers } from '../../../functions/hotline/use-cases/sweep.ts';
+import { DependencyUnavailableError } from '../../../shared/errors.ts';
 import { citizen, context, hotlineWorld, newTicket } from '../../support/hotline-world.ts';
 
 const shanghai = (local: string) => new Date(`${local}+08:00`);
@@ -109,5 +110,62 @@ describe('the sweeper racing the router', () => {
     world.setNow(shanghai('2025-09-30T10:05:00'));
     expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
     expect(storedTimer(world, repeat.ticketId)).toBeUndefined();
+  });
+});
+
+describe("intake's rollback racing a retry with the same Idempotency-Key", () => {
+  it('a retry answered while the first attempt is still waiting on the queue keeps its ticket when that attempt gives up', async () => {
+    const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
+    const keyed = { ...context, idempotencyKey: 'gateway-timed-out' };
+    // The first attempt's send hangs (the gateway answers 504 meanwhile), then fails.
+    let failFirst: (error: Error) => void = () => undefined;
+    let sends = 0;
+    const queue = {
+      send: (ticketId: string) => {
+        sends++;
+        if (sends === 1) return new Promise<void>((_, reject) => (failFirst = reject));
+        return world.queue.send(ticketId);
+      },
+    };
+    const ports = { ...world.ports, queue };
+    const first = fileTicket(newTicket(), citizen, ports, keyed);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(sends).toBe(1);
+    const retried = await fileTicket(newTicket(), citizen, ports, keyed); // the client's retry: 202
+    failFirst(new Error('queue timed out'));
+    await expect(first).rejects.toThrow(DependencyUnavailableError);
+    // The ticket the retry answered exists, and its routing message finds it.
+    expect(await world.tickets.get(retried.ticketId)).toMatchObject({ status: 'RECEIVED' });
+    expect(world.queued).toEqual([retried.ticketId]);
+    expect(await routeTicket(retried.ticketId, world.routing)).toBe('routed');
+  });
+
+  it('a retry that reads the ticket just before the first attempt removes it files it again', async () => {
+    const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
+    const keyed = { ...context, idempotencyKey: 'removed-under-me' };
+    let failFirst: (error: Error) => void = () => undefined;
+    let sends = 0;
+    const queue = {
+      send: (ticketId: string) => {
+        sends++;
+        if (sends === 1) return new Promise<void>((_, reject) => (failFirst = reject));
+        return world.queue.send(ticketId);
+      },
+    };
+    const ports = { ...world.ports, queue };
+    const first = fileTicket(newTicket(), citizen, ports, keyed);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The retry reads the ticket, then the first attempt gives up and removes it before the retry goes on.
+    const read = world.tickets.get.bind(world.tickets);
+    world.tickets.get = async (ticketId: string) => {
+      const found = await read(ticketId);
+      world.tickets.get = read;
+      failFirst(new Error('queue timed out'));
+      await expect(first).rejects.toThrow(DependencyUnavailableError);
+      return found;
+    };
+    const retried = await fileTicket(newTicket(), citizen, ports, keyed);
+    expect(await world.tickets.get(retried.ticketId)).toMatchObject({ status: 'RECEIVED' });
+    expect(world.queued).toEqual([retried.ticketId]);
   });
 });
