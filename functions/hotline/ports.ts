@@ -11,8 +11,11 @@ export type TicketChanges = { [K in keyof Ticket]?: Ticket[K] | null } & { nextT
 export interface TicketStore {
   /** Creates the ticket with its first timer; false if its id exists. */
   create(ticket: Ticket, nextTimerAt?: string): Promise<boolean>;
-  /** Undoes a create whose routing message could not be queued. */
-  remove(ticketId: string): Promise<void>;
+  /**
+   * Undoes a create whose routing message could not be queued; with `whileAt`, only while the ticket
+   * still has that status and version (a retry may have taken it over meanwhile). False if it did not.
+   */
+  remove(ticketId: string, whileAt?: Pick<Ticket, 'status' | 'version'>): Promise<boolean>;
   get(ticketId: string): Promise<Ticket | undefined>;
   /** One conditional write: applies only while the ticket is still at `expectedVersion`. */
   transition(ticketId: string, expectedVersion: number, changes: TicketChanges, entry: HistoryEntry): Promise<boolean>;

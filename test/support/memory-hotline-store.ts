@@ -29,8 +29,11 @@ export class MemoryTicketStore implements TicketStore {
     this.tickets.set(ticket.ticketId, { ...clone(ticket), ...(nextTimerAt ? { nextTimerAt } : {}) });
     return true;
   }
-  async remove(ticketId: string) {
-    this.tickets.delete(ticketId);
+  async remove(ticketId: string, whileAt?: Pick<Ticket, 'status' | 'version'>) {
+    const ticket = this.tickets.get(ticketId);
+    if (!ticket) return false;
+    if (whileAt && (ticket.status !== whileAt.status || ticket.version !== whileAt.version)) return false;
+    return this.tickets.delete(ticketId);
   }
   async get(ticketId: string) {
     return this.strip(this.tickets.get(ticketId));

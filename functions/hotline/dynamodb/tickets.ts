@@ -108,9 +108,24 @@ export function dynamoTicketStore(documents: DynamoDBDocumentClient, table: stri
           }),
         ),
       ),
-    remove: async (ticketId) => {
-      await documents.send(new DeleteCommand({ TableName: table, Key: keyOf(ticketId) }));
-    },
+    remove: (ticketId, whileAt) =>
+      failedCondition(() =>
+        documents.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: keyOf(ticketId),
+            ConditionExpression: whileAt
+              ? 'attribute_exists(pk) AND #status = :status AND #version = :version'
+              : 'attribute_exists(pk)',
+            ...(whileAt
+              ? {
+                  ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+                  ExpressionAttributeValues: { ':status': whileAt.status, ':version': whileAt.version },
+                }
+              : {}),
+          }),
+        ),
+      ),
     get: async (ticketId) => {
       const answer = await documents.send(
         new GetCommand({ TableName: table, Key: keyOf(ticketId), ConsistentRead: true }),

@@ -30,6 +30,43 @@ export const keyedTicketId = (now: Date, filer: Actor, key: string) =>
   `${shanghaiDay(now)}-${base36(createHash('sha256').update([filer.kind, filer.clientId, filer.id, key].join('\u0000')).digest())}`;
 
 /**
+ * Stores the ticket, or finds the one an earlier attempt stored (the SDK's retry of a write whose answer
+ * was lost, or the client's retry with the same Idempotency-Key); `created` tells which.
+ */
+async function storeTicket(
+  ticket: Ticket,
+  filer: Actor,
+  key: string | undefined,
+  ports: HotlinePorts,
+  now: Date,
+): Promise<{ ticket: Ticket; created: boolean }> {
+  for (let tries = 1; tries <= 3; tries++) {
+    if (await ports.tickets.create(ticket, routingCheckAfter(now))) return { ticket, created: true };
+    const stored = await ports.tickets.get(ticket.ticketId);
+    if (!stored) continue; // removed since: the attempt that stored it gave up on the queue
+    const ours =
+      stored.filer.id === filer.id &&
+      (key
+        ? stored.idempotencyKey === key && stored.filer.clientId === filer.clientId
+        : stored.createdAt === ticket.createdAt);
+    if (!ours) break;
+    if (!key || stored.status !== 'RECEIVED' || stored.version !== 1) return { ticket: stored, created: false };
+    // Another attempt with this key may still be waiting on the queue, to remove the ticket if it gives
+    // up: taken over (its version moved on), the ticket stays; removed first, it is filed again.
+    const entry = {
+      at: now.toISOString(),
+      action: 'file',
+      by: filer.clientId,
+      status: 'RECEIVED' as const,
+      note: 'filed again',
+    };
+    if (await ports.tickets.transition(stored.ticketId, 1, {}, entry))
+      return { ticket: { ...stored, version: 2, history: [...stored.history, entry] }, created: false };
+  }
+  throw new DependencyUnavailableError('ticket ids', 1);
+}
+
+/**
  * Intake: the ticket is stored RECEIVED, with a timer that has the sweeper queue it again should it
  * still be RECEIVED in two minutes, and its id queued for routing. The audit event goes first
  * (no event, no ticket); a ticket whose routing message cannot be queued is removed again, so a
@@ -45,7 +82,7 @@ export async function fileTicket(
 ): Promise<Ticket> {
   const now = ports.now();
   const key = context.idempotencyKey;
-  let ticket: Ticket = {
+  const draft: Ticket = {
     ticketId: key ? keyedTicketId(now, filer, key) : newTicketId(now),
     status: 'RECEIVED',
     category: input.category,
@@ -65,31 +102,20 @@ export async function fileTicket(
   };
   const { idempotencyKey: _key, ...audited } = context;
   await ports.audit({
-    ...(key ? { eventId: `hotline-file-${ticket.ticketId}` } : {}),
+    ...(key ? { eventId: `hotline-file-${draft.ticketId}` } : {}),
     actor: auditActor(filer),
     action: 'hotline.ticket.file',
-    resource: `ticket/${ticket.ticketId}`,
+    resource: `ticket/${draft.ticketId}`,
     outcome: 'success',
     ...audited,
   });
-  let created = true;
-  if (!(await ports.tickets.create(ticket, routingCheckAfter(now)))) {
-    // The SDK retries a write whose answer timed out: if the first attempt stored it, the ticket is ours.
-    const stored = await ports.tickets.get(ticket.ticketId);
-    const ours =
-      stored?.filer.id === filer.id &&
-      (key
-        ? stored.idempotencyKey === key && stored.filer.clientId === filer.clientId
-        : stored.createdAt === ticket.createdAt);
-    if (!ours) throw new DependencyUnavailableError('ticket ids', 1);
-    ticket = stored;
-    created = false;
-  }
+  const { ticket, created } = await storeTicket(draft, filer, key, ports, now);
   try {
     await ports.queue.send(ticket.ticketId);
   } catch (error) {
-    // A ticket an earlier attempt stored stays: that attempt's message may be on its way, and the client's retry sends another.
-    if (created) await ports.tickets.remove(ticket.ticketId).catch(() => undefined);
+    // A ticket an earlier attempt stored stays: that attempt's message may be on its way, and the client's
+    // retry sends another. This attempt's own goes, unless a retry has taken it over meanwhile.
+    if (created) await ports.tickets.remove(ticket.ticketId, ticket).catch(() => undefined);
     throw new DependencyUnavailableError('routing queue', 5, error);
   }
   if (created) ports.countMetric?.('ticketFiled');

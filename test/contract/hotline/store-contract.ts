@@ -139,6 +139,17 @@ export function ticketStoreContract(name: string, makeStore: () => Promise<Ticke
       expect(await store.get(ticket.ticketId)).toBeUndefined();
     });
 
+    it('removes a ticket while it has the status and version read, and not once it has moved on', async () => {
+      const ticket = sampleTicket();
+      await store.create(ticket);
+      await store.transition(ticket.ticketId, 1, {}, entry('file'));
+      expect(await store.remove(ticket.ticketId, { status: 'RECEIVED', version: 1 })).toBe(false);
+      expect(await store.get(ticket.ticketId)).toMatchObject({ version: 2 });
+      expect(await store.remove(ticket.ticketId, { status: 'RECEIVED', version: 2 })).toBe(true);
+      expect(await store.get(ticket.ticketId)).toBeUndefined();
+      expect(await store.remove(ticket.ticketId)).toBe(false);
+    });
+
     it('marks a timer once, and never on a ticket that is no longer open', async () => {
       const ticket = sampleTicket({ status: 'CLOSED' });
       await store.create(ticket);
