@@ -113,6 +113,21 @@ describe('the sweeper racing the router', () => {
   });
 });
 
+describe('the sweeper and a removed ticket', () => {
+  it('skips a ticket the timers index still lists after intake removed it (indexes lag the table)', async () => {
+    const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
+    const ticket = await strandedTicket(world);
+    const stale = (await world.tickets.get(ticket.ticketId))!;
+    await world.tickets.remove(ticket.ticketId); // the rollback of a 503
+    world.tickets.dueTimers = async () => [stale];
+    world.setNow(shanghai('2025-09-30T10:02:00'));
+    expect(await sweepTimers(world.queuing)).toEqual({ reminded: 0, breached: 0, requeued: 0 });
+    // No message the router would send to the DLQ at once ("no ticket"), and no event about it.
+    expect(world.queued).toEqual([]);
+    expect(world.audit.filter((event) => event.action !== 'hotline.ticket.file')).toEqual([]);
+  });
+});
+
 describe("intake's rollback racing a retry with the same Idempotency-Key", () => {
   it('a retry answered while the first attempt is still waiting on the queue keeps its ticket when that attempt gives up', async () => {
     const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
