@@ -56,7 +56,9 @@ export async function sweepTimers(ports: HotlinePorts & { queue: RoutingQueue },
   const now = ports.now();
   const result: SweepResult = { reminded: 0, breached: 0, requeued: 0 };
   for (const listed of await ports.tickets.dueTimers(now, limit)) {
-    const ticket = (await ports.tickets.get(listed.ticketId)) ?? listed;
+    // The index lags the table: a ticket removed since (intake's rollback) is not queued or reminded.
+    const ticket = await ports.tickets.get(listed.ticketId);
+    if (!ticket) continue;
     if (ticket.status === 'RECEIVED') {
       if (await requeue(ticket, ports, now)) result.requeued++;
       continue;
