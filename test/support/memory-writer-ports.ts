@@ -27,7 +27,11 @@ export function memoryWriterPorts(step: Step = async (_label, run) => run()) {
         if (unchanged) for (const { eventId } of requests) claims.set(eventId, { objectKey: key, ...times });
         return unchanged;
       }),
-    putObject: (key, bytes) => step(`putObject ${key}`, () => void objects.set(key, bytes)),
+    // S3's conditional write (If-None-Match: *): an object is never replaced.
+    putObject: (key, bytes) =>
+      step(`putObject ${key}`, () => {
+        if (!objects.has(key)) objects.set(key, bytes);
+      }),
   };
   return { ports, claims, objects, pending };
 }

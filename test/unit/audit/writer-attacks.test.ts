@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeEvents, sha256Hex } from '../../../functions/audit/domain.ts';
+import { writeBatch, type WriterPorts } from '../../../functions/audit/write-batch.ts';
+import type { AuditEvent } from '../../../shared/audit.ts';
+import { memoryWriterPorts } from '../../support/memory-writer-ports.ts';
+
+const region = 'cn-north-1';
+const start = Date.parse('2026-11-30T02:00:00Z');
+/** Event n; `variant` changes its body but not its id or time (a retried emit, a bug, an attacker). */
+const event = (n: number, variant = 0): AuditEvent => ({
+  eventId: `e-${n}`,
+  time: new Date(start + n * 1000).toISOString(),
+  actor: { kind: 'client', id: 'dept-market', clientId: 'dept-market' },
+  action: 'licence.issued',
+  resource: `licence/L${n}`,
+  outcome: 'success',
+  requestId: variant === 0 ? `r-${n}` : `r-${n}-retry-${variant}`,
+  region,
+});
+
+type Memory = ReturnType<typeof memoryWriterPorts>;
+
+/** Each event's copies across the stored objects. */
+function copies(memory: Memory): Map<string, number> {
+  const count = new Map<string, number>();
+  for (const bytes of memory.objects.values())
+    for (const stored of decodeEvents(bytes)) count.set(stored.eventId, (count.get(stored.eventId) ?? 0) + 1);
+  return count;
+}
+
+/** What a digest would record for each object (its pending record) matches the bytes stored. */
+function announcedAsStored(memory: Memory) {
+  return [...memory.objects].map(([key, bytes]) => ({
+    key,
+    matches: memory.pending.get(key)?.sha256 === sha256Hex(bytes),
+  }));
+}
+
+/** Ports whose `putObject` waits for `release`: a writer paused just before its write. */
+function pausedBeforePut(ports: WriterPorts) {
+  let release: () => void = () => undefined;
+  let reached: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const atPut = new Promise<void>((resolve) => (reached = resolve));
+  return {
+    ports: {
+      ...ports,
+      putObject: async (key: string, bytes: Buffer) => {
+        reached();
+        await gate;
+        return ports.putObject(key, bytes);
+      },
+    } satisfies WriterPorts,
+    atPut,
+    release: () => release(),
+  };
+}
+
+describe('the audit writer under attack', () => {
+  it('one event in two messages with different bodies, in batches naming the same object: one copy, announced as stored', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (scheduler) => {
+        const memory = memoryWriterPorts((label, run) => scheduler.schedule(Promise.resolve(label), label).then(run));
+        const now = () => new Date(start + 5_000);
+        // e-1 is the earliest in both, so both batches name one key; e-2's bodies differ.
+        const batches = [
+          [event(1), event(2)],
+          [event(1), event(2, 1)],
+        ];
+        let pending = batches.map((batch) => ({ batch, run: writeBatch(region, batch, memory.ports, { now }) }));
+        for (let round = 0; pending.length > 0 && round < 3; round++) {
+          const results = await scheduler.waitFor(Promise.all(pending.map((item) => item.run)));
+          // A deferred message comes back after the visibility timeout, alone.
+          pending = results.flatMap((result, i) =>
+            pending[i]!.batch.filter((item) => result.deferred.includes(item.eventId)).map((item) => ({
+              batch: [item],
+              run: writeBatch(region, [item], memory.ports, { now: () => new Date(start + 300_000) }),
+            })),
+          );
+        }
+        expect(pending).toEqual([]);
+        expect([...copies(memory).entries()].sort()).toEqual([
+          ['e-1', 1],
+          ['e-2', 1],
+        ]);
+        expect(announcedAsStored(memory).filter((object) => !object.matches)).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a batch completing an object another writer claimed takes the claim for itself, so no writer takes it over meanwhile', async () => {
+    const memory = memoryWriterPorts();
+    // A claimed e-1 and e-2 with a deadline 40 s out, then crashed before writing.
+    const crashed = memoryWriterPorts();
+    await writeBatch(region, [event(1), event(2)], crashed.ports, {
+      now: () => new Date(start),
+      leaseUntil: start + 40_000,
+    });
+    for (const id of ['e-1', 'e-2']) memory.claims.set(id, crashed.claims.get(id)!);
+    // B holds the same batch (SQS delivered it twice) just before that deadline, and is slow to write it.
+    const b = pausedBeforePut(memory.ports);
+    const writingB = writeBatch(region, [event(1), event(2)], b.ports, {
+      now: () => new Date(start + 39_000),
+      leaseUntil: start + 39_000 + 40_000,
+    });
+    await b.atPut;
+    // C, long after A's deadline, holds e-1 and e-2 among others: B is alive and about to write them.
+    const c = await writeBatch(region, [event(1), event(2), event(3)], memory.ports, {
+      now: () => new Date(start + 200_000),
+      leaseUntil: start + 240_000,
+    });
+    b.release();
+    await writingB;
+    for (const id of c.deferred)
+      await writeBatch(region, [event(Number(id.slice(2)))], memory.ports, { now: () => new Date(start + 400_000) });
+    expect([...copies(memory).entries()].sort()).toEqual([
+      ['e-1', 1],
+      ['e-2', 1],
+      ['e-3', 1],
+    ]);
+  });
+
+  it("a writer whose clock runs 30 s ahead does not take over a live writer's claim", async () => {
+    const memory = memoryWriterPorts();
+    // A (a true clock) claims e-1 and e-2 with its deadline, and is slow to write them.
+    const a = pausedBeforePut(memory.ports);
+    const writingA = writeBatch(region, [event(1), event(2)], a.ports, {
+      now: () => new Date(start),
+      leaseUntil: start + 30_000 + 10_000,
+    });
+    await a.atPut;
+    // 11 s later (its deadline is 19 s away), B, whose clock says 41 s, holds e-1 with a new event.
+    const ahead = (ms: number) => () => new Date(start + ms + 30_000);
+    const b = await writeBatch(region, [event(1), event(3)], memory.ports, {
+      now: ahead(11_000),
+      leaseUntil: start + 11_000 + 30_000 + 40_000,
+    });
+    a.release();
+    await writingA;
+    for (const id of b.deferred)
+      await writeBatch(region, [event(Number(id.slice(2)))], memory.ports, { now: ahead(300_000) });
+    expect([...copies(memory).entries()].sort()).toEqual([
+      ['e-1', 1],
+      ['e-2', 1],
+      ['e-3', 1],
+    ]);
+  });
+
+  it('an object an attacker wrote first under the key the writer computes is not taken as the events stored', async () => {
+    const memory = memoryWriterPorts();
+    const batch = [event(1), event(2)];
+    // The attacker predicted the key (the ids and the earliest time) and put bytes of its own there.
+    const probe = memoryWriterPorts();
+    const [{ key }] = (await writeBatch(region, batch, probe.ports)).objects as [{ key: string }];
+    memory.objects.set(key, Buffer.from('forged'));
+    await expect(writeBatch(region, batch, memory.ports)).rejects.toThrow(/other bytes/);
+    // The announcement keeps the writer's SHA-256: the seal lists that, and verify reports the object modified.
+    expect(memory.pending.get(key)?.sha256).toBe(probe.pending.get(key)?.sha256);
+    expect(memory.objects.get(key)?.toString()).toBe('forged');
+  });
+});
