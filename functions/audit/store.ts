@@ -78,8 +78,12 @@ async function putEventsObject(names: AuditStoreNames, key: string, bytes: Buffe
       }),
     );
   } catch (error) {
-    // 412: it exists, with the same bytes (its key names its events). 409, a write in progress, is retried.
+    // 412: it exists. Its key names its events and only one SHA-256 is announced per key, so a writer's
+    // has these bytes; other bytes were put by someone else. 409, a write in progress, is retried.
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw error;
+    const stored = await readObject(names.s3, names.bucket, key);
+    if (stored && !stored.equals(bytes))
+      throw new Error(`${key} is in the bucket with other bytes than its writer announced: not written by a writer`);
   }
 }
 
@@ -163,11 +167,24 @@ export function writerPorts(names: AuditStoreNames): WriterPorts {
       return claimed;
     },
     objectExists: (key) => objectExists(names, key),
+    readObject: (key) => readObject(names.s3, names.bucket, key),
     putObject: (key, bytes) => putEventsObject(names, key, bytes),
     async recordPending(object: PendingObject) {
-      await names.documents.send(
-        new PutCommand({ TableName: names.table, Item: { pk: pendingPk(names.region), sk: object.key, ...object } }),
-      );
+      try {
+        await names.documents.send(
+          new PutCommand({
+            TableName: names.table,
+            Item: { pk: pendingPk(names.region), sk: object.key, ...object },
+            // One SHA-256 per key: two writers of the same event ids with different bodies announce one.
+            ConditionExpression: 'attribute_not_exists(sk) OR sha256 = :sha256',
+            ExpressionAttributeValues: { ':sha256': object.sha256 },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
     },
     async claimEvents(objectKey, requests, { claimedAt, leaseUntil }) {
       if (requests.length > MAX_EVENTS_PER_OBJECT)

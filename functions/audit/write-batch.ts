@@ -19,13 +19,20 @@ export interface ClaimRequest {
 export interface WriterPorts {
   claims(eventIds: readonly string[]): Promise<Map<string, Claim>>;
   objectExists(key: string): Promise<boolean>;
-  /** Marks the object as waiting for the next digest, before it exists: a digest lists it once it does. */
-  recordPending(object: PendingObject): Promise<void>;
+  /** The object as stored; undefined when there is none. */
+  readObject(key: string): Promise<Buffer | undefined>;
+  /**
+   * Marks the object as waiting for the next digest, before it exists: a digest lists it once it does,
+   * with this SHA-256. False when the key is announced already with another SHA-256 (the same event ids,
+   * another body): nothing is recorded, and those bytes must not be written.
+   */
+  recordPending(object: PendingObject): Promise<boolean>;
   /**
    * Assigns every event to the object at once, each only if its claim is still the one the writer
    * saw (or is this object already). False when another writer changed one first: nothing is claimed.
    */
   claimEvents(objectKey: string, requests: readonly ClaimRequest[], claim: ClaimTimes): Promise<boolean>;
+  /** Puts the object only where none is (If-None-Match); one that is there with other bytes is an error. */
   putObject(key: string, bytes: Buffer): Promise<void>;
 }
 
@@ -38,6 +45,13 @@ export type ClaimTimes = Required<Omit<Claim, 'objectKey'>>;
  * gone, and its object will never be written by it.
  */
 export const CLAIM_LEASE_MS = 60_000;
+/**
+ * How far apart two writers' clocks may be: a claim is taken over only this long after its lease ended
+ * by the clock of the writer taking it over, which may run ahead of the claimer's. The visibility
+ * timeout (3 minutes) is longer than a lease (at most 40 s) and this together, so a crashed writer's
+ * messages are still taken over the first time they come back.
+ */
+export const CLOCK_SKEW_MS = 60_000;
 /** One claim is one DynamoDB transaction, which holds at most 100 items. */
 export const MAX_EVENTS_PER_OBJECT = 100;
 const CLAIM_ATTEMPTS = 5;
@@ -62,6 +76,9 @@ interface Plan {
   claims: Map<string, Claim>;
 }
 
+/** Until when a claim's writer may still be writing its object, by the claimer's clock. */
+const leaseOf = (claim: Claim) => claim.leaseUntil ?? (claim.claimedAt ?? 0) + CLAIM_LEASE_MS;
+
 const byTimeThenId = (a: AuditEvent, b: AuditEvent) =>
   a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId);
 
@@ -77,7 +94,7 @@ async function plan(region: string, events: readonly AuditEvent[], ports: Writer
     const claim = claims.get(event.eventId);
     if (!claim) fresh.push(event);
     else if (written.get(claim.objectKey)) continue;
-    else if (now < (claim.leaseUntil ?? (claim.claimedAt ?? 0) + CLAIM_LEASE_MS))
+    else if (now < leaseOf(claim) + CLOCK_SKEW_MS)
       leased.set(claim.objectKey, [...(leased.get(claim.objectKey) ?? []), event]);
     else fresh.push(event); // its writer crashed before the object was written
   }
@@ -101,46 +118,73 @@ function objectOf(region: string, events: readonly AuditEvent[]) {
   return { object, bytes };
 }
 
+/**
+ * Writes the object unless it is there; there with other bytes, it was not written by a writer (each
+ * announces its bytes first, and only one SHA-256 per key is announced): the events are not taken as
+ * stored, and the digest will record the announced SHA-256, which verify finds modified.
+ */
 async function putUnlessWritten(ports: WriterPorts, key: string, bytes: Buffer) {
-  if (!(await ports.objectExists(key))) await ports.putObject(key, bytes);
+  const stored = await ports.readObject(key);
+  if (!stored) await ports.putObject(key, bytes);
+  else if (!stored.equals(bytes))
+    throw new Error(`${key} is in the bucket with other bytes than its writer announced: not written by a writer`);
 }
 
 /**
- * Stores up to 100 events, in an order where every crash and every race converges on one sealed
- * copy of each event: announce the object (pending), claim its events (all or none, each only as
- * the writer saw it), then write it. Losing a claim to another writer re-plans.
+ * Announces an object, claims its events for it (all or none, each only as the writer saw it, until
+ * this writer's deadline) and writes it: the order in which every crash and every race converges on
+ * one sealed copy of each event. Answers whether it was written, or why not.
+ */
+async function writeObject(
+  region: string,
+  events: readonly AuditEvent[],
+  claims: Map<string, Claim>,
+  ports: WriterPorts,
+  { now = () => new Date(), leaseUntil }: WriteOptions,
+): Promise<{ object: SealedObject } | { lost: 'announced' | 'claims' }> {
+  const { object, bytes } = objectOf(region, events);
+  // The key is announced with other bytes (an event with another body): its announcer writes it.
+  if (!(await ports.recordPending({ ...object, recordedAt: now().toISOString() }))) return { lost: 'announced' };
+  const claimedAt = now().getTime();
+  // Completing another writer's object, the claim is taken for this writer too, never shortened: until
+  // it is written, no writer may take its events over.
+  const seenLeases = events.flatMap((event) => {
+    const seen = claims.get(event.eventId);
+    return seen ? [leaseOf(seen)] : [];
+  });
+  const until = Math.max(leaseUntil ?? claimedAt + CLAIM_LEASE_MS, ...seenLeases);
+  const requests = events.map((event) => ({ eventId: event.eventId, seen: claims.get(event.eventId) }));
+  // A pending record whose claim is lost stays: another writer may have announced the same key
+  // (the same events), and the seal drops an announced object that never appears.
+  if (!(await ports.claimEvents(object.key, requests, { claimedAt, leaseUntil: until }))) return { lost: 'claims' };
+  await putUnlessWritten(ports, object.key, bytes);
+  return { object };
+}
+
+/**
+ * Stores up to 100 events: objects this batch completes for a writer that claimed them, then one
+ * object of the fresh events. Losing a claim to another writer re-plans.
  */
 async function writeObjects(
   region: string,
   events: readonly AuditEvent[],
   ports: WriterPorts,
-  { now = () => new Date(), leaseUntil }: WriteOptions,
+  options: WriteOptions,
 ): Promise<BatchWritten> {
+  const now = options.now ?? (() => new Date());
   const objects = new Map<string, SealedObject>();
   for (let attempt = 1; ; attempt++) {
     const { fresh, unfinished, deferred, claims } = await plan(region, events, ports, now().getTime());
-    for (const group of unfinished) {
-      const { object, bytes } = objectOf(region, group);
-      await ports.recordPending({ ...object, recordedAt: now().toISOString() });
-      await putUnlessWritten(ports, object.key, bytes);
-      objects.set(object.key, object);
+    let replan = false;
+    for (const group of [...unfinished, ...(fresh.length > 0 ? [fresh] : [])]) {
+      const written = await writeObject(region, group, claims, ports, options);
+      if ('object' in written) objects.set(written.object.key, written.object);
+      else if (written.lost === 'announced') deferred.push(...group.map((event) => event.eventId));
+      else replan = true;
     }
-    if (fresh.length === 0) return { objects: [...objects.values()], deferred };
-    const { object, bytes } = objectOf(region, fresh);
-    // A pending record whose claim is lost stays: another writer may have announced the same key
-    // (the same events), and the seal drops an announced object that never appears.
-    await ports.recordPending({ ...object, recordedAt: now().toISOString() });
-    const requests = fresh.map((event) => ({ eventId: event.eventId, seen: claims.get(event.eventId) }));
-    const claimedAt = now().getTime();
-    if (
-      await ports.claimEvents(object.key, requests, { claimedAt, leaseUntil: leaseUntil ?? claimedAt + CLAIM_LEASE_MS })
-    ) {
-      await putUnlessWritten(ports, object.key, bytes);
-      objects.set(object.key, object);
-      return { objects: [...objects.values()], deferred };
-    }
+    if (!replan) return { objects: [...objects.values()], deferred };
     if (attempt === CLAIM_ATTEMPTS)
-      throw new Error(`the claims on ${object.key} kept changing under ${attempt} attempts`);
+      throw new Error(`the claims on ${events.length} events kept changing under ${attempt} attempts`);
   }
 }
 

@@ -6,7 +6,8 @@ export type Step = <T>(label: string, run: () => T) => Promise<T>;
 
 /**
  * The audit writer's ports over maps, with the store's semantics: a claim succeeds for all its
- * events or none, each only if its claim is still what the writer saw or is this object already.
+ * events or none, each only if its claim is still what the writer saw or is this object already; a key
+ * is announced with one SHA-256; an object is put only where none is (S3's If-None-Match).
  */
 export function memoryWriterPorts(step: Step = async (_label, run) => run()) {
   const claims = new Map<string, Claim>();
@@ -16,7 +17,14 @@ export function memoryWriterPorts(step: Step = async (_label, run) => run()) {
     claims: (ids) =>
       step('claims', () => new Map(ids.flatMap((id) => (claims.has(id) ? [[id, { ...claims.get(id)! }]] : [])))),
     objectExists: (key) => step(`objectExists ${key}`, () => objects.has(key)),
-    recordPending: (object) => step(`recordPending ${object.key}`, () => void pending.set(object.key, object)),
+    readObject: (key) => step(`readObject ${key}`, () => objects.get(key)),
+    recordPending: (object) =>
+      step(`recordPending ${object.key}`, () => {
+        const announced = pending.get(object.key);
+        if (announced && announced.sha256 !== object.sha256) return false;
+        pending.set(object.key, object);
+        return true;
+      }),
     claimEvents: (key, requests, times) =>
       step(`claimEvents ${key}`, () => {
         const unchanged = requests.every(({ eventId, seen }) => {
@@ -30,7 +38,9 @@ export function memoryWriterPorts(step: Step = async (_label, run) => run()) {
     // S3's conditional write (If-None-Match: *): an object is never replaced.
     putObject: (key, bytes) =>
       step(`putObject ${key}`, () => {
-        if (!objects.has(key)) objects.set(key, bytes);
+        const stored = objects.get(key);
+        if (!stored) objects.set(key, bytes);
+        else if (!stored.equals(bytes)) throw new Error(`${key} is in the bucket with other bytes`);
       }),
   };
   return { ports, claims, objects, pending };

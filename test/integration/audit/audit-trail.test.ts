@@ -231,18 +231,22 @@ describe('the seal', () => {
       size: 1,
       events: 1,
     };
-    const late = { ...ghost, key: ghost.key.replace('aa.jsonl', 'bb.jsonl') };
-    await ports.recordPending({ ...ghost, recordedAt: new Date(Date.now() - 3_600_000).toISOString() });
-    await ports.recordPending({ ...late, recordedAt: new Date().toISOString() });
-    expect((await t.seal()).digest.objects).toEqual([]);
     const bytes = encodeEvents([event()]);
-    await t.put(late.key, bytes);
-    await ports.recordPending({
-      ...late,
+    const late = {
+      ...ghost,
+      key: ghost.key.replace('aa.jsonl', 'bb.jsonl'),
       sha256: sha256Hex(bytes),
       size: bytes.length,
-      recordedAt: new Date().toISOString(),
-    });
+    };
+    expect(await ports.recordPending({ ...ghost, recordedAt: new Date(Date.now() - 3_600_000).toISOString() })).toBe(
+      true,
+    );
+    expect(await ports.recordPending({ ...late, recordedAt: new Date().toISOString() })).toBe(true);
+    expect((await t.seal()).digest.objects).toEqual([]);
+    await t.put(late.key, bytes);
+    // Announced again by a writer of the same bytes: one announcement; other bytes are refused.
+    expect(await ports.recordPending({ ...late, recordedAt: new Date().toISOString() })).toBe(true);
+    expect(await ports.recordPending({ ...late, sha256: 'y', recordedAt: new Date().toISOString() })).toBe(false);
     expect((await t.seal()).digest.objects.map((object) => object.key)).toEqual([late.key]);
     expect((await t.verify()).ok).toBe(true);
   });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEvents, sha256Hex } from '../../../functions/audit/domain.ts';
-import { writeBatch, type WriterPorts } from '../../../functions/audit/write-batch.ts';
+import { CLOCK_SKEW_MS, writeBatch, type WriterPorts } from '../../../functions/audit/write-batch.ts';
 import type { AuditEvent } from '../../../shared/audit.ts';
 import { memoryWriterPorts } from '../../support/memory-writer-ports.ts';
 
@@ -106,10 +106,11 @@ describe('the audit writer under attack', () => {
       leaseUntil: start + 39_000 + 40_000,
     });
     await b.atPut;
-    // C, long after A's deadline, holds e-1 and e-2 among others: B is alive and about to write them.
+    // C, well after A's deadline (and any clock skew), before B's, holds e-1 and e-2 among others:
+    // B is alive and about to write them.
     const c = await writeBatch(region, [event(1), event(2), event(3)], memory.ports, {
-      now: () => new Date(start + 200_000),
-      leaseUntil: start + 240_000,
+      now: () => new Date(start + 40_000 + CLOCK_SKEW_MS + 10_000),
+      leaseUntil: start + 150_000,
     });
     b.release();
     await writingB;
@@ -153,7 +154,7 @@ describe('the audit writer under attack', () => {
     const batch = [event(1), event(2)];
     // The attacker predicted the key (the ids and the earliest time) and put bytes of its own there.
     const probe = memoryWriterPorts();
-    const [{ key }] = (await writeBatch(region, batch, probe.ports)).objects as [{ key: string }];
+    const { key } = (await writeBatch(region, batch, probe.ports)).objects[0]!;
     memory.objects.set(key, Buffer.from('forged'));
     await expect(writeBatch(region, batch, memory.ports)).rejects.toThrow(/other bytes/);
     // The announcement keeps the writer's SHA-256: the seal lists that, and verify reports the object modified.

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEvents } from '../../../functions/audit/domain.ts';
-import { CLAIM_LEASE_MS, writeBatch } from '../../../functions/audit/write-batch.ts';
+import { CLAIM_LEASE_MS, CLOCK_SKEW_MS, writeBatch } from '../../../functions/audit/write-batch.ts';
 import type { AuditEvent } from '../../../shared/audit.ts';
 import { memoryWriterPorts } from '../../support/memory-writer-ports.ts';
 
@@ -71,23 +71,29 @@ describe('audit writers racing over the same events', () => {
     const early = await writeBatch(region, [event(1), event(2)], memory.ports, { now: () => new Date(start + 1_000) });
     expect(early.deferred).toEqual(['e-1']);
     expect(early.objects.map((object) => object.events)).toEqual([1]);
+    expect(
+      (await writeBatch(region, [event(1)], memory.ports, { now: () => new Date(start + CLAIM_LEASE_MS + 1) }))
+        .deferred,
+    ).toEqual(['e-1']); // its lease is over by this clock, which may run ahead of the claimer's
     const late = await writeBatch(region, [event(1)], memory.ports, {
-      now: () => new Date(start + CLAIM_LEASE_MS + 1),
+      now: () => new Date(start + CLAIM_LEASE_MS + CLOCK_SKEW_MS),
     });
     expect(late.deferred).toEqual([]);
     expect(late.objects.map((object) => object.events)).toEqual([1]);
     expect(memory.claims.get('e-1')?.objectKey).toBe(late.objects[0]!.key);
   });
 
-  it('takes over a claim once the deadline its writer named has passed, and not before', async () => {
+  it('takes over a claim once the deadline its writer named has passed (and any clock skew), and not before', async () => {
     const memory = memoryWriterPorts();
     const start = Date.parse('2026-11-30T02:00:00Z');
     const at = (ms: number) => ({ now: () => new Date(start + ms) });
     const first = memoryWriterPorts();
     await writeBatch(region, [event(1), event(2)], first.ports, { ...at(0), leaseUntil: start + 40_000 });
     memory.claims.set('e-1', first.claims.get('e-1')!); // its object was never written: the writer crashed
-    expect((await writeBatch(region, [event(1)], memory.ports, at(39_999))).deferred).toEqual(['e-1']);
-    expect((await writeBatch(region, [event(1)], memory.ports, at(40_000))).objects).toHaveLength(1);
+    expect((await writeBatch(region, [event(1)], memory.ports, at(40_000 + CLOCK_SKEW_MS - 1))).deferred).toEqual([
+      'e-1',
+    ]);
+    expect((await writeBatch(region, [event(1)], memory.ports, at(40_000 + CLOCK_SKEW_MS))).objects).toHaveLength(1);
   });
 
   it('writes the very object a busy writer claimed when the batch holds all its events (the same batch again)', async () => {
