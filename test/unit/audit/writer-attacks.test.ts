@@ -37,24 +37,18 @@ function announcedAsStored(memory: Memory) {
   }));
 }
 
-/** Ports whose `putObject` waits for `release`: a writer paused just before its write. */
-function pausedBeforePut(ports: WriterPorts) {
+/** Ports whose `step` (by default `putObject`) waits for `release`: a writer paused just before it. */
+function pausedBeforePut(ports: WriterPorts, step: 'putObject' | 'readObject' = 'putObject') {
   let release: () => void = () => undefined;
   let reached: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const atPut = new Promise<void>((resolve) => (reached = resolve));
-  return {
-    ports: {
-      ...ports,
-      putObject: async (key: string, bytes: Buffer) => {
-        reached();
-        await gate;
-        return ports.putObject(key, bytes);
-      },
-    } satisfies WriterPorts,
-    atPut,
-    release: () => release(),
+  const paused = async (...args: never[]) => {
+    reached();
+    await gate;
+    return (ports[step] as (...a: never[]) => Promise<unknown>)(...args);
   };
+  return { ports: { ...ports, [step]: paused } as WriterPorts, atPut, release: () => release() };
 }
 
 describe('the audit writer under attack', () => {
@@ -160,5 +154,30 @@ describe('the audit writer under attack', () => {
     // The announcement keeps the writer's SHA-256: the seal lists that, and verify reports the object modified.
     expect(memory.pending.get(key)?.sha256).toBe(probe.pending.get(key)?.sha256);
     expect(memory.objects.get(key)?.toString()).toBe('forged');
+  });
+});
+
+describe('the audit writer past what its lease covers', () => {
+  it('a writer whose claim was taken over (a clock beyond CLOCK_SKEW_MS ahead) does not write a second copy', async () => {
+    const memory = memoryWriterPorts();
+    // A stalls after its claim (a throttled request, a pause), before it looks for the object.
+    const a = pausedBeforePut(memory.ports, 'readObject');
+    const writingA = writeBatch(region, [event(1), event(2)], a.ports, {
+      now: () => new Date(start),
+      leaseUntil: start + 40_000,
+    });
+    await a.atPut;
+    // 11 s later, B's clock reads 90 s more: A's lease looks long over.
+    const ahead = (ms: number) => () => new Date(start + ms + 90_000);
+    await writeBatch(region, [event(1), event(3)], memory.ports, { now: ahead(11_000), leaseUntil: start + 200_000 });
+    a.release();
+    const { deferred } = await writingA;
+    for (const id of deferred)
+      await writeBatch(region, [event(Number(id.slice(2)))], memory.ports, { now: () => new Date(start + 400_000) });
+    expect([...copies(memory).entries()].sort()).toEqual([
+      ['e-1', 1],
+      ['e-2', 1],
+      ['e-3', 1],
+    ]);
   });
 });
