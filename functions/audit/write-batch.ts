@@ -51,7 +51,7 @@ export const CLAIM_LEASE_MS = 60_000;
  * timeout (3 minutes) is longer than a lease (at most 40 s) and this together, so a crashed writer's
  * messages are still taken over the first time they come back.
  */
-export const CLOCK_SKEW_MS = 60_000;
+export const CLOCK_SKEW_MS = 30_000;
 /** One claim is one DynamoDB transaction, which holds at most 100 items. */
 export const MAX_EVENTS_PER_OBJECT = 100;
 const CLAIM_ATTEMPTS = 5;
@@ -121,13 +121,20 @@ function objectOf(region: string, events: readonly AuditEvent[]) {
 /**
  * Writes the object unless it is there; there with other bytes, it was not written by a writer (each
  * announces its bytes first, and only one SHA-256 per key is announced): the events are not taken as
- * stored, and the digest will record the announced SHA-256, which verify finds modified.
+ * stored, and the digest will record the announced SHA-256, which verify finds modified. Just before
+ * the write its events' claims are read again: one taken over meanwhile (the lease looked over to a
+ * writer whose clock runs further ahead than CLOCK_SKEW_MS) means another object holds it. False then.
  */
-async function putUnlessWritten(ports: WriterPorts, key: string, bytes: Buffer) {
+async function putUnlessWritten(ports: WriterPorts, key: string, bytes: Buffer, eventIds: readonly string[]) {
   const stored = await ports.readObject(key);
-  if (!stored) await ports.putObject(key, bytes);
-  else if (!stored.equals(bytes))
+  if (stored) {
+    if (stored.equals(bytes)) return true;
     throw new Error(`${key} is in the bucket with other bytes than its writer announced: not written by a writer`);
+  }
+  const claims = await ports.claims(eventIds);
+  if (eventIds.some((id) => claims.get(id)?.objectKey !== key)) return false;
+  await ports.putObject(key, bytes);
+  return true;
 }
 
 /**
@@ -157,7 +164,15 @@ async function writeObject(
   // A pending record whose claim is lost stays: another writer may have announced the same key
   // (the same events), and the seal drops an announced object that never appears.
   if (!(await ports.claimEvents(object.key, requests, { claimedAt, leaseUntil: until }))) return { lost: 'claims' };
-  await putUnlessWritten(ports, object.key, bytes);
+  if (
+    !(await putUnlessWritten(
+      ports,
+      object.key,
+      bytes,
+      requests.map((request) => request.eventId),
+    ))
+  )
+    return { lost: 'claims' };
   return { object };
 }
 
