@@ -181,3 +181,73 @@ describe('the audit writer past what its lease covers', () => {
     ]);
   });
 });
+
+/** The memory ports as one writer sees them: the port call numbered `crashAt` throws (the sandbox dies there). */
+function crashingAt(ports: WriterPorts, crashAt: number | undefined) {
+  let calls = 0;
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, port] of Object.entries(ports))
+    wrapped[name] = async (...args: never[]) => {
+      if (++calls === crashAt) throw new Error(`crashed before ${name}`);
+      return (port as (...a: never[]) => Promise<unknown>)(...args);
+    };
+  return wrapped as unknown as WriterPorts;
+}
+
+describe('audit writers crashing while others race them', () => {
+  it('converge on one copy of each event, announced as stored, whatever step each writer dies at', async () => {
+    const writers = fc.array(
+      fc.record({
+        events: fc.uniqueArray(fc.nat(5), { minLength: 1, maxLength: 6 }),
+        // Each of these events' bodies: 0, or a second body (the same id emitted again).
+        variant: fc.nat(1),
+        crashAt: fc.option(fc.integer({ min: 1, max: 9 }), { nil: undefined }),
+        /** A writer whose clock runs up to 30 s ahead. */
+        skew: fc.integer({ min: 0, max: 30_000 }),
+      }),
+      { minLength: 2, maxLength: 4 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), writers, async (scheduler, plan) => {
+        const memory = memoryWriterPorts((label, run) => scheduler.schedule(Promise.resolve(label), label).then(run));
+        let clock = start;
+        type Message = AuditEvent;
+        const runOne = (batch: Message[], crashAt: number | undefined, skew: number) => {
+          const at = clock;
+          return writeBatch(region, batch, crashingAt(memory.ports, crashAt), {
+            now: () => new Date(at + skew),
+            leaseUntil: at + 40_000,
+          }).then(
+            (written) => batch.filter((item) => written.deferred.includes(item.eventId)),
+            () => batch, // crashed: every message comes back
+          );
+        };
+        let back = (
+          await scheduler.waitFor(
+            Promise.all(
+              plan.map((w) =>
+                runOne(
+                  w.events.map((n) => event(n, w.variant)),
+                  w.crashAt,
+                  w.skew,
+                ),
+              ),
+            ),
+          )
+        ).flat();
+        // What failed comes back after the visibility timeout (3 minutes), one message per batch, no crashes.
+        for (let round = 0; back.length > 0; round++) {
+          expect(round).toBeLessThan(4);
+          clock += 180_000;
+          back = (await scheduler.waitFor(Promise.all(back.map((item) => runOne([item], undefined, 0))))).flat();
+        }
+        const expected = [...new Set(plan.flatMap((w) => w.events))].map((n) => `e-${n}`).sort();
+        const stored = copies(memory);
+        expect([...stored.keys()].sort()).toEqual(expected);
+        expect([...stored.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+        expect(announcedAsStored(memory).filter((object) => !object.matches)).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
