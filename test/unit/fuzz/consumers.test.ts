@@ -1,6 +1,8 @@
 import type { Context, S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeEvents } from '../../../functions/audit/domain.ts';
+import type { WriterPorts } from '../../../functions/audit/write-batch.ts';
 import { makeWriteAuditBatch } from '../../../functions/audit/writer.ts';
 import { CAPABILITIES } from '../../../functions/capabilities.ts';
 import { makeRouteRecord } from '../../../functions/hotline/route-record.ts';
@@ -331,5 +333,39 @@ describe('queue consumers under fuzzing', { timeout: FUZZ_TIMEOUT }, () => {
     expect(failuresOf(answer)).toEqual(['m-1', 'm-2']);
     expect([...objects.keys()]).toHaveLength(1);
     expect(claims.get('e-busy')?.objectKey).toBe('events/being-written.jsonl.gz');
+  });
+
+  it('audit writer: under a storm of transaction conflicts it gives up after five attempts and fails the whole batch', async () => {
+    const memory = memoryWriterPorts();
+    const event = (id: string, time: string) =>
+      JSON.stringify({
+        eventId: id,
+        time,
+        actor: { kind: 'system', id: 'payments' },
+        action: 'payments.order.paid',
+        resource: `order/${id}`,
+        outcome: 'success',
+        requestId: 'req-1',
+        region: 'cn-north-1',
+      });
+    // Two objects' worth: the first 100 are stored, the rest meet the storm.
+    const bodies = Array.from({ length: 130 }, (_, i) =>
+      event(`e-${i}`, new Date(Date.UTC(2026, 10, 30, 2, 0, i)).toISOString()),
+    );
+    // The first claim goes through; every later one meets a TransactionConflict.
+    let claimsTried = 0;
+    const ports: WriterPorts = {
+      ...memory.ports,
+      claimEvents: async (...args) => (++claimsTried === 1 ? memory.ports.claimEvents(...args) : false),
+    };
+    const answer = await makeWriteAuditBatch('cn-north-1', ports)(sqsEvent([...bodies, 'not json']), contextOf());
+    expect(claimsTried).toBe(1 + 5);
+    expect(failuresOf(answer)).toEqual([...bodies.map((_, i) => `m-${i}`), 'm-130'].sort());
+    expect(memory.objects.size).toBe(1);
+    // Back after the visibility timeout, the storm over: the stored 100 are dropped, the other 30 stored once.
+    const again = await makeWriteAuditBatch('cn-north-1', memory.ports)(sqsEvent(bodies), contextOf());
+    expect(failuresOf(again)).toEqual([]);
+    const stored = [...memory.objects.values()].flatMap((bytes) => decodeEvents(bytes).map((e) => e.eventId));
+    expect(stored.sort()).toEqual(bodies.map((_, i) => `e-${i}`).sort());
   });
 });
