@@ -19,7 +19,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Signer } from '../../shared/crypto/signer.ts';
 import type { ChainHead, PendingObject, SealPorts } from './domain.ts';
-import { MAX_EVENTS_PER_OBJECT, type Claim, type ClaimRequest, type WriterPorts } from './write-batch.ts';
+import {
+  CLAIM_LEASE_MS,
+  MAX_EVENTS_PER_OBJECT,
+  type Claim,
+  type ClaimRequest,
+  type WriterPorts,
+} from './write-batch.ts';
 
 export interface AuditStoreNames {
   s3: S3Client;
@@ -115,6 +121,15 @@ async function objectExists(names: AuditStoreNames, key: string): Promise<boolea
   }
 }
 
+/**
+ * A claim made before claims had a time (no claimedAt) still says when: its time to live was set to the
+ * claim's second plus REMEMBER_EVENTS_SECONDS. Its writer (deployed before) may still be writing it.
+ */
+function legacyLease(item: Record<string, unknown>): Pick<Claim, 'leaseUntil'> {
+  if (typeof item.claimedAt === 'number' || typeof item.expiresAt !== 'number') return {};
+  return { leaseUntil: (item.expiresAt - REMEMBER_EVENTS_SECONDS + 1) * 1000 + CLAIM_LEASE_MS };
+}
+
 /** Whether DynamoDB cancelled a transaction because a condition failed or another transaction held an item. */
 const lostToAnotherWriter = (error: unknown) =>
   (error as Error).name === 'TransactionCanceledException' &&
@@ -149,7 +164,7 @@ export function writerPorts(names: AuditStoreNames): WriterPorts {
               RequestItems: {
                 [names.table]: {
                   Keys: keys,
-                  ProjectionExpression: 'pk, objectKey, claimedAt, leaseUntil',
+                  ProjectionExpression: 'pk, objectKey, claimedAt, leaseUntil, expiresAt',
                   ConsistentRead: true,
                 },
               },
@@ -159,7 +174,7 @@ export function writerPorts(names: AuditStoreNames): WriterPorts {
             claimed.set(String(item.pk).slice('audit#event#'.length), {
               objectKey: String(item.objectKey),
               ...(typeof item.claimedAt === 'number' ? { claimedAt: item.claimedAt } : {}),
-              ...(typeof item.leaseUntil === 'number' ? { leaseUntil: item.leaseUntil } : {}),
+              ...(typeof item.leaseUntil === 'number' ? { leaseUntil: item.leaseUntil } : legacyLease(item)),
             });
           keys = result.UnprocessedKeys?.[names.table]?.Keys as Record<string, unknown>[] | undefined;
         }
