@@ -138,6 +138,10 @@ export interface SealPorts {
   putObject(key: string, bytes: Buffer): Promise<void>;
   /** Moves the head from `expected` to `next`; fails if another seal moved it first. */
   advanceHead(expected: ChainHead | undefined, next: ChainHead): Promise<void>;
+  /** Of these keys, those a digest listed lately (remembered a day: far longer than a writer runs). */
+  sealedBefore(keys: readonly string[]): Promise<Set<string>>;
+  /** Remembers that a digest listed these keys. */
+  markSealed(keys: readonly string[]): Promise<void>;
   clearPending(keys: readonly string[]): Promise<void>;
   signer: Signer;
 }
@@ -247,10 +251,14 @@ export async function sealPeriod(
       `the ${region} chain is signed with key ${expectedKid} (${head.key}); this seal holds key ${kid}, which the chain does not name: rotate with the current key first`,
       head.key,
     );
-  // A seal that crashed after writing its digest left those objects pending: never list them twice.
+  // A seal that crashed after writing its digest left those objects pending; a writer that stalled
+  // before announcing an object another writer had written and a digest listed announces it again:
+  // never list them twice.
   const listed = new Set(document.type === 'digest' ? document.objects.map((object) => object.key) : []);
+  const candidates = (await ports.pending()).filter((object) => !listed.has(object.key));
+  const sealedBefore = await ports.sealedBefore(candidates.map((object) => object.key));
   const { present, abandoned } = await sealable(
-    (await ports.pending()).filter((object) => !listed.has(object.key)),
+    candidates.filter((object) => !sealedBefore.has(object.key)),
     now,
     ports,
   );
@@ -284,6 +292,8 @@ export async function sealPeriod(
     periodEnd: digest.periodEnd,
     kid: options.rotateTo?.kid ?? kid,
   });
-  await ports.clearPending(objects.map((object) => object.key).concat([...listed], abandoned));
+  const sealed = objects.map((object) => object.key).concat([...listed]);
+  await ports.markSealed(sealed);
+  await ports.clearPending(sealed.concat(abandoned, [...sealedBefore]));
   return { key, digest };
 }

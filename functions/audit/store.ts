@@ -42,6 +42,9 @@ const chunks = <T>(items: readonly T[], size: number): T[][] =>
 const eventKey = (eventId: string) => ({ pk: `audit#event#${eventId}`, sk: 'stored' });
 const pendingPk = (region: string) => `audit#pending#${region}`;
 const chainPk = (region: string) => `audit#chain#${region}`;
+const sealedPk = (region: string) => `audit#sealed#${region}`;
+/** How long the seal remembers the objects it listed: far longer than a writer (30 s) runs. */
+const REMEMBER_SEALED_SECONDS = 24 * 3600;
 
 async function batchWrite(documents: DynamoDBDocumentClient, table: string, requests: Record<string, unknown>[]) {
   for (const chunk of chunks(requests, 25)) {
@@ -284,6 +287,33 @@ export function sealPorts(names: AuditStoreNames, signer: Signer): SealPorts {
               }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         }),
+      );
+    },
+    async sealedBefore(keys) {
+      const found = new Set<string>();
+      for (const chunk of chunks([...new Set(keys)], 100)) {
+        let requested: Record<string, unknown>[] | undefined = chunk.map((key) => ({
+          pk: sealedPk(names.region),
+          sk: key,
+        }));
+        while (requested?.length) {
+          const result = await names.documents.send(
+            new BatchGetCommand({
+              RequestItems: { [names.table]: { Keys: requested, ProjectionExpression: 'sk', ConsistentRead: true } },
+            }),
+          );
+          for (const item of result.Responses?.[names.table] ?? []) found.add(String(item.sk));
+          requested = result.UnprocessedKeys?.[names.table]?.Keys as Record<string, unknown>[] | undefined;
+        }
+      }
+      return found;
+    },
+    async markSealed(keys) {
+      const expiresAt = Math.floor(Date.now() / 1000) + REMEMBER_SEALED_SECONDS;
+      await batchWrite(
+        names.documents,
+        names.table,
+        keys.map((key) => ({ PutRequest: { Item: { pk: sealedPk(names.region), sk: key, expiresAt } } })),
       );
     },
     async clearPending(keys) {
