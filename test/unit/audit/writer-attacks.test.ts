@@ -251,3 +251,34 @@ describe('audit writers crashing while others race them', () => {
     );
   });
 });
+
+describe('audit writers racing over batches of more than 100 events', () => {
+  it('store each of them once, in objects of at most 100', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.integer({ min: 0, max: 120 }), async (scheduler, offset) => {
+        const memory = memoryWriterPorts((label, run) => scheduler.schedule(Promise.resolve(label), label).then(run));
+        const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => event(from + i));
+        // Two SQS batches of 150 overlapping by 150 - offset messages, handled at once.
+        const batches = [range(0, 150), range(offset, 150)];
+        let back = (
+          await scheduler.waitFor(
+            Promise.all(
+              batches.map((batch) => writeBatch(region, batch, memory.ports, { now: () => new Date(start) })),
+            ),
+          )
+        ).flatMap((written, i) => batches[i]!.filter((item) => written.deferred.includes(item.eventId)));
+        if (back.length > 0)
+          back = (
+            await scheduler.waitFor(writeBatch(region, back, memory.ports, { now: () => new Date(start + 300_000) }))
+          ).deferred.map((id) => event(Number(id.slice(2))));
+        expect(back).toEqual([]);
+        const stored = copies(memory);
+        expect(stored.size).toBe(150 + offset);
+        expect([...stored.values()].every((count) => count === 1)).toBe(true);
+        for (const bytes of memory.objects.values()) expect(decodeEvents(bytes).length).toBeLessThanOrEqual(100);
+        expect(announcedAsStored(memory).filter((object) => !object.matches)).toEqual([]);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
