@@ -164,16 +164,8 @@ async function writeObject(
   // A pending record whose claim is lost stays: another writer may have announced the same key
   // (the same events), and the seal drops an announced object that never appears.
   if (!(await ports.claimEvents(object.key, requests, { claimedAt, leaseUntil: until }))) return { lost: 'claims' };
-  if (
-    !(await putUnlessWritten(
-      ports,
-      object.key,
-      bytes,
-      requests.map((request) => request.eventId),
-    ))
-  )
-    return { lost: 'claims' };
-  return { object };
+  const ids = events.map((event) => event.eventId);
+  return (await putUnlessWritten(ports, object.key, bytes, ids)) ? { object } : { lost: 'claims' };
 }
 
 /**
