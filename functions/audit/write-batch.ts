@@ -82,12 +82,23 @@ const leaseOf = (claim: Claim) => claim.leaseUntil ?? (claim.claimedAt ?? 0) + C
 const byTimeThenId = (a: AuditEvent, b: AuditEvent) =>
   a.time.localeCompare(b.time) || a.eventId.localeCompare(b.eventId);
 
+/** The region whose writer named an events object (events/…/{region}-{ms}-{hash}.jsonl.gz). */
+const regionOfKey = (key: string) => /^events\/(?:\d+\/){4}(.+)-\d{13}-[0-9a-f]{16}\.jsonl\.gz$/.exec(key)?.[1];
+const fromOtherRegion = (key: string, region: string) => {
+  const owner = regionOfKey(key);
+  return owner !== undefined && owner !== region;
+};
+
 /** Sorts a batch's events into stored (dropped), claimed by an object not written yet, and fresh. */
 async function plan(region: string, events: readonly AuditEvent[], ports: WriterPorts, now: number): Promise<Plan> {
   const claims = await ports.claims(events.map((event) => event.eventId));
   const written = new Map<string, boolean>();
+  // An event that reached both regions' queues (the home send timed out after it landed, then failed
+  // over) is claimed in the global control table by the other region's writer, for an object in that
+  // region's bucket: it stores it (its own queue brings it back until it does), not this one.
   for (const { objectKey } of claims.values())
-    if (!written.has(objectKey)) written.set(objectKey, await ports.objectExists(objectKey));
+    if (!written.has(objectKey))
+      written.set(objectKey, fromOtherRegion(objectKey, region) || (await ports.objectExists(objectKey)));
   const fresh: AuditEvent[] = [];
   const leased = new Map<string, AuditEvent[]>();
   for (const event of events) {

@@ -1,10 +1,9 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { readObject } from '../../../functions/audit/store.ts';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvents } from '../../../functions/audit/domain.ts';
-import { writerPorts, type AuditStoreNames } from '../../../functions/audit/store.ts';
+import { readObject, writerPorts, type AuditStoreNames } from '../../../functions/audit/store.ts';
 import { CLAIM_LEASE_MS, CLOCK_SKEW_MS, writeBatch } from '../../../functions/audit/write-batch.ts';
 import { scratchDir } from '../../../local/scratch.ts';
 import { clients, event, freshTrail, region, type Trail } from './fixture.ts';
