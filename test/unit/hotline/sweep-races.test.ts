@@ -155,6 +155,23 @@ describe("intake's rollback racing a retry with the same Idempotency-Key", () =>
     expect(await routeTicket(retried.ticketId, world.routing)).toBe('routed');
   });
 
+  it('a send that timed out after it landed: the router routed the ticket, and the rollback leaves it', async () => {
+    const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
+    const queue = {
+      send: async (ticketId: string) => {
+        await world.queue.send(ticketId);
+        await routeTicket(ticketId, world.routing); // consumed at once
+        throw new Error('socket timed out after the message was accepted');
+      },
+    };
+    await expect(fileTicket(newTicket(), citizen, { ...world.ports, queue }, context)).rejects.toThrow(
+      DependencyUnavailableError,
+    );
+    // A department already has it: it stays (the client's retry files a duplicate, which routing links).
+    const [routed] = [...world.tickets.tickets.values()];
+    expect(routed).toMatchObject({ status: 'ROUTED', version: 2 });
+  });
+
   it('a retry that reads the ticket just before the first attempt removes it files it again', async () => {
     const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
     const keyed = { ...context, idempotencyKey: 'removed-under-me' };
