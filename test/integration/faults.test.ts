@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvents } from '../../functions/audit/domain.ts';
+import { CLOCK_SKEW_MS } from '../../functions/audit/write-batch.ts';
 import { CATEGORIES, CITIES } from '../../functions/hotline/catalogue.ts';
 import { dynamoPaymentsStore } from '../../functions/payments/dynamodb/store.ts';
 import { paidNotice, pendingOrder, signedCallback } from '../../bench/payment-requests.ts';
@@ -18,6 +19,14 @@ import { synthStacks } from '../../local/synth.ts';
 import type { AuditEvent } from '../../shared/audit.ts';
 import { idNumberCheckDigit } from '../../shared/identifiers.ts';
 import { eventually, inParallel, type LoadOptions, sendUntilAccepted, type Violation } from '../support/fault-load.ts';
+
+/**
+ * How long the queues may take to drain after the faults. An audit event the killed writer had claimed,
+ * back in a batch composed otherwise, waits out the claim: its writer's deadline (30 s, plus 10 s for a
+ * request in flight) and the clock skew a takeover allows (functions/audit/write-batch.ts), then 5 s of
+ * visibility timeout. It returns as soon as they are drained.
+ */
+const SETTLE_MS = 40_000 + CLOCK_SKEW_MS + 15_000;
 
 /**
  * Faults under load (issue 14): the whole suite on a runtime of its own, because these tests break
@@ -345,7 +354,7 @@ describe('faults under load', () => {
   });
 
   it('then nothing is lost and nothing doubled, with every queue message delivered twice', {
-    timeout: 90_000,
+    timeout: SETTLE_MS + 45_000,
   }, async () => {
     const { sqs } = runtime.clients;
     const queues = runtime.environment.queues;
@@ -432,7 +441,7 @@ describe('faults under load', () => {
         state.unrouted.length === 0 &&
         state.unreceipted.length === 0 &&
         Object.keys(state.deadLetters).length === 0,
-      45_000,
+      SETTLE_MS,
     );
     expect(settled).toEqual({ backlog: 0, unrouted: [], unreceipted: [], deadLetters: {} });
     expect(violations).toEqual([]);
