@@ -6,4 +6,12 @@ import { register } from 'tsx/esm/api';
 // imports build one on load (shared/crypto/kms-signer.ts): so this must precede main.ts's imports.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
-await import('./main.ts');
+const { main } = await import('./main.ts');
+
+// `dgov audit query | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+process.exitCode = await main(process.argv.slice(2));

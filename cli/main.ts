@@ -37,28 +37,39 @@ function nameErrors(command: Command, path: string): void {
   for (const sub of command.commands) nameErrors(sub, `${path} ${sub.name()}`);
 }
 
-// `dgov audit query | head` closes the pipe early; that is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+/**
+ * Runs one dgov command line and resolves to its exit code (cli/bin.mjs sets it on the process; the
+ * unit tests call it in-process). A command that sets process.exitCode (a failed check) has it
+ * returned; the process's own is left as it was.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const outer = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    return exitCodeOf(error);
+  } finally {
+    process.exitCode = outer;
+  }
+}
 
-try {
-  await program().parseAsync(process.argv.slice(2), { from: 'user' });
-} catch (error) {
+function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has printed the help or the message; its exit code for usage errors is 1, ours is 2.
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof CliError) {
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof CliError) {
     console.error(`dgov: ${error.message}`);
-    process.exitCode = error.exitCode;
-  } else if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+    return error.exitCode;
+  }
+  if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
     const { address, port } = error as { address?: string; port?: number };
     console.error(`dgov: nothing answers at ${address}:${port}; is \`npm start\` running?`);
-    process.exitCode = 2;
-  } else {
-    // Exit 1 means "the trail is not intact"; anything that went wrong is 2.
-    console.error(`dgov: ${(error as Error).stack ?? error}`);
-    process.exitCode = 2;
+    return 2;
   }
+  // Exit 1 means "the trail is not intact"; anything that went wrong is 2.
+  console.error(`dgov: ${(error as Error).stack ?? error}`);
+  return 2;
 }

@@ -83,6 +83,11 @@ export class DynamoDbLocal {
     const child = spawn(
       'java',
       [
+        // The client compiler only, and one GC thread: on 2 cores the JVM otherwise spends as much CPU
+        // compiling and collecting as serving. Measured on 1,800 and 9,000 requests from a cold start:
+        // half the JVM's CPU (6.7 → 3.2 s, 12.1 → 6.0 s), and it answers sooner.
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
         '-Xmx512m',
         `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
         '-jar',

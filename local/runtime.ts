@@ -42,6 +42,11 @@ export interface RuntimeOptions {
   faultInjection?: boolean;
   /** Tests only: every queue batch is delivered to its function twice (local/event-sources.ts). */
   deliverTwice?: boolean;
+  /**
+   * Tests only: variables set over the template's for the functions of a service (by its
+   * POWERTOOLS_SERVICE_NAME), e.g. a cheaper password hash for a test that registers and signs in often.
+   */
+  functionEnvironment?: Record<string, Record<string, string>>;
   log?: (line: string) => void;
   functionOutput?: (name: string, line: string) => void;
 }
@@ -149,7 +154,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       faults = proxy.url;
       log(`fault injection on: the functions reach SQS through ${proxy.url}`);
     }
-    const hosts = functionHosts(stacks, resources, resolver, functionEndpoints, functionOutput, sandboxPool(options));
+    const hosts = functionHosts(
+      stacks,
+      resources,
+      resolver,
+      functionEndpoints,
+      functionOutput,
+      sandboxPool(options),
+      options.functionEnvironment ?? {},
+    );
     stopping.push(async () => {
       await Promise.all([...hosts.values()].map((host) => host.stop()));
     });
@@ -242,7 +255,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
   }
 }
 
-/** Lambda's reserved variables, the local endpoints, exactly the template's variables, and tracing off. */
+/** Lambda's reserved variables, the local endpoints, exactly the template's variables (and a test's overrides), and tracing off. */
 function functionHosts(
   stacks: StackTemplate[],
   resources: ResourceMap,
@@ -250,6 +263,7 @@ function functionHosts(
   endpoints: AwsEndpoints,
   output: (name: string, line: string) => void,
   pool: PoolOptions,
+  overrides: Record<string, Record<string, string>>,
 ): Map<string, LambdaHost> {
   const hosts = new Map<string, LambdaHost>();
   for (const { stack, logicalId, resource, properties } of resourcesOfType(stacks, 'AWS::Lambda::Function')) {
@@ -288,6 +302,7 @@ function functionHosts(
         TZ: 'UTC',
         ...endpointEnvironment(endpoints),
         ...Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)])),
+        ...overrides[String(variables.POWERTOOLS_SERVICE_NAME)],
         // AWS_EXECUTION_ENV makes Powertools' Tracer think it runs in Lambda; there is no X-Ray here.
         POWERTOOLS_TRACE_ENABLED: 'false',
       },

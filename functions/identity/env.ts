@@ -6,6 +6,11 @@ export const IDENTITY_ENV = {
   loginAttemptsPerMinute: 'DGOV_LOGIN_ATTEMPTS_PER_MINUTE',
   /** Seconds a retry with a just-used refresh token gets the same answer again (0: never). */
   refreshGraceSeconds: 'DGOV_REFRESH_GRACE_SECONDS',
+  /**
+   * scrypt's N for new password hashes (a power of two from 2^10 to 2^17). Unset, as the deployed
+   * stacks and `npm start` leave it: passwords.ts SCRYPT_COST (2^17). Only a test's runtime lowers it.
+   */
+  passwordScryptN: 'DGOV_PASSWORD_SCRYPT_N',
   /** The OpenID issuer: the API's public base URL. */
   issuer: 'DGOV_ISSUER',
 } as const;

@@ -9,7 +9,7 @@ import { logger, metrics } from '../../shared/observability.ts';
 import { decodePercent } from '../../shared/percent-encoding.ts';
 import { httpHandler, json, type HttpRequest, type HttpResult, type RouteHandler } from '../../shared/http.ts';
 import { API_AUDIENCE, routeKey, type RouteContract } from '../../shared/route-contract.ts';
-import { configSchema, REFRESH_GRACE_SECONDS } from './config.ts';
+import { configSchema, passwordCostOf, REFRESH_GRACE_SECONDS } from './config.ts';
 import { IDENTITY_ENV } from './env.ts';
 import * as routes from './contract.ts';
 import {
@@ -69,6 +69,7 @@ const deps: IdentityDeps = {
   audit: auditEmitter(sqsAuditSender(config[ENV.auditQueueUrl]), config.region),
   loginAttemptsPerMinute: Number(config[IDENTITY_ENV.loginAttemptsPerMinute] ?? 20),
   refreshGraceSeconds: Number(config[IDENTITY_ENV.refreshGraceSeconds] ?? REFRESH_GRACE_SECONDS),
+  passwordCost: passwordCostOf(config[IDENTITY_ENV.passwordScryptN]),
   homeRegion: config.region,
   fallbackHomeRegions: Object.keys(regionDocuments).filter((region) => region !== config.region),
   countMetric: (name) => metrics.addMetric(name, 'Count', 1),

@@ -52,13 +52,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /**
  * A record no password matches, checked when the account does not exist, so an unknown account
- * costs the same scrypt work as a wrong password and answers in comparable time. Its key is random
+ * costs the same scrypt work (at the cost new hashes are made at) as a wrong password and answers in comparable time. Its key is random
  * bytes rather than a derivation: computing one (128 MiB of scrypt) at module load made every cold
  * start of the identity function seconds slower.
  */
-export const decoyHash = Promise.resolve(
-  `scrypt$${SCRYPT_COST.N}$${SCRYPT_COST.r}$${SCRYPT_COST.p}$${randomBytes(16).toString('base64url')}$${randomBytes(KEY_LENGTH).toString('base64url')}`,
-);
+export const decoyHashAt = ({ N, r, p }: ScryptCost): string =>
+  `scrypt$${N}$${r}$${p}$${randomBytes(16).toString('base64url')}$${randomBytes(KEY_LENGTH).toString('base64url')}`;
+export const decoyHash = Promise.resolve(decoyHashAt(SCRYPT_COST));
 
 /** Codes, refresh tokens, sessions and client secrets are random and long: SHA-256 suffices. */
 export const hashSecret = (value: string): string => createHash('sha256').update(value).digest('base64url');

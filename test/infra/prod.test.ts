@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logicalId, ourFunctions, resourcesOfType, synthesize, type Json, type Synthesized } from './synth.ts';
 import { ControlData } from '../../infra/control-data.ts';
 import { AuditData } from '../../infra/capabilities/audit/data.ts';
+import { IDENTITY_ENV } from '../../functions/identity/env.ts';
 
 let synth: Synthesized;
 
@@ -26,6 +27,14 @@ describe('-c stage=prod', () => {
       }
     }
     expect(synth.assembly.stacks).toHaveLength(6);
+  });
+
+  it('hashes passwords at scrypt N=2^17 in both regions: the identity function has no DGOV_PASSWORD_SCRYPT_N', () => {
+    for (const region of synth.regions) {
+      const identity = ourFunctions(region.stateless$).find((fn) => fn.service === 'identity');
+      expect(identity, region.region).toBeDefined();
+      expect(Object.keys(identity!.variables), region.region).not.toContain(IDENTITY_ENV.passwordScryptN);
+    }
   });
 
   it('protects the control table from deletion and retains it, in both regions', () => {

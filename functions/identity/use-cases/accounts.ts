@@ -13,7 +13,7 @@ export type NewAccount =
 
 export type RegistrationDeps = Pick<
   IdentityDeps,
-  'accounts' | 'rateCounter' | 'audit' | 'hashPassword' | 'verifyPassword' | 'now'
+  'accounts' | 'rateCounter' | 'audit' | 'hashPassword' | 'passwordCost' | 'verifyPassword' | 'now'
 >;
 
 /**
@@ -117,7 +117,9 @@ async function accountRecord(input: NewAccount, identifier: string, deps: Regist
     identifier,
     name: input.name,
     ...(input.type === 'citizen' ? { phone: input.phone } : { operatorIdNumber: input.operatorIdNumber }),
-    passwordHash: await (deps.hashPassword ?? hashPassword)(input.password),
+    passwordHash: await (deps.hashPassword ?? ((value: string) => hashPassword(value, deps.passwordCost)))(
+      input.password,
+    ),
     createdAt: new Date(nowSeconds(deps) * 1000).toISOString(),
   };
 }

@@ -23,8 +23,10 @@ export interface IdentityDeps extends IdentityPorts {
    */
   hashPassword?: (password: string) => Promise<string>;
   /**
-   * The cost new hashes are made at (passwords.ts SCRYPT_COST unless set): a login whose stored hash
-   * is cheaper rehashes the password at it. A test that sets a cheaper hashPassword sets this to match.
+   * The cost new hashes are made at (passwords.ts SCRYPT_COST unless set; the handler sets it only from
+   * DGOV_PASSWORD_SCRYPT_N, which the deployed stacks leave unset): registration hashes at it, a login
+   * whose stored hash is cheaper rehashes the password at it, and an unknown account's decoy costs it.
+   * A test that sets a cheaper hashPassword sets this to match.
    */
   passwordCost?: ScryptCost;
   /** Checks a password against its stored hash; passwords.ts's scrypt unless a test counts the calls. */

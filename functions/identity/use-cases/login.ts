@@ -1,7 +1,15 @@
 import type { AuditOutcome } from '../../../shared/audit.ts';
 import { DependencyUnavailableError, RateLimitedError } from '../../../shared/errors.ts';
 import type { Account } from '../model.ts';
-import { decoyHash, hashPassword, hashSecret, needsRehash, SCRYPT_COST, verifyPassword } from '../passwords.ts';
+import {
+  decoyHash,
+  decoyHashAt,
+  hashPassword,
+  hashSecret,
+  needsRehash,
+  SCRYPT_COST,
+  verifyPassword,
+} from '../passwords.ts';
 import type { LockoutPolicy } from '../ports.ts';
 import { nowSeconds, type IdentityDeps } from './deps.ts';
 
@@ -60,7 +68,8 @@ export async function authenticate(
   }
   // Same scrypt work whether or not the account exists.
   const verify = deps.verifyPassword ?? verifyPassword;
-  const passwordOk = await verify(password, account?.passwordHash ?? (await decoyHash));
+  const decoy = () => (deps.passwordCost ? decoyHashAt(deps.passwordCost) : decoyHash);
+  const passwordOk = await verify(password, account?.passwordHash ?? (await decoy()));
   if (!account || !passwordOk) {
     // The attempt is already counted: the one that used up the last attempt locks.
     if (attempt.count >= LOCK_AFTER_FAILURES) await deps.loginAttempts.lock(lockKey, now, LOCKOUT);

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { dynamoIdentityStore } from '../../../functions/identity/store.ts';
+import { localClients } from '../../../local/aws-clients.ts';
+import type { ResolvedEnvironment } from '../../../local/runtime.ts';
 import { idNumberCheckDigit } from '../../../shared/identifiers.ts';
 import { call, target } from '../../support/target.ts';
 
@@ -36,6 +40,23 @@ describe.skipIf(!target.apiUrl)(`identity journeys against ${target.name}`, () =
     const answer = await call('/oauth2/userinfo');
     expect(answer.status).toBe(401);
     expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+});
+
+describe.skipIf(target.name !== 'embedded' || !target.apiUrl)('npm start', () => {
+  // test/integration/identity/api.test.ts lowers the cost for its own runtime; `npm start` must not.
+  it('stores a registered password hashed at scrypt N=2^17, r=8, p=1', async () => {
+    const first17 = `44030519900101${String(Date.now() % 1000).padStart(3, '0')}`;
+    const idNumber = first17 + idNumberCheckDigit(first17);
+    const account = { type: 'citizen', idNumber, name: '成本', phone: '13900000001', password: 'Cost-Check-Pass-1' };
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) };
+    expect([201, 409]).toContain((await call('/identity/accounts', init)).status);
+    const env = JSON.parse(readFileSync(join(target.localDir!, 'env.json'), 'utf8')) as ResolvedEnvironment;
+    const store = dynamoIdentityStore(DynamoDBDocumentClient.from(localClients(env.endpoints, env.region).dynamodb), {
+      identity: env.tables.identityTable!,
+      control: env.tables.controlTable!,
+    });
+    expect((await store.accountByIdentifier(idNumber))?.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityRoutes } from '../../../functions/identity/contract.ts';
+import { IDENTITY_ENV } from '../../../functions/identity/env.ts';
 import {
   getAttArn,
   logicalId,
@@ -44,6 +45,16 @@ describe('identity infrastructure', () => {
         .flatMap((statement) => statement.Action);
       if (fn.service === 'identity') expect(actions.sort()).toEqual(['kms:GetPublicKey', 'kms:Sign']);
       else expect(actions, fn.service).toEqual([]);
+    }
+  });
+
+  // Only a test's local runtime lowers the cost (test/integration/identity/api.test.ts): unset, the
+  // handler hashes at passwords.ts SCRYPT_COST, N=2^17 (test/unit/identity/passwords.test.ts).
+  it('leaves DGOV_PASSWORD_SCRYPT_N unset in both regions, so passwords are hashed at N=2^17', () => {
+    for (const region of synth.regions) {
+      const identity = ourFunctions(region.stateless$).find((fn) => fn.service === 'identity');
+      expect(identity, region.region).toBeDefined();
+      expect(Object.keys(identity!.variables), region.region).not.toContain(IDENTITY_ENV.passwordScryptN);
     }
   });
 

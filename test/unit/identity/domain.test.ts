@@ -243,7 +243,7 @@ describe('identity domain', () => {
       // The production hasher here (the others take a cheap one): registration stores the OWASP cost.
       const accountId = await registerAccount(
         citizen(),
-        { ...w.deps, hashPassword: undefined },
+        { ...w.deps, hashPassword: undefined, passwordCost: undefined },
         { requestId: 'req-1' },
       );
       const account = await w.store.accountByIdentifier(ID_NUMBER);

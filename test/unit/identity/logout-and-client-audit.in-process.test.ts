@@ -115,6 +115,8 @@ beforeAll(async () => {
     }),
   });
   expect(created.statusCode).toBe(201);
+  // Configured as deployed (no DGOV_PASSWORD_SCRYPT_N), the handler hashes at N=2^17; the sign-ins below verify it.
+  expect((await identityStore.accountByIdentifier(ID_NUMBER))?.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$/);
 }, 60_000);
 
 beforeEach(() => {
