@@ -1,8 +1,8 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbLocal } from '../../local/embedded-aws.ts';
 import { LOCAL_CREDENTIALS } from '../../local/aws-clients.ts';
 import { failoverDocumentClient, type FailoverEvent } from '../../shared/aws/failover.ts';
@@ -41,7 +41,29 @@ beforeAll(async () => {
     [peer.endpoint, PEER],
   ] as const) {
     await createSingleTable(raw(endpoint, region), TABLE);
+    // A fresh JVM runs its first requests interpreted: under load one can outlast the SDK's 800 ms,
+    // and a retried conditional put then fails its own condition. Failover is the subject here.
+    const warm = raw(endpoint, region);
+    for (let round = 0; round < 25; round++)
+      await Promise.all(
+        Array.from({ length: WRITERS }, (_, id) =>
+          warm.send(
+            new PutItemCommand({
+              TableName: TABLE,
+              Item: { pk: { S: `warm#${id}` }, sk: { S: String(round) } },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        ),
+      );
   }
+});
+
+/** The home region is started again after a test that stopped it, whatever the test's outcome. */
+let homeStopped = false;
+afterEach(async () => {
+  if (homeStopped) await home.start();
+  homeStopped = false;
 });
 
 afterAll(async () => {
@@ -113,6 +135,7 @@ describe('failover between two regions (two DynamoDB Local instances)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const beforeStop = acknowledged.size;
     stoppedAt = Date.now();
+    homeStopped = true;
     await home.stop(); // the home region goes away mid-load
     await new Promise((resolve) => setTimeout(resolve, 2_500 + COOLDOWN_MS)); // long enough to retry home once after the cooldown
     running = false;
@@ -136,6 +159,7 @@ describe('failover between two regions (two DynamoDB Local instances)', () => {
 
     // Nothing lost: each acknowledged write is where it was acknowledged.
     await home.start(); // from its files, as a region coming back
+    homeStopped = false;
     const [atHome, atPeer] = await Promise.all([
       keysIn(home.endpoint, HOME, 'load#'),
       keysIn(peer.endpoint, PEER, 'load#'),
