@@ -51,6 +51,31 @@ export async function serial(rounds: number, run: (i: number) => Promise<unknown
   return latencies(samples, performance.now() - started);
 }
 
+/**
+ * Two callers measured in turns, `rounds` calls each after `warm` unmeasured ones of each: a round
+ * runs one call of each, the order alternating round by round. Both sides meet the same emulator
+ * state (DynamoDB Local's JIT, its table sizes) and the same machine load, which two loops one
+ * after the other do not. The rate is calls ÷ the time spent in them.
+ */
+export async function sideBySide(
+  rounds: number,
+  a: (i: number) => Promise<unknown>,
+  b: (i: number) => Promise<unknown>,
+  warm = 10,
+): Promise<[Latencies, Latencies]> {
+  const samples: [number[], number[]] = [[], []];
+  const runs = [a, b] as const;
+  for (let i = -warm; i < rounds; i++) {
+    for (const side of i % 2 === 0 ? [0, 1] : [1, 0]) {
+      const begun = performance.now();
+      await runs[side]!(i);
+      if (i >= 0) samples[side]!.push(performance.now() - begun);
+    }
+  }
+  const spent = (list: number[]) => list.reduce((sum, ms) => sum + ms, 0);
+  return [latencies(samples[0], spent(samples[0])), latencies(samples[1], spent(samples[1]))];
+}
+
 /** An endpoint's latency row beside the bare emulator round trips it needs, timed the same way. */
 export function endpointRow(
   area: string,
