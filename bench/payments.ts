@@ -4,6 +4,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
@@ -62,11 +63,31 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
   };
   for (let i = 0; i < ROUNDS + WARM; i++) orders.push(await newOrder());
   const body = paidNotice;
-  const post = async (raw: string) => {
-    const response = await fetch(`${runtime.url}/payments/callbacks/bench`, signedCallback(SECRET, raw));
-    if (response.status !== 200) throw new Error(`callback answered ${response.status}: ${await response.text()}`);
-    await response.arrayBuffer();
-  };
+  // The channel's client is node:http on one kept-alive connection, as the SDK's handler is on the bare
+  // side: undici's fetch (WHATWG streams, Request and Headers objects) cost this process, whose cores
+  // the gateway and the sandbox share, about 0.5 ms more per callback (README, Benchmarks).
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(`${runtime.url}/payments/callbacks/bench`);
+  const post = (raw: string) =>
+    new Promise<void>((resolve, reject) => {
+      const { method, headers } = signedCallback(SECRET, raw) as { method: string; headers: Record<string, string> };
+      const request = httpRequest(
+        target,
+        { method, agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(raw)) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () =>
+            response.statusCode === 200
+              ? resolve()
+              : reject(new Error(`callback answered ${response.statusCode}: ${Buffer.concat(chunks)}`)),
+          );
+        },
+      );
+      request.on('error', reject);
+      request.end(raw);
+    });
 
   // BENCH_PAYMENT_CONSUMERS=run measures as before 2026-11-30: the consumers working during the gateway loop.
   const release =
@@ -189,6 +210,7 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
       WARM,
     );
   } finally {
+    agent.destroy();
     release();
   }
   return [
