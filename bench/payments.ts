@@ -14,7 +14,7 @@ import { endpointRow, sideBySide, type BenchRow, type Latencies } from './table.
 
 const SECRET = 'bench-channel-secret-0123456789abcdef0123456789';
 const ROUNDS = Number(process.env.BENCH_PAYMENT_ROUNDS ?? 150);
-/** Unmeasured rounds of each side first: DynamoDB Local's JIT and the sandbox warm up on them. */
+/** Unmeasured calls of each side first: DynamoDB Local's JIT and the sandbox warm up on them. */
 const WARM = 20;
 
 /**
