@@ -4,15 +4,18 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
 import { paidNotice, pendingOrder, signedCallback } from './payment-requests.ts';
-import { endpointRow, serial, type BenchRow, type Latencies } from './table.ts';
+import { endpointRow, sideBySide, type BenchRow, type Latencies } from './table.ts';
 
 const SECRET = 'bench-channel-secret-0123456789abcdef0123456789';
 const ROUNDS = Number(process.env.BENCH_PAYMENT_ROUNDS ?? 150);
+/** Unmeasured calls of each side first: DynamoDB Local's JIT and the sandbox warm up on them. */
+const WARM = 20;
 
 /**
  * Holds the queue consumers a callback feeds (the settlement consumer, which issues the receipt, a
@@ -58,13 +61,33 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     await store.createOrder(order);
     return order;
   };
-  for (let i = 0; i < ROUNDS + 10; i++) orders.push(await newOrder());
+  for (let i = 0; i < ROUNDS + WARM; i++) orders.push(await newOrder());
   const body = paidNotice;
-  const post = async (raw: string) => {
-    const response = await fetch(`${runtime.url}/payments/callbacks/bench`, signedCallback(SECRET, raw));
-    if (response.status !== 200) throw new Error(`callback answered ${response.status}: ${await response.text()}`);
-    await response.arrayBuffer();
-  };
+  // The channel's client is node:http on one kept-alive connection, as the SDK's handler is on the bare
+  // side: undici's fetch (WHATWG streams, Request and Headers objects) cost this process, whose cores
+  // the gateway and the sandbox share, about 0.5 ms more per callback (README, Benchmarks).
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(`${runtime.url}/payments/callbacks/bench`);
+  const post = (raw: string) =>
+    new Promise<void>((resolve, reject) => {
+      const { method, headers } = signedCallback(SECRET, raw) as { method: string; headers: Record<string, string> };
+      const request = httpRequest(
+        target,
+        { method, agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(raw)) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () =>
+            response.statusCode === 200
+              ? resolve()
+              : reject(new Error(`callback answered ${response.statusCode}: ${Buffer.concat(chunks)}`)),
+          );
+        },
+      );
+      request.on('error', reject);
+      request.end(raw);
+    });
 
   // BENCH_PAYMENT_CONSUMERS=run measures as before 2026-11-30: the consumers working during the gateway loop.
   const release =
@@ -73,19 +96,10 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
       : holdConsumers(runtime, ['Payments/Settlement', 'Audit/Writer']);
   let unique: Latencies, duplicates: Latencies, bareUnique: Latencies, bareDuplicate: Latencies;
   try {
-    let next = 0;
-    unique = await serial(ROUNDS, async () => {
-      const order = orders[next++]!;
-      await post(body(order, `U-${order.paymentCode}`));
-    });
-    const duplicate = body(orders[0]!, `U-${orders[0]!.paymentCode}`);
-    duplicates = await serial(ROUNDS, () => post(duplicate));
-
     // The same round trips with bare SDK calls: the raw delivery and the reads in parallel, then the
     // one transaction, then the settlement event ∥ the audit event (unique); a duplicate skips the transaction.
     const bareOrders: Order[] = [];
-    for (let i = 0; i < ROUNDS + 10; i++) bareOrders.push(await newOrder());
-    let bareNext = 0;
+    for (let i = 0; i < ROUNDS + WARM; i++) bareOrders.push(await newOrder());
     const rawAndReads = (order: Order, txn: string) =>
       Promise.all([
         documents.send(
@@ -120,7 +134,9 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
         ),
         runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' })),
       ]);
-    bareUnique = await serial(ROUNDS, async () => {
+    let next = 0;
+    let bareNext = 0;
+    const bareUniqueCallback = async () => {
       const order = bareOrders[bareNext++]!;
       const txn = `B-${order.paymentCode}`;
       await rawAndReads(order, txn);
@@ -172,12 +188,29 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
         }),
       );
       await sendEvents(order);
-    });
-    bareDuplicate = await serial(ROUNDS, async () => {
-      await rawAndReads(bareOrders[0]!, `B-${bareOrders[0]!.paymentCode}`);
-      await sendEvents(bareOrders[0]!);
-    });
+    };
+    // In turns, so that neither side meets a colder DynamoDB Local or a quieter machine (table.ts, sideBySide).
+    [unique, bareUnique] = await sideBySide(
+      ROUNDS,
+      async () => {
+        const order = orders[next++]!;
+        await post(body(order, `U-${order.paymentCode}`));
+      },
+      bareUniqueCallback,
+      WARM,
+    );
+    const duplicate = body(orders[0]!, `U-${orders[0]!.paymentCode}`);
+    [duplicates, bareDuplicate] = await sideBySide(
+      ROUNDS,
+      () => post(duplicate),
+      async () => {
+        await rawAndReads(bareOrders[0]!, `B-${bareOrders[0]!.paymentCode}`);
+        await sendEvents(bareOrders[0]!);
+      },
+      WARM,
+    );
   } finally {
+    agent.destroy();
     release();
   }
   return [
