@@ -1,6 +1,7 @@
 // Payments: channel callbacks per second through the local gateway next to the bare DynamoDB Local
 // and SQS round trips one callback needs, measured in the same run (README, Benchmarks).
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,9 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
+import { LOCAL_CREDENTIALS } from '../local/aws-clients.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
+import { clientOptions } from '../shared/aws/client-options.ts';
 import { paidNotice, pendingOrder, signedCallback } from './payment-requests.ts';
 import { endpointRow, sideBySide, type BenchRow, type Latencies } from './table.ts';
 
@@ -51,6 +54,14 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = dynamoPaymentsStore(documents, table);
+  // The bare round trips go through clients with the functions' own settings (timeouts, retries):
+  // the same SDK work a callback's sandbox does, minus the gateway and the function around it.
+  const functionClient = { ...clientOptions, region: runtime.region, credentials: LOCAL_CREDENTIALS };
+  const bareDocuments = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ ...functionClient, endpoint: runtime.endpoints.dynamodb }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  const bareSqs = new SQSClient({ ...functionClient, endpoint: runtime.endpoints.sqs });
   const dir = join(dataDir, 'secrets', 'payments', 'channels');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench.json'), JSON.stringify({ adapter: 'generic', secret: SECRET }));
@@ -102,13 +113,13 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     for (let i = 0; i < ROUNDS + WARM; i++) bareOrders.push(await newOrder());
     const rawAndReads = (order: Order, txn: string) =>
       Promise.all([
-        documents.send(
+        bareDocuments.send(
           new PutCommand({
             TableName: table,
             Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: body(order, txn) },
           }),
         ),
-        documents.send(
+        bareDocuments.send(
           new BatchGetCommand({
             RequestItems: {
               [table]: {
@@ -124,7 +135,7 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
       ]);
     const sendEvents = (order: Order) =>
       Promise.all([
-        runtime.clients.sqs.send(
+        bareSqs.send(
           new SendMessageCommand({
             QueueUrl: env.queues.paymentsSettlementQueue!,
             MessageBody: '{}',
@@ -132,7 +143,7 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
             MessageDeduplicationId: order.orderId,
           }),
         ),
-        runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' })),
+        bareSqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' })),
       ]);
     let next = 0;
     let bareNext = 0;
@@ -142,7 +153,7 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
       await rawAndReads(order, txn);
       // The same items the callback writes: the transaction record, and the order with its paid-index keys.
       const paidAt = new Date().toISOString();
-      await documents.send(
+      await bareDocuments.send(
         new TransactWriteCommand({
           TransactItems: [
             {
