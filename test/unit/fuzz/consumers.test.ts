@@ -79,6 +79,18 @@ const batchOf = (valid: () => unknown[]) =>
     ),
     { minLength: 1, maxLength: 6 },
   );
+/** An audit event's message body, as the payments capability sends it. */
+const paidEvent = (id: string, time: string) =>
+  JSON.stringify({
+    eventId: id,
+    time,
+    actor: { kind: 'system', id: 'payments' },
+    action: 'payments.order.paid',
+    resource: `order/${id}`,
+    outcome: 'success',
+    requestId: 'req-1',
+    region: 'cn-north-1',
+  });
 const failuresOf = (answer: SQSBatchResponse) => answer.batchItemFailures.map((item) => item.itemIdentifier).sort();
 const contextOf = () => lambdaContext() as Context;
 
@@ -317,17 +329,7 @@ describe('queue consumers under fuzzing', { timeout: FUZZ_TIMEOUT }, () => {
   it('audit writer: a message whose event another writer claimed moments ago is reported failed, to come back', async () => {
     const { ports, claims, objects } = memoryWriterPorts();
     const handler = makeWriteAuditBatch('cn-north-1', ports);
-    const event = (id: string) =>
-      JSON.stringify({
-        eventId: id,
-        time: '2026-11-30T02:00:00.000Z',
-        actor: { kind: 'system', id: 'payments' },
-        action: 'payments.order.paid',
-        resource: `order/${id}`,
-        outcome: 'success',
-        requestId: 'req-1',
-        region: 'cn-north-1',
-      });
+    const event = (id: string) => paidEvent(id, '2026-11-30T02:00:00.000Z');
     claims.set('e-busy', { objectKey: 'events/being-written.jsonl.gz', claimedAt: Date.now() });
     const answer = await handler(sqsEvent([event('e-free'), event('e-busy'), event('e-busy')]), contextOf());
     expect(failuresOf(answer)).toEqual(['m-1', 'm-2']);
@@ -337,17 +339,7 @@ describe('queue consumers under fuzzing', { timeout: FUZZ_TIMEOUT }, () => {
 
   it('audit writer: under a storm of transaction conflicts it gives up after five attempts and fails the whole batch', async () => {
     const memory = memoryWriterPorts();
-    const event = (id: string, time: string) =>
-      JSON.stringify({
-        eventId: id,
-        time,
-        actor: { kind: 'system', id: 'payments' },
-        action: 'payments.order.paid',
-        resource: `order/${id}`,
-        outcome: 'success',
-        requestId: 'req-1',
-        region: 'cn-north-1',
-      });
+    const event = paidEvent;
     // Two objects' worth: the first 100 are stored, the rest meet the storm.
     const bodies = Array.from({ length: 130 }, (_, i) =>
       event(`e-${i}`, new Date(Date.UTC(2026, 10, 30, 2, 0, i)).toISOString()),

@@ -128,24 +128,29 @@ describe('the sweeper and a removed ticket', () => {
   });
 });
 
+/** A routing queue whose first send hangs (the gateway answers 504 meanwhile) until failFirst; later sends go through. */
+function firstSendHangs(world: ReturnType<typeof hotlineWorld>) {
+  let fail: (error: Error) => void = () => undefined;
+  let count = 0;
+  const queue = {
+    send: (ticketId: string) => {
+      count++;
+      if (count === 1) return new Promise<void>((_, reject) => (fail = reject));
+      return world.queue.send(ticketId);
+    },
+  };
+  return { queue, failFirst: (error: Error) => fail(error), sends: () => count };
+}
+
 describe("intake's rollback racing a retry with the same Idempotency-Key", () => {
   it('a retry answered while the first attempt is still waiting on the queue keeps its ticket when that attempt gives up', async () => {
     const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
     const keyed = { ...context, idempotencyKey: 'gateway-timed-out' };
-    // The first attempt's send hangs (the gateway answers 504 meanwhile), then fails.
-    let failFirst: (error: Error) => void = () => undefined;
-    let sends = 0;
-    const queue = {
-      send: (ticketId: string) => {
-        sends++;
-        if (sends === 1) return new Promise<void>((_, reject) => (failFirst = reject));
-        return world.queue.send(ticketId);
-      },
-    };
+    const { queue, failFirst, sends } = firstSendHangs(world);
     const ports = { ...world.ports, queue };
     const first = fileTicket(newTicket(), citizen, ports, keyed);
     await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(sends).toBe(1);
+    expect(sends()).toBe(1);
     const retried = await fileTicket(newTicket(), citizen, ports, keyed); // the client's retry: 202
     failFirst(new Error('queue timed out'));
     await expect(first).rejects.toThrow(DependencyUnavailableError);
@@ -175,15 +180,7 @@ describe("intake's rollback racing a retry with the same Idempotency-Key", () =>
   it('a retry that reads the ticket just before the first attempt removes it files it again', async () => {
     const world = hotlineWorld(shanghai('2025-09-30T10:00:00'));
     const keyed = { ...context, idempotencyKey: 'removed-under-me' };
-    let failFirst: (error: Error) => void = () => undefined;
-    let sends = 0;
-    const queue = {
-      send: (ticketId: string) => {
-        sends++;
-        if (sends === 1) return new Promise<void>((_, reject) => (failFirst = reject));
-        return world.queue.send(ticketId);
-      },
-    };
+    const { queue, failFirst } = firstSendHangs(world);
     const ports = { ...world.ports, queue };
     const first = fileTicket(newTicket(), citizen, ports, keyed);
     await new Promise((resolve) => setTimeout(resolve, 0));
