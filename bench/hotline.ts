@@ -5,6 +5,7 @@ import { CATEGORIES, CITIES, DEPARTMENTS, PROVINCE } from '../functions/hotline/
 import { type Rule, RuleIndex } from '../functions/hotline/rules.ts';
 import { dynamoIdentityStore } from '../functions/identity/store.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
+import { ticketRequest } from './requests.ts';
 import { type BenchRow, median } from './table.ts';
 
 const TICKETS = Number(process.env.BENCH_HOTLINE_TICKETS ?? 200);
@@ -98,18 +99,7 @@ export async function hotlineBench(runtime: LocalRuntime): Promise<BenchRow[]> {
   const { access_token } = (await tokenAnswer.json()) as { access_token: string };
   let retried = 0;
   const file = async (i: number, attempt = 0): Promise<string> => {
-    const city = CITIES[i % CITIES.length]!;
-    const answer = await fetch(`${runtime.url}/tickets`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${access_token}` },
-      body: JSON.stringify({
-        category: CATEGORIES[i % CATEGORIES.length]!.code,
-        description: `bench ticket ${i}`,
-        location: { cityCode: city.code, districtCode: city.districts[0]!.code },
-        contact: { phone: `13${String(100_000_000 + i).slice(-9)}` },
-        channel: 'wechat',
-      }),
-    });
+    const answer = await fetch(`${runtime.url}/tickets`, ticketRequest(access_token, i));
     // A 503 says to try again (DynamoDB Local on a busy machine): as a channel would, after a pause.
     if (answer.status === 503 && attempt < 5) {
       retried++;

@@ -7,7 +7,7 @@ import { createClient } from '../cli/identity/clients.ts';
 import { dynamoIdentityStore } from '../functions/identity/store.ts';
 import { sm2KeyPair, sm2PublicKey, sm2Sign, sm2Verify } from '../functions/licences/domain/sm2.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
-import { idNumberCheckDigit } from '../shared/identifiers.ts';
+import { licenceRequest } from './requests.ts';
 import type { BenchRow } from './table.ts';
 
 /** Operations per second over about `ms` milliseconds, after a warm-up. */
@@ -81,21 +81,10 @@ export async function licencesBench(runtime: LocalRuntime): Promise<BenchRow[]> 
     body: 'grant_type=client_credentials&scope=licences%3Aissue',
   });
   const token = ((await tokenAnswer.json()) as { access_token: string }).access_token;
-  const first17 = '37010219900115901';
-  const idNumber = first17 + idNumberCheckDigit(first17);
   let matter = 0;
   let last: { document: unknown; seal: unknown } | undefined;
   const issue = async () => {
-    const response = await fetch(`${runtime.url}/licences`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({
-        type: 'no-criminal-record',
-        holder: { kind: 'citizen', id: idNumber },
-        matterId: `bench-${clientId}-${matter++}`,
-        data: { name: '测试', idNumber, purpose: '就业', checkedPeriod: { from: '2015-01-01', to: '2025-01-01' } },
-      }),
-    });
+    const response = await fetch(`${runtime.url}/licences`, licenceRequest(token, `bench-${clientId}-${matter++}`));
     const body = (await response.json()) as { document: unknown; seal: unknown };
     if (response.status !== 201) throw new Error(`POST /licences answered ${response.status}`);
     last = body;

@@ -20,10 +20,10 @@ export async function postToken(runtime: LocalRuntime, client: BenchClient): Pro
   await expect(response, 200, 'POST /oauth2/token');
 }
 
-/** POST /tickets: the new ticket's id. */
-export async function postTicket(runtime: LocalRuntime, token: string, i: number): Promise<string> {
+/** The i-th bench ticket: category, city and phone vary with i. */
+export function ticketRequest(token: string, i: number): RequestInit {
   const city = CITIES[i % CITIES.length]!;
-  const response = await fetch(`${runtime.url}/tickets`, {
+  return {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({
@@ -33,7 +33,12 @@ export async function postTicket(runtime: LocalRuntime, token: string, i: number
       contact: { phone: `13${String(100_000_000 + (i % 100_000_000)).slice(-9)}` },
       channel: 'wechat',
     }),
-  });
+  };
+}
+
+/** POST /tickets: the new ticket's id. */
+export async function postTicket(runtime: LocalRuntime, token: string, i: number): Promise<string> {
+  const response = await fetch(`${runtime.url}/tickets`, ticketRequest(token, i));
   return ((await expect(response, 202, 'POST /tickets')) as { ticketId: string }).ticketId;
 }
 
@@ -43,20 +48,24 @@ export interface IssuedLicence {
   seal: unknown;
 }
 
-/** POST /licences as a police department client: a certificate of no criminal record. */
+const first17 = '37010219900115901';
+const idNumber = first17 + idNumberCheckDigit(first17);
+
+/** POST /licences as a police department client: a certificate of no criminal record for the matter. */
+export const licenceRequest = (token: string, matterId: string): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+  body: JSON.stringify({
+    type: 'no-criminal-record',
+    holder: { kind: 'citizen', id: idNumber },
+    matterId,
+    data: { name: '测试', idNumber, purpose: '就业', checkedPeriod: { from: '2015-01-01', to: '2025-01-01' } },
+  }),
+});
+
+/** POST /licences: a new matter each time. */
 export async function postLicence(runtime: LocalRuntime, token: string): Promise<IssuedLicence> {
-  const first17 = '37010219900115901';
-  const idNumber = first17 + idNumberCheckDigit(first17);
-  const response = await fetch(`${runtime.url}/licences`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      type: 'no-criminal-record',
-      holder: { kind: 'citizen', id: idNumber },
-      matterId: `bench-${randomUUID()}`,
-      data: { name: '测试', idNumber, purpose: '就业', checkedPeriod: { from: '2015-01-01', to: '2025-01-01' } },
-    }),
-  });
+  const response = await fetch(`${runtime.url}/licences`, licenceRequest(token, `bench-${randomUUID()}`));
   return (await expect(response, 201, 'POST /licences')) as IssuedLicence;
 }
 

@@ -96,6 +96,9 @@ export class CookieJar {
   header(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
+  has(name: string): boolean {
+    return this.cookies.has(name);
+  }
 }
 
 export const pkce = () => {

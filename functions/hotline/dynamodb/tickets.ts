@@ -66,6 +66,20 @@ function updateOf(ticketId: string, changes: TicketChanges, extraSet: string[] =
   return { expression, names, values };
 }
 
+/** The ticket exists and, with `whileAt`, still has that status and version: a condition and its names and values. */
+function stillAt(whileAt: Pick<Ticket, 'status' | 'version'> | undefined): {
+  condition: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  if (!whileAt) return { condition: 'attribute_exists(pk)', names: {}, values: {} };
+  return {
+    condition: 'attribute_exists(pk) AND #status = :whileStatus AND #version = :whileVersion',
+    names: { '#status': 'status', '#version': 'version' },
+    values: { ':whileStatus': whileAt.status, ':whileVersion': whileAt.version },
+  };
+}
+
 const strip = (item: Record<string, unknown> | undefined): Ticket | undefined => {
   if (!item) return undefined;
   const {
@@ -108,24 +122,19 @@ export function dynamoTicketStore(documents: DynamoDBDocumentClient, table: stri
           }),
         ),
       ),
-    remove: (ticketId, whileAt) =>
-      failedCondition(() =>
+    remove: (ticketId, whileAt) => {
+      const still = stillAt(whileAt);
+      return failedCondition(() =>
         documents.send(
           new DeleteCommand({
             TableName: table,
             Key: keyOf(ticketId),
-            ConditionExpression: whileAt
-              ? 'attribute_exists(pk) AND #status = :status AND #version = :version'
-              : 'attribute_exists(pk)',
-            ...(whileAt
-              ? {
-                  ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-                  ExpressionAttributeValues: { ':status': whileAt.status, ':version': whileAt.version },
-                }
-              : {}),
+            ConditionExpression: still.condition,
+            ...(whileAt ? { ExpressionAttributeNames: still.names, ExpressionAttributeValues: still.values } : {}),
           }),
         ),
-      ),
+      );
+    },
     get: async (ticketId) => {
       const answer = await documents.send(
         new GetCommand({ TableName: table, Key: keyOf(ticketId), ConsistentRead: true }),
@@ -205,23 +214,16 @@ export function dynamoTicketStore(documents: DynamoDBDocumentClient, table: stri
     },
     setNextTimer: (ticketId, nextTimerAt, whileAt) => {
       const update = updateOf(ticketId, { nextTimerAt: nextTimerAt ?? null });
-      const values = {
-        ...update.values,
-        ...(whileAt ? { ':whileStatus': whileAt.status, ':whileVersion': whileAt.version } : {}),
-      };
+      const still = stillAt(whileAt);
+      const values = { ...update.values, ...still.values };
       return failedCondition(() =>
         documents.send(
           new UpdateCommand({
             TableName: table,
             Key: keyOf(ticketId),
             UpdateExpression: update.expression,
-            ConditionExpression: whileAt
-              ? 'attribute_exists(pk) AND #status = :whileStatus AND #version = :whileVersion'
-              : 'attribute_exists(pk)',
-            ExpressionAttributeNames: {
-              ...update.names,
-              ...(whileAt ? { '#status': 'status', '#version': 'version' } : {}),
-            },
+            ConditionExpression: still.condition,
+            ExpressionAttributeNames: { ...update.names, ...still.names },
             ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
           }),
         ),
