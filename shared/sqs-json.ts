@@ -15,3 +15,6 @@ const escaped = (character: string) =>
 
 /** JSON text with every character SQS (or its emulators) might refuse written as a \u escape. */
 export const sqsSafeJson = (json: string): string => json.replace(NOT_SQS_SAFE, escaped);
+
+/** A message body for any value: its JSON, safe for SQS. Every sender's body goes through here or sqsSafeJson. */
+export const sqsJsonBody = (value: unknown): string => sqsSafeJson(JSON.stringify(value));

@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { sqsJsonBody } from '../../../shared/sqs-json.ts';
 import type { DocumentArchive, Notify } from '../ports.ts';
 
 /** `licences/<licenceId>.json` in the versioned, replicated licences bucket. */
@@ -30,7 +31,8 @@ export const sqsNotifier =
     await client.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: JSON.stringify(event),
+        // A revocation's reason is the caller's text: any character, which SQS may refuse unescaped.
+        MessageBody: sqsJsonBody(event),
         MessageAttributes: { type: { DataType: 'String', StringValue: event.type } },
       }),
     );

@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { sqsJsonBody } from '../../../shared/sqs-json.ts';
 import type { SettledEvent } from '../model.ts';
 import type { PublishSettlement } from '../ports.ts';
 
@@ -13,7 +14,7 @@ export const sqsSettlementPublisher =
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: JSON.stringify(event),
+        MessageBody: sqsJsonBody(event),
         MessageGroupId: event.orderId,
         MessageDeduplicationId: event.orderId,
       }),

@@ -4,7 +4,21 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auditEmitter, sqsAuditSender } from '../../../shared/audit.ts';
 import { queues } from '../../../shared/aws/sqs.ts';
 import { sameText } from '../../../shared/constant-time.ts';
+import { sqsNotifier } from '../../../functions/licences/adapters/archive.ts';
+import { sqsSettlementPublisher } from '../../../functions/payments/adapters/settlement-queue.ts';
+import type { SettledEvent } from '../../../functions/payments/model.ts';
 import { sqsSafeJson } from '../../../shared/sqs-json.ts';
+
+const settledSample: SettledEvent = {
+  type: 'payment.settled',
+  orderId: 'O1',
+  paymentCode: '12345678901234567890',
+  amountFen: 100,
+  currency: 'CNY',
+  channel: 'generic',
+  channelTxnId: 'T1',
+  paidAt: '2026-11-30T02:00:00.000Z',
+};
 
 /** Defects the fuzz found, each kept as a plain example (the identity one is in identity.test.ts). */
 
@@ -37,6 +51,32 @@ describe('regressions the fuzz found', () => {
     });
     expect(bodies).toHaveLength(1);
     expect(JSON.parse(bodies[0]!).resource).toBe(resource);
+  });
+
+  it('a licence revoked with a reason holding U+FFFF or 𠮷 notifies holders; a settlement event likewise: every sender escapes', async () => {
+    const bodies: string[] = [];
+    const client = {
+      send: async (command: SendMessageCommand) => {
+        const body = command.input.MessageBody!;
+        if (EMULATOR_REFUSES.test(body))
+          throw Object.assign(new Error('Invalid characters found'), { name: 'InvalidMessageContents' });
+        bodies.push(body);
+        return {};
+      },
+    } as never;
+    const revoked = {
+      type: 'licence.revoked' as const,
+      licenceId: 'L1',
+      licenceType: 'business-licence',
+      issuer: 'dept-market',
+      holder: { kind: 'enterprise' as const, id: '91350100M000100Y43' },
+      time: '2026-11-30T02:00:00.000Z',
+      reason: '吊销 𠮷\uffff\ufffe',
+    };
+    await sqsNotifier(client, 'http://127.0.0.1:1/000000000000/notifications')(revoked);
+    const settled = { ...settledSample, channelTxnId: 'T-𠮷\uffff' };
+    await sqsSettlementPublisher(client, 'http://127.0.0.1:1/000000000000/settlement.fifo')(settled);
+    expect(bodies.map((body) => JSON.parse(body))).toEqual([revoked, settled]);
   });
 
   it('sqsSafeJson: the same JSON value, in characters SQS and its emulator take', () => {
