@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { LocalRuntime } from '../local/runtime.ts';
 import { createSingleTable } from '../local/single-table.ts';
 import { benchClient, clientToken } from './clients.ts';
-import { postLicence, postTicket, postToken, postVerify } from './requests.ts';
+import { postLicence, postTicket, postVerify } from './requests.ts';
 import { type BenchRow, endpointRow, serial } from './table.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -51,7 +51,7 @@ export async function endpointsBench(runtime: LocalRuntime): Promise<BenchRow[]>
 
   // POST /oauth2/token: the client read (consistent), then its audit event on the queue.
   const tokenClient = await benchClient(runtime, `bench-token-${Date.now()}`, ['openid']);
-  const token = await serial(ROUNDS, () => postToken(runtime, tokenClient));
+  const token = await serial(ROUNDS, () => clientToken(runtime, tokenClient));
   const tokenBare = await serial(ROUNDS, async () => {
     await documents.send(
       new GetCommand({

@@ -17,19 +17,7 @@ import { dynamoIdentityStore } from '../functions/identity/store.ts';
 import { registerAccount } from '../functions/identity/use-cases/accounts.ts';
 import { authenticate } from '../functions/identity/use-cases/login.ts';
 import { scratchDir } from '../local/scratch.ts';
-import { type BenchRow, median } from './table.ts';
-
-/** Operations per second over about `ms` milliseconds, after a warm-up. */
-async function rate(run: () => unknown, ms = 1500): Promise<number> {
-  for (let i = 0; i < 50; i++) await run();
-  let count = 0;
-  const started = performance.now();
-  while (performance.now() - started < ms) {
-    await run();
-    count += 1;
-  }
-  return count / ((performance.now() - started) / 1000);
-}
+import { type BenchRow, median, rate } from './table.ts';
 
 export async function identityBench(runtime: LocalRuntime): Promise<BenchRow[]> {
   const dir = scratchDir('bench-identity');
@@ -51,14 +39,16 @@ export async function identityBench(runtime: LocalRuntime): Promise<BenchRow[]> 
     };
     const payload = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhY2MtMSJ9');
 
-    const issued = await rate(() => signJwt(signer, claims));
-    const rawSign = await rate(() => sign('sha256', payload, privateKey));
+    const issued = await rate(() => signJwt(signer, claims), 1500, 50);
+    const rawSign = await rate(() => sign('sha256', payload, privateKey), 1500, 50);
     const token = await signJwt(signer, claims);
     const verifyToken = accessTokenVerifier({ issuer: claims.iss, audience: 'dgov-api', keys: async () => [jwk] });
-    const verified = await rate(() => verifyToken(token));
+    const verified = await rate(() => verifyToken(token), 1500, 50);
     const rawSignature = sign('sha256', payload, { key: privateKey, dsaEncoding: 'ieee-p1363' });
-    const rawVerify = await rate(() =>
-      verify('sha256', payload, { key: publicKey, dsaEncoding: 'ieee-p1363' }, rawSignature),
+    const rawVerify = await rate(
+      () => verify('sha256', payload, { key: publicKey, dsaEncoding: 'ieee-p1363' }, rawSignature),
+      1500,
+      50,
     );
 
     // Login timing: a wrong password and an unknown account must cost the same scrypt work.

@@ -8,19 +8,8 @@ import { dynamoIdentityStore } from '../functions/identity/store.ts';
 import { sm2KeyPair, sm2PublicKey, sm2Sign, sm2Verify } from '../functions/licences/domain/sm2.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
 import { licenceRequest } from './requests.ts';
-import type { BenchRow } from './table.ts';
+import { type BenchRow, rate } from './table.ts';
 
-/** Operations per second over about `ms` milliseconds, after a warm-up. */
-async function rate(run: () => unknown, ms = 1500, warm = 30): Promise<number> {
-  for (let i = 0; i < warm; i++) await run();
-  let count = 0;
-  const started = performance.now();
-  while (performance.now() - started < ms) {
-    await run();
-    count += 1;
-  }
-  return count / ((performance.now() - started) / 1000);
-}
 /** Requests per second with `parallel` callers for about `ms` milliseconds. */
 async function throughput(run: () => Promise<void>, parallel: number, ms = 5000): Promise<number> {
   // Warm as many sandboxes as there are callers: a cold start (bundle, first SM2 tables) is not throughput.

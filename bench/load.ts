@@ -1,18 +1,17 @@
 // Sustained load: a few clients cycle through the four hot endpoints for BENCH_LOAD_SECONDS, then
 // the records they left in the tables and the audit bucket are counted against the successful answers.
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeEvents } from '../functions/audit/domain.ts';
-import { readObject } from '../functions/audit/store.ts';
+import { s3TrailReader } from '../functions/audit/store.ts';
 import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
 import { benchClient, clientToken } from './clients.ts';
 import { paidNotice, pendingOrder, signedCallback } from './payment-requests.ts';
-import { postLicence, postTicket, postToken, postVerify } from './requests.ts';
+import { postLicence, postTicket, postVerify } from './requests.ts';
 import { type BenchRow, latencies } from './table.ts';
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
@@ -99,7 +98,7 @@ export async function loadBench(runtime: LocalRuntime, dataDir: string): Promise
         const order = endpoint === 'callback' ? await newOrder() : undefined;
         const begun = performance.now();
         try {
-          if (endpoint === 'token') await postToken(runtime, tokenClient);
+          if (endpoint === 'token') await clientToken(runtime, tokenClient);
           else if (endpoint === 'ticket') tickets.add(await postTicket(runtime, channelToken, sequence++));
           else if (endpoint === 'verify') await postVerify(runtime, licence);
           else paidTxns.add(await callback(order!));
@@ -114,6 +113,8 @@ export async function loadBench(runtime: LocalRuntime, dataDir: string): Promise
 
   // What the load left: every ticket routed, every transaction recorded and its order paid, every
   // token's and ticket's audit event in the bucket. Consumers finish in the background: wait for them.
+  const trail = s3TrailReader(runtime.clients.s3, env.buckets.auditBucket!);
+  const auditedIn = new Map<string, { token: number; ticket: number }>();
   const count = async () => {
     const ticketItems = await scanAll(documents, {
       TableName: env.tables.hotlineTable!,
@@ -134,25 +135,21 @@ export async function loadBench(runtime: LocalRuntime, dataDir: string): Promise
       ExpressionAttributeValues: { ':sk': 'order', ':client': orderClient },
       ProjectionExpression: 'orderId',
     });
+    // Events objects are written once and never replaced: each is read and counted once over the polls.
+    for (const { key } of await trail.list('events/')) {
+      if (auditedIn.has(key)) continue;
+      const found = { token: 0, ticket: 0 };
+      for (const event of decodeEvents((await trail.read(key))!)) {
+        if (event.action === 'identity.token.issue' && event.actor.id === tokenClient.clientId) found.token++;
+        if (event.action === 'hotline.ticket.file' && event.actor.clientId === channel.clientId) found.ticket++;
+      }
+      auditedIn.set(key, found);
+    }
     const audited = { token: 0, ticket: 0 };
-    let continuation: string | undefined;
-    do {
-      const page = await runtime.clients.s3.send(
-        new ListObjectsV2Command({
-          Bucket: env.buckets.auditBucket,
-          Prefix: 'events/',
-          ContinuationToken: continuation,
-        }),
-      );
-      for (const object of page.Contents ?? [])
-        for (const event of decodeEvents(
-          (await readObject(runtime.clients.s3, env.buckets.auditBucket!, object.Key!))!,
-        )) {
-          if (event.action === 'identity.token.issue' && event.actor.id === tokenClient.clientId) audited.token++;
-          if (event.action === 'hotline.ticket.file' && event.actor.clientId === channel.clientId) audited.ticket++;
-        }
-      continuation = page.NextContinuationToken;
-    } while (continuation);
+    for (const found of auditedIn.values()) {
+      audited.token += found.token;
+      audited.ticket += found.ticket;
+    }
     return {
       tickets: ticketItems.length,
       ticketsMatch:

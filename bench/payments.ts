@@ -73,7 +73,6 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     return order;
   };
   for (let i = 0; i < ROUNDS + WARM; i++) orders.push(await newOrder());
-  const body = paidNotice;
   // The channel's client is node:http on one kept-alive connection, as the SDK's handler is on the bare
   // side: undici's fetch (WHATWG streams, Request and Headers objects) cost this process, whose cores
   // the gateway and the sandbox share, about 0.5 ms more per callback (README, Benchmarks).
@@ -116,7 +115,7 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
         bareDocuments.send(
           new PutCommand({
             TableName: table,
-            Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: body(order, txn) },
+            Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: paidNotice(order, txn) },
           }),
         ),
         bareDocuments.send(
@@ -205,12 +204,12 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
       ROUNDS,
       async () => {
         const order = orders[next++]!;
-        await post(body(order, `U-${order.paymentCode}`));
+        await post(paidNotice(order, `U-${order.paymentCode}`));
       },
       bareUniqueCallback,
       WARM,
     );
-    const duplicate = body(orders[0]!, `U-${orders[0]!.paymentCode}`);
+    const duplicate = paidNotice(orders[0]!, `U-${orders[0]!.paymentCode}`);
     [duplicates, bareDuplicate] = await sideBySide(
       ROUNDS,
       () => post(duplicate),

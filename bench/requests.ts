@@ -3,21 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { CATEGORIES, CITIES } from '../functions/hotline/catalogue.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
 import { idNumberCheckDigit } from '../shared/identifiers.ts';
-import type { BenchClient } from './clients.ts';
 
 async function expect(response: Response, status: number, what: string): Promise<unknown> {
   if (response.status !== status) throw new Error(`${what} answered ${response.status}: ${await response.text()}`);
   return response.json();
-}
-
-/** POST /oauth2/token (client_credentials). */
-export async function postToken(runtime: LocalRuntime, client: BenchClient): Promise<void> {
-  const response = await fetch(`${runtime.url}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: client.basic },
-    body: 'grant_type=client_credentials',
-  });
-  await expect(response, 200, 'POST /oauth2/token');
 }
 
 /** The i-th bench ticket: category, city and phone vary with i. */

@@ -121,7 +121,7 @@ const valueCell = (row: BenchRow) =>
     ? ''
     : `${fixed(row.value)}${row.unit && !row.unit.startsWith('/') ? ' ' : ''}${row.unit ?? ''}`;
 
-export const TABLE_HEADER = '| area | measure | value | p50 ms | p99 ms | per s | ratio | ratio is |';
+const TABLE_HEADER = '| area | measure | value | p50 ms | p99 ms | per s | ratio | ratio is |';
 
 /** The markdown table: one line per row, the columns of TABLE_HEADER. */
 export function formatTable(rows: readonly BenchRow[]): string {
@@ -134,4 +134,16 @@ export function formatTable(rows: readonly BenchRow[]): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Operations per second over about `ms` milliseconds, after `warm` unmeasured runs. */
+export async function rate(run: () => unknown, ms = 1500, warm = 30): Promise<number> {
+  for (let i = 0; i < warm; i++) await run();
+  let count = 0;
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    await run();
+    count += 1;
+  }
+  return count / ((performance.now() - started) / 1000);
 }

@@ -235,7 +235,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     throw error;
   });
   options.log?.(`fauxqs (SQS, S3, SNS) on ${fauxqs.address}`);
-  const services = `http://127.0.0.1:${fauxqs.port}`;
+  const services = fauxqs.address;
   return {
     endpoints: { dynamodb: dynamodb.endpoint, sqs: services, s3: services, sns: services },
     dynamodb,

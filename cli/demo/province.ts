@@ -1,6 +1,16 @@
 import { randomInt } from 'node:crypto';
 import { creditCodeCheckChar, idNumberCheckDigit } from '../../shared/identifiers.ts';
-import { type Api, basic, CookieJar, expectStatus, hiddenFields, JourneyError, pkce, type Answer } from './http.ts';
+import {
+  type Api,
+  basic,
+  CookieJar,
+  expectStatus,
+  hiddenFields,
+  JourneyError,
+  pkce,
+  sleep,
+  type Answer,
+} from './http.ts';
 
 /**
  * What the journeys need to know of a deployment besides its URL: the demo clients' secrets
@@ -68,7 +78,7 @@ export async function register(
     });
     if (answer.status === 201) return { accountId: String(answer.body.accountId), idNumber, name, password };
     if (answer.status !== 409 && answer.status < 500) expectStatus(answer, 201, `${name} registers`);
-    if (answer.status >= 500) await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (answer.status >= 500) await sleep(1000);
   }
   throw new JourneyError(`${name} could not register`);
 }

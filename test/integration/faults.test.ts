@@ -1,10 +1,11 @@
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapLimit } from '../../cli/audit/parallel.ts';
 import { decodeEvents } from '../../functions/audit/domain.ts';
+import { s3TrailReader } from '../../functions/audit/store.ts';
 import { CLOCK_SKEW_MS } from '../../functions/audit/write-batch.ts';
 import { CATEGORIES, CITIES } from '../../functions/hotline/catalogue.ts';
 import { dynamoPaymentsStore } from '../../functions/payments/dynamodb/store.ts';
@@ -18,7 +19,7 @@ import { scratchDir } from '../../local/scratch.ts';
 import { synthStacks } from '../../local/synth.ts';
 import type { AuditEvent } from '../../shared/audit.ts';
 import { idNumberCheckDigit } from '../../shared/identifiers.ts';
-import { eventually, inParallel, type LoadOptions, sendUntilAccepted, type Violation } from '../support/fault-load.ts';
+import { eventually, type LoadOptions, sendUntilAccepted, type Violation } from '../support/fault-load.ts';
 
 /**
  * How long the queues may take to drain after the faults. An audit event the killed writer had claimed,
@@ -252,14 +253,11 @@ beforeAll(async () => {
   accepted.grants += 1; // demo-police's own
   // The orders the channel pays during the load, raised straight in the table (no fault is on yet).
   const store = dynamoPaymentsStore(documents, runtime.environment.tables.paymentsTable!);
-  await inParallel(
-    Array.from({ length: 120 }, () => async () => {
-      const order = pendingOrder('demo-department', 'faults order');
-      await store.createOrder(order);
-      orders.push(order);
-    }),
-    WORKERS,
-  );
+  await mapLimit(Array.from({ length: 120 }), WORKERS, async () => {
+    const order = pendingOrder('demo-department', 'faults order');
+    await store.createOrder(order);
+    orders.push(order);
+  });
   mark('orders created');
   // Every function warm once, so the first fault does not meet cold starts only.
   await underLoad('warm-up', async () => undefined, 16);
@@ -472,19 +470,10 @@ describe('faults under load', () => {
     );
 
     // The audit trail: each event once, and each accepted change's event exactly once.
+    // Every stored copy (not queryEvents, which would fold duplicates away).
     const events: AuditEvent[] = [];
-    const bucket = runtime.environment.buckets.auditBucket!;
-    let token: string | undefined;
-    do {
-      const page = await runtime.clients.s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: 'events/', ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) {
-        const body = await runtime.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-        events.push(...decodeEvents(Buffer.from(await body.Body!.transformToByteArray())));
-      }
-      token = page.NextContinuationToken;
-    } while (token);
+    const trail = s3TrailReader(runtime.clients.s3, runtime.environment.buckets.auditBucket!);
+    for (const { key } of await trail.list('events/')) events.push(...decodeEvents((await trail.read(key))!));
     const ids = events.map((event) => event.eventId);
     expect(ids.length - new Set(ids).size, 'audit events stored twice').toBe(0);
     const count = (action: string, resource: string) =>

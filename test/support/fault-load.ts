@@ -70,21 +70,6 @@ export async function sendUntilAccepted(
   }
 }
 
-/** Runs `tasks` with at most `parallel` at once. */
-export async function inParallel<T>(tasks: (() => Promise<T>)[], parallel: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallel, tasks.length) }, async () => {
-      while (next < tasks.length) {
-        const index = next++;
-        results[index] = await tasks[index]!();
-      }
-    }),
-  );
-  return results;
-}
-
 /** Polls `check` until it holds or `timeoutMs` passes; returns its last answer. */
 export async function eventually<T>(check: () => Promise<T>, holds: (value: T) => boolean, timeoutMs: number) {
   let value = await check();
