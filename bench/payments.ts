@@ -1,19 +1,16 @@
 // Payments: channel callbacks per second through the local gateway next to the bare DynamoDB Local
 // and SQS round trips one callback needs, measured in the same run (README, Benchmarks).
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { dynamoPaymentsStore } from '../functions/payments/dynamodb/store.ts';
 import type { Order } from '../functions/payments/model.ts';
-import { LOCAL_CREDENTIALS } from '../local/aws-clients.ts';
 import type { LocalRuntime } from '../local/runtime.ts';
-import { clientOptions } from '../shared/aws/client-options.ts';
+import { paymentBareCalls, type PaymentBareCalls, type PaymentBareTargets } from './payment-bare.ts';
 import { paidNotice, pendingOrder, signedCallback } from './payment-requests.ts';
 import { endpointRow, sideBySide, type BenchRow, type Latencies } from './table.ts';
+import { inThread } from './thread.ts';
 
 const SECRET = 'bench-channel-secret-0123456789abcdef0123456789';
 const ROUNDS = Number(process.env.BENCH_PAYMENT_ROUNDS ?? 150);
@@ -54,14 +51,6 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = dynamoPaymentsStore(documents, table);
-  // The bare round trips go through clients with the functions' own settings (timeouts, retries):
-  // the same SDK work a callback's sandbox does, minus the gateway and the function around it.
-  const functionClient = { ...clientOptions, region: runtime.region, credentials: LOCAL_CREDENTIALS };
-  const bareDocuments = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ ...functionClient, endpoint: runtime.endpoints.dynamodb }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-  const bareSqs = new SQSClient({ ...functionClient, endpoint: runtime.endpoints.sqs });
   const dir = join(dataDir, 'secrets', 'payments', 'channels');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench.json'), JSON.stringify({ adapter: 'generic', secret: SECRET }));
@@ -104,139 +93,86 @@ export async function paymentsBench(runtime: LocalRuntime, dataDir: string): Pro
     process.env.BENCH_PAYMENT_CONSUMERS === 'run'
       ? () => undefined
       : holdConsumers(runtime, ['Payments/Settlement', 'Audit/Writer']);
-  let unique: Latencies, duplicates: Latencies, bareUnique: Latencies, bareDuplicate: Latencies;
+  const targets: PaymentBareTargets = {
+    region: runtime.region,
+    dynamodbEndpoint: runtime.endpoints.dynamodb,
+    sqsEndpoint: runtime.endpoints.sqs,
+    table,
+    settlementQueue: env.queues.paymentsSettlementQueue!,
+    auditQueue: env.queues.auditQueue!,
+  };
+  // The bare round trips from two places: a worker thread of this process, the kind of thread a
+  // sandbox is and where the function makes them; and this process's main thread, where the gateway
+  // and fauxqs run. From there the same calls took 0.7-1.5 ms less per callback (README, Benchmarks).
+  const sandboxThread = await inThread<Order>(
+    new URL('./payment-bare.ts', import.meta.url),
+    'paymentBareCalls',
+    targets,
+  );
+  const mainThread: PaymentBareCalls = paymentBareCalls(targets);
+  let unique: Latencies[], duplicates: Latencies[];
   try {
-    // The same round trips with bare SDK calls: the raw delivery and the reads in parallel, then the
-    // one transaction, then the settlement event ∥ the audit event (unique); a duplicate skips the transaction.
-    const bareOrders: Order[] = [];
-    for (let i = 0; i < ROUNDS + WARM; i++) bareOrders.push(await newOrder());
-    const rawAndReads = (order: Order, txn: string) =>
-      Promise.all([
-        bareDocuments.send(
-          new PutCommand({
-            TableName: table,
-            Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: paidNotice(order, txn) },
-          }),
-        ),
-        bareDocuments.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [table]: {
-                Keys: [
-                  { pk: `txn#bench#payment#${txn}`, sk: 'txn' },
-                  { pk: `order#${order.orderId}`, sk: 'order' },
-                ],
-                ConsistentRead: true,
-              },
-            },
-          }),
-        ),
-      ]);
-    const sendEvents = (order: Order) =>
-      Promise.all([
-        bareSqs.send(
-          new SendMessageCommand({
-            QueueUrl: env.queues.paymentsSettlementQueue!,
-            MessageBody: '{}',
-            MessageGroupId: order.orderId,
-            MessageDeduplicationId: order.orderId,
-          }),
-        ),
-        bareSqs.send(new SendMessageCommand({ QueueUrl: env.queues.auditQueue!, MessageBody: '{}' })),
-      ]);
-    let next = 0;
-    let bareNext = 0;
-    const bareUniqueCallback = async () => {
-      const order = bareOrders[bareNext++]!;
-      const txn = `B-${order.paymentCode}`;
-      await rawAndReads(order, txn);
-      // The same items the callback writes: the transaction record, and the order with its paid-index keys.
-      const paidAt = new Date().toISOString();
-      await bareDocuments.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: table,
-                Item: {
-                  pk: `txn#bench#payment#${txn}`,
-                  sk: 'txn',
-                  channel: 'bench',
-                  kind: 'payment',
-                  channelTxnId: txn,
-                  paymentCode: order.paymentCode,
-                  amountFen: 100,
-                  currency: 'CNY',
-                  status: 'SUCCESS',
-                  paidAt,
-                  outcome: { status: 200, orderStatus: 'PAID' },
-                  source: 'callback',
-                  recordedAt: paidAt,
-                  announce: { settled: { type: 'payment.settled', orderId: order.orderId, channelTxnId: txn, paidAt } },
-                  expiresAt: Math.floor(Date.now() / 1000) + 7 * 86_400,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: table,
-                Key: { pk: `order#${order.orderId}`, sk: 'order' },
-                UpdateExpression: 'SET #s = :to, #paid = :paid, paidKey = :paidKey, paidSort = :paidSort',
-                ConditionExpression: 'attribute_exists(pk) AND #s = :from',
-                ExpressionAttributeNames: { '#s': 'status', '#paid': 'paid' },
-                ExpressionAttributeValues: {
-                  ':to': 'PAID',
-                  ':from': 'PENDING',
-                  ':paid': { channel: 'bench', channelTxnId: txn, paidAt, settledAt: paidAt },
-                  ':paidKey': `paid#bench#${paidAt.slice(0, 10)}`,
-                  ':paidSort': order.orderId,
-                },
-              },
-            },
-          ],
-        }),
-      );
-      await sendEvents(order);
+    const ordersOf = async (count: number) => {
+      const list: Order[] = [];
+      for (let i = 0; i < count; i++) list.push(await newOrder());
+      return list;
     };
-    // In turns, so that neither side meets a colder DynamoDB Local or a quieter machine (table.ts, sideBySide).
-    [unique, bareUnique] = await sideBySide(
+    const [threadOrders, mainOrders] = [await ordersOf(ROUNDS + WARM), await ordersOf(ROUNDS + WARM)];
+    let next = 0;
+    let threadNext = 0;
+    let mainNext = 0;
+    // In turns, so that no side meets a colder DynamoDB Local or a quieter machine (table.ts, sideBySide).
+    unique = await sideBySide(
       ROUNDS,
-      async () => {
-        const order = orders[next++]!;
-        await post(paidNotice(order, `U-${order.paymentCode}`));
-      },
-      bareUniqueCallback,
+      [
+        async () => {
+          const order = orders[next++]!;
+          await post(paidNotice(order, `U-${order.paymentCode}`));
+        },
+        () => sandboxThread.call('unique', threadOrders[threadNext++]!),
+        () => mainThread.unique(mainOrders[mainNext++]!),
+      ],
       WARM,
     );
     const duplicate = paidNotice(orders[0]!, `U-${orders[0]!.paymentCode}`);
-    [duplicates, bareDuplicate] = await sideBySide(
+    duplicates = await sideBySide(
       ROUNDS,
-      () => post(duplicate),
-      async () => {
-        await rawAndReads(bareOrders[0]!, `B-${bareOrders[0]!.paymentCode}`);
-        await sendEvents(bareOrders[0]!);
-      },
+      [
+        () => post(duplicate),
+        () => sandboxThread.call('duplicate', threadOrders[0]!),
+        () => mainThread.duplicate(mainOrders[0]!),
+      ],
       WARM,
     );
   } finally {
     agent.destroy();
+    await sandboxThread.close();
     release();
   }
   return [
+    ...callbackRows('unique', unique, '2 DynamoDB ∥, 1 TransactWrite, 2 SQS ∥'),
+    ...callbackRows('duplicate', duplicates, '2 DynamoDB ∥, 2 SQS ∥'),
+  ];
+}
+
+/** The route's row against the bare round trips from a sandbox's kind of thread, then the same from the main thread. */
+function callbackRows(kind: string, [route, fromThread, fromMain]: Latencies[], bareIs: string): BenchRow[] {
+  return [
     ...endpointRow(
       'payments',
-      'POST /payments/callbacks/{channel}, unique',
-      unique,
-      bareUnique,
-      '2 DynamoDB ∥, 1 TransactWrite, 2 SQS ∥',
+      `POST /payments/callbacks/{channel}, ${kind}`,
+      route!,
+      fromThread!,
+      `${bareIs}, from a worker thread (as the sandbox makes them)`,
     ),
-    ...endpointRow(
-      'payments',
-      'POST /payments/callbacks/{channel}, duplicate',
-      duplicates,
-      bareDuplicate,
-      '2 DynamoDB ∥, 2 SQS ∥',
-    ),
+    {
+      area: 'payments',
+      measure: `↳ the same round trips from the runtime's main thread (where the gateway and fauxqs run)`,
+      p50Ms: fromMain!.p50Ms,
+      p99Ms: fromMain!.p99Ms,
+      perSecond: fromMain!.perSecond,
+      ratio: route!.p50Ms / fromMain!.p50Ms,
+      against: "the callback's p50 ÷ this p50",
+    },
   ];
 }

@@ -52,35 +52,35 @@ export async function serial(rounds: number, run: (i: number) => Promise<unknown
 }
 
 /**
- * Two callers measured in turns, `rounds` calls each after `warm` unmeasured ones of each: blocks of
- * `block` calls of one side, then as many of the other, the side that goes first alternating block by
- * block. Both sides meet the same emulator state (DynamoDB Local's JIT, its table sizes) and the same
- * machine load, which two loops one after the other do not; in blocks, few calls follow one of the
- * other side, which leaves work behind (a sandbox's garbage collection, DynamoDB Local's) that slows
- * the next call by up to a millisecond. The rate is calls ÷ the time spent in them.
+ * Callers measured in turns, `rounds` calls each after `warm` unmeasured ones of each: blocks of
+ * `block` calls of one side, then as many of the next, the side that goes first rotating block by
+ * block. All sides meet the same emulator state (DynamoDB Local's JIT, its table sizes) and the same
+ * machine load, which loops one after the other do not; in blocks, few calls follow one of another
+ * side, which leaves work behind (a sandbox's garbage collection, DynamoDB Local's) that slows the
+ * next call by up to a millisecond. The rate is calls ÷ the time spent in them.
  */
 export async function sideBySide(
   rounds: number,
-  a: (i: number) => Promise<unknown>,
-  b: (i: number) => Promise<unknown>,
+  sides: readonly ((i: number) => Promise<unknown>)[],
   warm = 10,
   block = 10,
-): Promise<[Latencies, Latencies]> {
-  const samples: [number[], number[]] = [[], []];
-  const runs = [a, b] as const;
-  const measured = async (side: 0 | 1, i: number) => {
+): Promise<Latencies[]> {
+  const samples = sides.map((): number[] => []);
+  const measured = async (side: number, i: number) => {
     const begun = performance.now();
-    await runs[side](i);
-    if (i >= 0) samples[side].push(performance.now() - begun);
+    await sides[side]!(i);
+    if (i >= 0) samples[side]!.push(performance.now() - begun);
   };
   const blocks: [number, number][] = [];
   for (let i = -warm; i < 0; i += block) blocks.push([i, Math.min(i + block, 0)]);
   for (let i = 0; i < rounds; i += block) blocks.push([i, Math.min(i + block, rounds)]);
   for (const [k, [from, to]] of blocks.entries())
-    for (const side of k % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const))
+    for (let turn = 0; turn < sides.length; turn++) {
+      const side = (k + turn) % sides.length;
       for (let i = from; i < to; i++) await measured(side, i);
+    }
   const spent = (list: number[]) => list.reduce((sum, ms) => sum + ms, 0);
-  return [latencies(samples[0], spent(samples[0])), latencies(samples[1], spent(samples[1]))];
+  return samples.map((list) => latencies(list, spent(list)));
 }
 
 /** An endpoint's latency row beside the bare emulator round trips it needs, timed the same way. */

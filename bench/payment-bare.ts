@@ -1,0 +1,138 @@
+// The bare DynamoDB Local and SQS round trips one payment callback needs, without the gateway, the
+// sandbox or the function around them: what bench/payments.ts measures the callback route against.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import type { Order } from '../functions/payments/model.ts';
+import { LOCAL_CREDENTIALS } from '../local/aws-clients.ts';
+import { clientOptions } from '../shared/aws/client-options.ts';
+import { paidNotice } from './payment-requests.ts';
+
+export interface PaymentBareTargets {
+  region: string;
+  dynamodbEndpoint: string;
+  sqsEndpoint: string;
+  table: string;
+  settlementQueue: string;
+  auditQueue: string;
+}
+
+export interface PaymentBareCalls {
+  /** A first delivery: the raw delivery ∥ the reads, the one transaction, the settlement ∥ the audit event. */
+  unique(order: Order): Promise<void>;
+  /** A repeat: the raw delivery ∥ the reads, then the two events sent again; no transaction. */
+  duplicate(order: Order): Promise<void>;
+}
+
+/**
+ * Clients with the functions' own settings (`clientOptions`: timeouts, two attempts), so that both
+ * sides make the same SDK calls the same way; the items are the ones the callback reads and writes.
+ */
+export function paymentBareCalls(targets: PaymentBareTargets): PaymentBareCalls {
+  const options = { ...clientOptions, region: targets.region, credentials: LOCAL_CREDENTIALS };
+  const documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ ...options, endpoint: targets.dynamodbEndpoint }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  const sqs = new SQSClient({ ...options, endpoint: targets.sqsEndpoint });
+  const { table } = targets;
+  const txnOf = (order: Order) => `B-${order.paymentCode}`;
+
+  const rawAndReads = (order: Order) =>
+    Promise.all([
+      documents.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: paidNotice(order, txnOf(order)) },
+        }),
+      ),
+      documents.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: [
+                { pk: `txn#bench#payment#${txnOf(order)}`, sk: 'txn' },
+                { pk: `order#${order.orderId}`, sk: 'order' },
+              ],
+              ConsistentRead: true,
+            },
+          },
+        }),
+      ),
+    ]);
+  const sendEvents = (order: Order) =>
+    Promise.all([
+      sqs.send(
+        new SendMessageCommand({
+          QueueUrl: targets.settlementQueue,
+          MessageBody: '{}',
+          MessageGroupId: order.orderId,
+          MessageDeduplicationId: order.orderId,
+        }),
+      ),
+      sqs.send(new SendMessageCommand({ QueueUrl: targets.auditQueue, MessageBody: '{}' })),
+    ]);
+  // The same items the callback writes: the transaction record, and the order with its paid-index keys.
+  const settle = (order: Order) => {
+    const txn = txnOf(order);
+    const paidAt = new Date().toISOString();
+    return documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table,
+              Item: {
+                pk: `txn#bench#payment#${txn}`,
+                sk: 'txn',
+                channel: 'bench',
+                kind: 'payment',
+                channelTxnId: txn,
+                paymentCode: order.paymentCode,
+                amountFen: 100,
+                currency: 'CNY',
+                status: 'SUCCESS',
+                paidAt,
+                outcome: { status: 200, orderStatus: 'PAID' },
+                source: 'callback',
+                recordedAt: paidAt,
+                announce: { settled: { type: 'payment.settled', orderId: order.orderId, channelTxnId: txn, paidAt } },
+                expiresAt: Math.floor(Date.now() / 1000) + 7 * 86_400,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Update: {
+              TableName: table,
+              Key: { pk: `order#${order.orderId}`, sk: 'order' },
+              UpdateExpression: 'SET #s = :to, #paid = :paid, paidKey = :paidKey, paidSort = :paidSort',
+              ConditionExpression: 'attribute_exists(pk) AND #s = :from',
+              ExpressionAttributeNames: { '#s': 'status', '#paid': 'paid' },
+              ExpressionAttributeValues: {
+                ':to': 'PAID',
+                ':from': 'PENDING',
+                ':paid': { channel: 'bench', channelTxnId: txn, paidAt, settledAt: paidAt },
+                ':paidKey': `paid#bench#${paidAt.slice(0, 10)}`,
+                ':paidSort': order.orderId,
+              },
+            },
+          },
+        ],
+      }),
+    );
+  };
+
+  return {
+    async unique(order) {
+      await rawAndReads(order);
+      await settle(order);
+      await sendEvents(order);
+    },
+    async duplicate(order) {
+      await rawAndReads(order);
+      await sendEvents(order);
+    },
+  };
+}
