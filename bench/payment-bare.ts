@@ -19,9 +19,9 @@ export interface PaymentBareTargets {
 }
 
 export interface PaymentBareCalls {
-  /** A first delivery: the raw delivery ∥ the reads, the one transaction, the settlement ∥ the audit event. */
+  /** A first delivery: the reads ∥ the raw delivery, the one transaction, the settlement ∥ the audit event. */
   unique(order: Order): Promise<void>;
-  /** A repeat: the raw delivery ∥ the reads, then the two events sent again; no transaction. */
+  /** A repeat: the reads ∥ the raw delivery, then the two events sent again; no transaction. */
   duplicate(order: Order): Promise<void>;
 }
 
@@ -39,14 +39,9 @@ export function paymentBareCalls(targets: PaymentBareTargets): PaymentBareCalls 
   const { table } = targets;
   const txnOf = (order: Order) => `B-${order.paymentCode}`;
 
-  const rawAndReads = (order: Order) =>
+  // The reads first, as the callback starts them: the delivery's put is built while they are in flight.
+  const readsAndRaw = (order: Order) =>
     Promise.all([
-      documents.send(
-        new PutCommand({
-          TableName: table,
-          Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: paidNotice(order, txnOf(order)) },
-        }),
-      ),
       documents.send(
         new BatchGetCommand({
           RequestItems: {
@@ -58,6 +53,12 @@ export function paymentBareCalls(targets: PaymentBareTargets): PaymentBareCalls 
               ConsistentRead: true,
             },
           },
+        }),
+      ),
+      documents.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: paidNotice(order, txnOf(order)) },
         }),
       ),
     ]);
@@ -126,12 +127,12 @@ export function paymentBareCalls(targets: PaymentBareTargets): PaymentBareCalls 
 
   return {
     async unique(order) {
-      await rawAndReads(order);
+      await readsAndRaw(order);
       await settle(order);
       await sendEvents(order);
     },
     async duplicate(order) {
-      await rawAndReads(order);
+      await readsAndRaw(order);
       await sendEvents(order);
     },
   };

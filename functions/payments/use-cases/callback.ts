@@ -85,10 +85,9 @@ export async function receiveCallback(
   }
   const notice = parsed.notice;
   // Kept while the notice is applied; both must have finished, either way, before the channel is answered.
-  const [kept, settled] = await Promise.allSettled([
-    keep('accepted'),
-    settleNotice(config.channel, notice, deps, { requestId: context.requestId, source: 'callback' }),
-  ]);
+  // Settling starts first: its read is the longer path, and the delivery's put is built while it is in flight.
+  const settling = settleNotice(config.channel, notice, deps, { requestId: context.requestId, source: 'callback' });
+  const [settled, kept] = await Promise.allSettled([settling, keep('accepted')]);
   if (kept.status === 'rejected') throw kept.reason;
   if (settled.status === 'rejected') throw settled.reason;
   const outcome = settled.value;
