@@ -269,6 +269,42 @@ describe('a generic channel callback', () => {
     expect(callbackAudits(world)).toEqual([['payments.order.paid', 'success']]);
   });
 
+  it('the delivery cannot be kept: no 200 even though the notice settled; the retry keeps it and answers the same', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    const record = world.deps.store.recordCallback;
+    let fail = true;
+    world.deps.store.recordCallback = async (callback) => {
+      if (fail) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
+      return record(callback);
+    };
+    await expect(
+      receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
+    ).rejects.toThrow('ECONNREFUSED');
+    expect(world.callbacks).toHaveLength(0);
+    expect(world.orders.get(order.orderId)!.status).toBe('PAID');
+    fail = false;
+    const answer = await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
+    expect(JSON.parse(answer.body)).toEqual({ acknowledged: true, orderStatus: 'PAID' });
+    expect(world.callbacks).toHaveLength(1);
+    expect(world.published).toHaveLength(1);
+  });
+
+  it('the read that decides fails: no 200, the order unchanged, and the delivery is still kept', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    world.deps.store.orderAndTxn = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
+    };
+    await expect(
+      receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
+    ).rejects.toThrow('ECONNREFUSED');
+    expect(world.orders.get(order.orderId)!.status).toBe('PENDING');
+    expect(world.callbacks).toHaveLength(1);
+    expect(world.callbacks[0]).toMatchObject({ verdict: 'accepted' });
+    expect(world.sends()).toBe(0);
+  });
+
   it('every repeat sends the owed events again, and downstream deduplication keeps one of each', async () => {
     const world = paymentsWorld();
     const order = await world.order();
