@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newChannel, storeLocally } from '../payments/channels.ts';
+import { newChannel, readLocally, storeLocally } from '../payments/channels.ts';
 import { CliError, localDir, localEnvironment } from '../target.ts';
 import { Api } from './http.ts';
 import type { Province } from './province.ts';
@@ -25,7 +24,7 @@ export function readSecrets(file: string): Record<string, string> {
 /**
  * Where the demo runs and with what: the API (--api-url, or what `npm start` runs), the demo clients'
  * secrets (--clients), and a payment channel: the one `dgov channels create --json` printed into
- * --channel-file, or a new generic channel stored for the local suite.
+ * --channel-file, or the local suite's generic channel `demo` (made on the first run, reused after).
  */
 export function provinceFrom(options: ProvinceOptions): Province {
   const apiUrl = (options.apiUrl ?? localEnvironment().apiUrl).replace(/\/$/, '');
@@ -36,10 +35,32 @@ export function provinceFrom(options: ProvinceOptions): Province {
     if (!printed.channel || !printed.secret)
       throw new CliError(`${options.channelFile}: not a generic channel (channel, secret)`);
     channel = { id: printed.channel, secret: printed.secret };
-  } else {
-    const created = newChannel(`demo-${randomBytes(4).toString('hex')}`, 'generic');
-    storeLocally(localDir(), created.printed.channel, created.stored);
-    channel = { id: created.printed.channel, secret: created.stored.secret! };
-  }
+  } else channel = localDemoChannel(localDir());
   return { api: new Api(apiUrl), secrets, channel };
+}
+
+export const DEMO_CHANNEL = 'demo';
+
+/**
+ * The local suite's demo channel: one for every run, so that runs leave no channel file behind each.
+ * Its secret stays the one stored first, which is also what a warm sandbox has cached.
+ */
+export function localDemoChannel(dataDir: string): Province['channel'] {
+  const stored = readLocally(dataDir, DEMO_CHANNEL);
+  if (stored) {
+    if (stored.adapter !== 'generic' || typeof stored.secret !== 'string')
+      throw new CliError(
+        `the local channel ${DEMO_CHANNEL} is not a generic channel with a secret; remove it to start over`,
+      );
+    return { id: DEMO_CHANNEL, secret: stored.secret };
+  }
+  const created = newChannel(DEMO_CHANNEL, 'generic');
+  try {
+    storeLocally(dataDir, DEMO_CHANNEL, created.stored);
+  } catch (error) {
+    // Another demo run stored it meanwhile: use that one.
+    if (readLocally(dataDir, DEMO_CHANNEL)) return localDemoChannel(dataDir);
+    throw error;
+  }
+  return { id: DEMO_CHANNEL, secret: created.stored.secret! };
 }

@@ -1,6 +1,6 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHANNEL_ID } from '../../functions/payments/channels/directory.ts';
 import { CliError } from '../target.ts';
@@ -36,14 +36,27 @@ export function newChannel(id: string, adapter: Adapter, appId = '20210000000000
   };
 }
 
+const localChannelFile = (dataDir: string, id: string) =>
+  join(dataDir, 'secrets', 'payments', 'channels', `${id}.json`);
+
 /** The embedded runtime's stand-in for Secrets Manager: .local/secrets/payments/channels/<id>.json (mode 600). */
 export function storeLocally(dataDir: string, id: string, value: object): string {
-  const dir = join(dataDir, 'secrets', 'payments', 'channels');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `${id}.json`);
-  if (existsSync(file)) throw new CliError(`channel ${id} exists (${file})`);
-  writeFileSync(file, `${JSON.stringify(value)}\n`, { mode: 0o600 });
+  const file = localChannelFile(dataDir, id);
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+  try {
+    // wx: created only if absent, atomically, so two creators cannot both think they made it.
+    writeFileSync(file, `${JSON.stringify(value)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`channel ${id} exists (${file})`);
+    throw error;
+  }
   return file;
+}
+
+/** A channel stored for the embedded runtime, as storeLocally wrote it; undefined when there is none. */
+export function readLocally(dataDir: string, id: string): Record<string, unknown> | undefined {
+  const file = localChannelFile(dataDir, id);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
 }
 
 /** A deployed stage: the secret dgov/<stage>/payments/channels/<id> the payments function reads. */
