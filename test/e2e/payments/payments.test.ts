@@ -1,7 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,22 +8,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { httpReceiptIssuer, receiptCredentials } from '../../../functions/payments/adapters/receipts-http.ts';
 import { genericSignature } from '../../../functions/payments/channels/generic.ts';
 import { dynamoPaymentsStore } from '../../../functions/payments/dynamodb/store.ts';
-import { PROJECT_ROOT } from '../../../infra/project-root.ts';
 import { LOCAL_CREDENTIALS } from '../../../local/aws-clients.ts';
 import type { ResolvedEnvironment } from '../../../local/runtime.ts';
+import { dgovInProcess } from '../../support/cli-in-process.ts';
 import { call, target } from '../../support/target.ts';
 
 const embedded = target.name === 'embedded' && Boolean(target.apiUrl);
 
-// Not spawnSync: a blocked event loop keeps fetch from noticing that the gateway closed an idle
-// keep-alive connection, and the next request on it fails with "other side closed".
-const dgov = (...args: string[]) =>
-  new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env, DGOV_LOCAL_DIR: target.localDir };
-    execFile(join(PROJECT_ROOT, 'cli/bin.mjs'), args, { env, encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+// In this process (test/support/cli-in-process.ts): the checks here are its output and exit codes.
+const dgov = (...args: string[]) => dgovInProcess(args, { DGOV_LOCAL_DIR: target.localDir ?? '' });
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 async function tokenOf(clientId: string, secret: string) {
   const answer = await call('/oauth2/token', {
