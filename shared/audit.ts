@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { currentRequestIds } from './audit-request.ts';
+import { requestIdsFor } from './audit-request.ts';
 import { queues } from './aws/sqs.ts';
 import { DependencyUnavailableError } from './errors.ts';
 import { logger } from './observability.ts';
@@ -50,9 +50,8 @@ export const sqsAuditSender =
  * the handler may have passed as requestId) goes to callerRequestId, never replacing it.
  */
 function requestIdsOf(input: AuditInput): Pick<AuditEvent, 'requestId' | 'callerRequestId'> {
-  const ids = currentRequestIds();
-  if (!ids || (input.requestId !== ids.server && input.requestId !== ids.caller))
-    return { requestId: input.requestId, callerRequestId: input.callerRequestId };
+  const ids = requestIdsFor(input.requestId);
+  if (!ids) return { requestId: input.requestId, callerRequestId: input.callerRequestId };
   return { requestId: ids.server, callerRequestId: input.callerRequestId ?? ids.caller };
 }
 
