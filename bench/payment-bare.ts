@@ -38,6 +38,27 @@ export function paymentBareCalls(targets: PaymentBareTargets): PaymentBareCalls 
   const sqs = new SQSClient({ ...options, endpoint: targets.sqsEndpoint });
   const { table } = targets;
   const txnOf = (order: Order) => `B-${order.paymentCode}`;
+  // The delivery as the callback keeps it (functions/payments/use-cases/callback.ts, keep).
+  const deliveryOf = (order: Order) => {
+    const callbackId = randomUUID();
+    return {
+      pk: `callback#${callbackId}`,
+      sk: 'callback',
+      callbackId,
+      channel: 'bench',
+      receivedAt: new Date().toISOString(),
+      verdict: 'accepted',
+      contentType: 'application/json',
+      headers: {
+        'x-dgov-timestamp': String(Math.floor(Date.now() / 1000)),
+        'x-dgov-signature': `v1=${'0'.repeat(64)}`,
+      },
+      body: paidNotice(order, txnOf(order)),
+      sourceIp: '127.0.0.1',
+      requestId: randomUUID(),
+      expiresAt: Math.floor(Date.now() / 1000) + 400 * 86_400,
+    };
+  };
 
   // The reads first, as the callback starts them: the delivery's put is built while they are in flight.
   const readsAndRaw = (order: Order) =>
@@ -55,24 +76,54 @@ export function paymentBareCalls(targets: PaymentBareTargets): PaymentBareCalls 
           },
         }),
       ),
-      documents.send(
-        new PutCommand({
-          TableName: table,
-          Item: { pk: `callback#${randomUUID()}`, sk: 'callback', body: paidNotice(order, txnOf(order)) },
-        }),
-      ),
+      documents.send(new PutCommand({ TableName: table, Item: deliveryOf(order) })),
     ]);
+  // The messages the callback sends, as large as its own: the settlement event, and an audit event with its id.
+  const settledOf = (order: Order) =>
+    JSON.stringify({
+      type: 'payment.settled',
+      orderId: order.orderId,
+      paymentCode: order.paymentCode,
+      amountFen: 100,
+      currency: 'CNY',
+      channel: 'bench',
+      channelTxnId: txnOf(order),
+      paidAt: new Date().toISOString(),
+    });
+  const auditOf = (order: Order) => {
+    const eventId = randomUUID().replaceAll('-', '');
+    const body = JSON.stringify({
+      eventId,
+      actor: { kind: 'system', id: 'channel:bench' },
+      action: 'payments.order.paid',
+      resource: `payment-order/${order.orderId}`,
+      outcome: 'success',
+      requestId: randomUUID(),
+      time: new Date().toISOString(),
+      region: targets.region,
+    });
+    return { body, eventId };
+  };
   const sendEvents = (order: Order) =>
     Promise.all([
       sqs.send(
         new SendMessageCommand({
           QueueUrl: targets.settlementQueue,
-          MessageBody: '{}',
+          MessageBody: settledOf(order),
           MessageGroupId: order.orderId,
           MessageDeduplicationId: order.orderId,
         }),
       ),
-      sqs.send(new SendMessageCommand({ QueueUrl: targets.auditQueue, MessageBody: '{}' })),
+      (() => {
+        const { body, eventId } = auditOf(order);
+        return sqs.send(
+          new SendMessageCommand({
+            QueueUrl: targets.auditQueue,
+            MessageBody: body,
+            MessageAttributes: { eventId: { DataType: 'String', StringValue: eventId } },
+          }),
+        );
+      })(),
     ]);
   // The same items the callback writes: the transaction record, and the order with its paid-index keys.
   const settle = (order: Order) => {
