@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /** The request an audit event belongs to: the server's id (the gateway's) and the caller's x-request-id. */
 export interface RequestIds {
   server: string;
@@ -5,36 +7,22 @@ export interface RequestIds {
 }
 
 /**
- * The ids of the requests being served, by the id their handler sees and hands to its audit calls
- * (the caller's when it sent one, else the server's) and by the server's.
+ * The ids of the request whose handler is running, carried by the async context.
  *
- * Not an AsyncLocalStorage: on Node 20 and 22 the first one in use turns on async hooks for the
- * whole sandbox, after which every promise costs about three times as much (0.41 against 0.14 µs,
- * measured in a payments sandbox), and one request makes thousands through the SDK. A sandbox
- * serves one request at a time (Lambda's model, and the local runtime's), so a lookup by id finds
- * the one in flight; in a process serving several at once, an id two of them share finds none.
+ * Not a map keyed by id (tried in ff5fb12 to spare the async hooks an AsyncLocalStorage turns on):
+ * the id a handler hands its audit calls is the caller's, so a caller could name another request's
+ * server id, requests sharing one caller id could not be told apart, and work a handler left running
+ * took the ids of the next request with its caller id (a retry). Only the context tells them apart;
+ * test/unit/audit/request-ids.test.ts holds each case.
  */
-const inFlight = new Map<string, RequestIds[]>();
+const scope = new AsyncLocalStorage<RequestIds>();
 
-const keysOf = (ids: RequestIds) => (ids.caller && ids.caller !== ids.server ? [ids.server, ids.caller] : [ids.server]);
+/** Runs a request's handler with its ids in scope, so every audit event it emits carries both. */
+export const withRequestIds = <T>(ids: RequestIds | undefined, run: () => Promise<T>): Promise<T> =>
+  ids ? scope.run(ids, run) : run();
 
-/** Runs a request's handler with its ids known, so every audit event it emits carries both. */
-export async function withRequestIds<T>(ids: RequestIds | undefined, run: () => Promise<T>): Promise<T> {
-  if (!ids) return run();
-  for (const key of keysOf(ids)) inFlight.set(key, [...(inFlight.get(key) ?? []), ids]);
-  try {
-    return await run();
-  } finally {
-    for (const key of keysOf(ids)) {
-      const left = (inFlight.get(key) ?? []).filter((entry) => entry !== ids);
-      if (left.length > 0) inFlight.set(key, left);
-      else inFlight.delete(key);
-    }
-  }
-}
-
-/** The ids of the request in flight that `requestId` names; undefined outside a request, or when it names two. */
+/** The ids of the request in scope when `requestId` is one of them; undefined outside a request, or for another id. */
 export function requestIdsFor(requestId: string): RequestIds | undefined {
-  const found = inFlight.get(requestId);
-  return found?.length === 1 ? found[0] : undefined;
+  const ids = scope.getStore();
+  return ids && (requestId === ids.server || requestId === ids.caller) ? ids : undefined;
 }
