@@ -328,6 +328,187 @@ describe('a generic channel callback', () => {
   });
 });
 
+describe('a callback whose steps fail (the delivery is kept and the notice settled before any answer)', () => {
+  const down = () => Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
+  const latch = () => {
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return { promise, release };
+  };
+
+  it('a store that throws at once while keeping the delivery: no answer before the notice has settled', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    const read = world.deps.store.orderAndTxn;
+    const reading = latch();
+    world.deps.store.orderAndTxn = async (...args) => {
+      await reading.promise;
+      return read(...args);
+    };
+    let settledAt: number | undefined;
+    const apply = world.deps.store.applyNotice;
+    world.deps.store.applyNotice = async (write) => {
+      const result = await apply(write);
+      settledAt = performance.now();
+      return result;
+    };
+    // Not an async function: a put whose request is built (and refused) before any promise.
+    world.deps.store.recordCallback = () => {
+      throw down();
+    };
+    const answered = receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context).then(
+      () => ({ at: performance.now(), error: undefined }),
+      (error: Error) => ({ at: performance.now(), error }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    reading.release();
+    const { at, error } = await answered;
+    expect(error?.message).toBe('connect ECONNREFUSED');
+    expect(settledAt).toBeDefined();
+    expect(settledAt!).toBeLessThanOrEqual(at);
+    expect(world.orders.get(order.orderId)!.status).toBe('PAID');
+  });
+
+  it('a store that throws at once while keeping the delivery, then a failed read: nothing left running unhandled', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    const reading = latch();
+    world.deps.store.orderAndTxn = async () => {
+      await reading.promise;
+      throw Object.assign(new Error('the read failed after the answer'), { name: 'TimeoutError' });
+    };
+    world.deps.store.recordCallback = () => {
+      throw down();
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const answered = receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
+      answered.catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      reading.release();
+      await expect(answered).rejects.toThrow();
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it.each([
+    ['at once', true],
+    ['later', false],
+  ])('the read that decides fails %s: no 200, the order unchanged, the delivery kept', async (_, atOnce) => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    world.deps.store.orderAndTxn = atOnce
+      ? () => {
+          throw down();
+        }
+      : async () => {
+          throw down();
+        };
+    await expect(
+      receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
+    ).rejects.toThrow('ECONNREFUSED');
+    expect(world.orders.get(order.orderId)!.status).toBe('PENDING');
+    expect(world.callbacks.map((callback) => callback.verdict)).toEqual(['accepted']);
+  });
+
+  it('no 200 until the delivery is kept, however long its put takes', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    const record = world.deps.store.recordCallback;
+    const putting = latch();
+    world.deps.store.recordCallback = async (callback) => {
+      await putting.promise;
+      return record(callback);
+    };
+    let answered = false;
+    const answer = receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context).then(
+      (result) => {
+        answered = true;
+        return result;
+      },
+    );
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(world.orders.get(order.orderId)!.status).toBe('PAID');
+    expect(answered).toBe(false);
+    putting.release();
+    expect((await answer).statusCode).toBe(200);
+    expect(world.callbacks).toHaveLength(1);
+  });
+
+  it('the delivery and the write both fail: no 200, nothing settled; the retry settles once', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    const { recordCallback: record, applyNotice: apply } = world.deps.store;
+    let fail = true;
+    world.deps.store.recordCallback = async (callback) => (fail ? Promise.reject(down()) : record(callback));
+    world.deps.store.applyNotice = async (write) => (fail ? Promise.reject(down()) : apply(write));
+    await expect(
+      receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
+    ).rejects.toThrow('ECONNREFUSED');
+    expect(world.orders.get(order.orderId)!.status).toBe('PENDING');
+    expect(world.callbacks).toHaveLength(0);
+    fail = false;
+    expect(
+      (await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context)).statusCode,
+    ).toBe(200);
+    expect(world.published).toHaveLength(1);
+  });
+
+  it('only the audit queue fails: no 200, the order PAID and its settlement sent; the retry audits once', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    const audit = world.deps.audit;
+    let fail = true;
+    world.deps.audit = async (input) => (fail ? Promise.reject(down()) : audit(input));
+    await expect(
+      receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
+    ).rejects.toThrow();
+    expect(world.orders.get(order.orderId)!.status).toBe('PAID');
+    expect(callbackAudits(world)).toEqual([]);
+    fail = false;
+    const answer = await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
+    expect(JSON.parse(answer.body)).toEqual({ acknowledged: true, orderStatus: 'PAID' });
+    expect(world.published).toHaveLength(1);
+    expect(callbackAudits(world)).toEqual([['payments.order.paid', 'success']]);
+  });
+
+  it('30 concurrent deliveries, every other one unable to keep its delivery: one transition; 200 exactly for those kept', async () => {
+    const world = paymentsWorld();
+    const order = await world.order();
+    const record = world.deps.store.recordCallback;
+    let calls = 0;
+    world.deps.store.recordCallback = async (callback) =>
+      calls++ % 2 === 0 ? Promise.reject(down()) : record(callback);
+    let transitions = 0;
+    const apply = world.deps.store.applyNotice;
+    world.deps.store.applyNotice = async (write) => {
+      const result = await apply(write);
+      if (result === 'applied' && write.transition?.to === 'PAID') transitions++;
+      return result;
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        statusOf(receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context)).catch(
+          () => 503,
+        ),
+      ),
+    );
+    expect(answers.filter((status) => status === 200)).toHaveLength(15);
+    expect(answers.filter((status) => status !== 200)).toHaveLength(15);
+    expect(world.callbacks).toHaveLength(15);
+    expect(transitions).toBe(1);
+    expect(world.published).toHaveLength(1);
+    expect(callbackAudits(world)).toEqual([['payments.order.paid', 'success']]);
+  });
+});
+
 describe('refunds', () => {
   it('PAID → REFUND_PENDING on request, → REFUNDED on the channel refund callback; an unasked refund is 409', async () => {
     const { requestRefund } = await import('../../../functions/payments/use-cases/orders.ts');
