@@ -38,7 +38,8 @@ export async function receiveCallback(
 ): Promise<CallbackAnswer> {
   const config: ChannelConfig | undefined = CHANNEL_ID.test(channel) ? await deps.channels(channel) : undefined;
   const adapter = config && adapterOf(config);
-  const keep = (verdict: string) =>
+  // async: a store that throws at once must reject, not escape past the settling already started.
+  const keep = async (verdict: string) =>
     deps.store.recordCallback({
       callbackId: randomUUID(),
       channel: channel.slice(0, 64),
