@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newChannel, readLocally, storeLocally } from '../payments/channels.ts';
+import { localChannelFile, newChannel, readLocally, storeLocally } from '../payments/channels.ts';
 import { CliError, localDir, localEnvironment } from '../target.ts';
 import { Api } from './http.ts';
 import type { Province } from './province.ts';
@@ -46,11 +46,12 @@ export const DEMO_CHANNEL = 'demo';
  * Its secret stays the one stored first, which is also what a warm sandbox has cached.
  */
 export function localDemoChannel(dataDir: string): Province['channel'] {
-  const stored = readLocally(dataDir, DEMO_CHANNEL);
+  const remedy = 'remove it, and the next demo run makes a new one';
+  const stored = readLocally(dataDir, DEMO_CHANNEL, remedy);
   if (stored) {
-    if (stored.adapter !== 'generic' || typeof stored.secret !== 'string')
+    if (stored.adapter !== 'generic' || typeof stored.secret !== 'string' || stored.secret === '')
       throw new CliError(
-        `the local channel ${DEMO_CHANNEL} is not a generic channel with a secret; remove it to start over`,
+        `the local channel ${DEMO_CHANNEL} (${localChannelFile(dataDir, DEMO_CHANNEL)}) is not a generic channel with a secret: ${remedy}`,
       );
     return { id: DEMO_CHANNEL, secret: stored.secret };
   }
@@ -58,8 +59,8 @@ export function localDemoChannel(dataDir: string): Province['channel'] {
   try {
     storeLocally(dataDir, DEMO_CHANNEL, created.stored);
   } catch (error) {
-    // Another demo run stored it meanwhile: use that one.
-    if (readLocally(dataDir, DEMO_CHANNEL)) return localDemoChannel(dataDir);
+    // Another demo run stored it meanwhile (whole: storeLocally links it into place): use that one.
+    if (readLocally(dataDir, DEMO_CHANNEL, remedy)) return localDemoChannel(dataDir);
     throw error;
   }
   return { id: DEMO_CHANNEL, secret: created.stored.secret! };

@@ -1,7 +1,7 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CHANNEL_ID } from '../../functions/payments/channels/directory.ts';
 import { CliError } from '../target.ts';
 
@@ -36,27 +36,61 @@ export function newChannel(id: string, adapter: Adapter, appId = '20210000000000
   };
 }
 
-const localChannelFile = (dataDir: string, id: string) =>
+export const localChannelFile = (dataDir: string, id: string) =>
   join(dataDir, 'secrets', 'payments', 'channels', `${id}.json`);
+
+const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
 /** The embedded runtime's stand-in for Secrets Manager: .local/secrets/payments/channels/<id>.json (mode 600). */
 export function storeLocally(dataDir: string, id: string, value: object): string {
   const file = localChannelFile(dataDir, id);
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // One made earlier (by hand, or by a test) may be open to others; it holds secrets.
+  chmodSync(dir, 0o700);
+  // Written whole under a name of its own, then linked into place: a link fails when the file exists,
+  // so it is created exclusively, and a racer reading it never finds it empty or half-written (wx did).
+  const draft = join(dir, `.${id}.json.${process.pid}.${randomBytes(6).toString('hex')}`);
+  writeFileSync(draft, `${JSON.stringify(value)}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    // wx: created only if absent, atomically, so two creators cannot both think they made it.
-    writeFileSync(file, `${JSON.stringify(value)}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(draft, file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`channel ${id} exists (${file})`);
+    if (codeOf(error) === 'EEXIST') throw new CliError(`channel ${id} exists (${file})`);
     throw error;
+  } finally {
+    rmSync(draft, { force: true });
   }
   return file;
 }
 
-/** A channel stored for the embedded runtime, as storeLocally wrote it; undefined when there is none. */
-export function readLocally(dataDir: string, id: string): Record<string, unknown> | undefined {
+/**
+ * A channel stored for the embedded runtime, as storeLocally wrote it; undefined when there is none.
+ * A file that is not one (cut short, edited, a directory) is a CliError naming it and `remedy`.
+ */
+export function readLocally(
+  dataDir: string,
+  id: string,
+  remedy = `remove it and create the channel again (dgov channels create --id ${id})`,
+): Record<string, unknown> | undefined {
   const file = localChannelFile(dataDir, id);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return undefined;
+    throw new CliError(
+      `${file} cannot be read as a stored channel (${codeOf(error) ?? (error as Error).message}): ${remedy}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new CliError(`${file} is not a stored channel (a JSON object; it may have been cut short): ${remedy}`);
+  return value as Record<string, unknown>;
 }
 
 /** A deployed stage: the secret dgov/<stage>/payments/channels/<id> the payments function reads. */
