@@ -101,17 +101,14 @@ describe('audit events and request ids', () => {
   });
 
   it('requests served at once in one process each keep their own ids', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const { sent, invoke } = auditedRoute(() => gate);
+    const gate = latch();
+    const { sent, invoke } = auditedRoute(() => gate.promise);
     const answers = Promise.all([
       invoke({ 'x-request-id': 'caller-a' }, 'gw-a'),
       invoke({}, 'gw-b'),
       invoke({ 'x-request-id': 'caller-c' }, 'gw-c'),
     ]);
-    release();
+    gate.release();
     await answers;
     const ids = sent.map((audited) => [audited.requestId, audited.callerRequestId]);
     expect(ids).toEqual(
@@ -124,16 +121,13 @@ describe('audit events and request ids', () => {
   });
 
   it("two requests in flight with one caller id: neither event carries the other's server id", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const { sent, invoke } = auditedRoute(() => gate);
+    const gate = latch();
+    const { sent, invoke } = auditedRoute(() => gate.promise);
     const answers = Promise.all([
       invoke({ 'x-request-id': 'same' }, 'gw-1'),
       invoke({ 'x-request-id': 'same' }, 'gw-2'),
     ]);
-    release();
+    gate.release();
     await answers;
     expect(sent).toHaveLength(2);
     // Its own server id, or the id it was given; never the other request's.

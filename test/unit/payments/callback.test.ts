@@ -29,6 +29,37 @@ const callbackAudits = (world: ReturnType<typeof paymentsWorld>) =>
     .filter((audit) => audit.action !== 'payments.order.create')
     .map((audit) => [audit.action, audit.outcome]);
 
+/** A dependency that cannot be reached, as the SDK reports it. */
+const down = () => Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
+/** Counts the writes that move an order to PAID, as they are applied. */
+function paidTransitions(world: ReturnType<typeof paymentsWorld>): { count: number } {
+  const counted = { count: 0 };
+  const apply = world.deps.store.applyNotice;
+  world.deps.store.applyNotice = async (write) => {
+    const result = await apply(write);
+    if (result === 'applied' && write.transition?.to === 'PAID') counted.count++;
+    return result;
+  };
+  return counted;
+}
+/** Makes `port[name]` fail as unreachable until the function returned is called. */
+function unreachable<P extends object>(port: P, name: keyof P): () => void {
+  const real = port[name] as (...args: unknown[]) => Promise<unknown>;
+  let failing = true;
+  (port as Record<keyof P, unknown>)[name] = async (...args: unknown[]) =>
+    failing ? Promise.reject(down()) : real.apply(port, args);
+  return () => {
+    failing = false;
+  };
+}
+const latch = () => {
+  let release!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { promise, release };
+};
+
 describe('a generic channel callback', () => {
   it('settles a PENDING order: PAID, one settlement event, audited, the raw delivery kept', async () => {
     const world = paymentsWorld();
@@ -57,13 +88,7 @@ describe('a generic channel callback', () => {
   it('50 concurrent deliveries of one callback: one PAID transition, one settlement event, all answered 200 alike', async () => {
     const world = paymentsWorld();
     const order = await world.order();
-    let transitions = 0;
-    const apply = world.deps.store.applyNotice;
-    world.deps.store.applyNotice = async (write) => {
-      const result = await apply(write);
-      if (result === 'applied' && write.transition?.to === 'PAID') transitions++;
-      return result;
-    };
+    const transitions = paidTransitions(world);
     const answers = await Promise.all(
       Array.from({ length: 50 }, () =>
         receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
@@ -72,7 +97,7 @@ describe('a generic channel callback', () => {
     expect(new Set(answers.map((answer) => `${answer.statusCode} ${answer.body}`))).toEqual(
       new Set(['200 {"acknowledged":true,"orderStatus":"PAID"}']),
     );
-    expect(transitions).toBe(1);
+    expect(transitions.count).toBe(1);
     expect(world.published).toHaveLength(1);
     expect(world.audits.filter((event) => event.action === 'payments.order.paid')).toHaveLength(1);
   });
@@ -249,12 +274,7 @@ describe('a generic channel callback', () => {
   it('DynamoDB down at the write: nothing written and no event claims it; the retry settles and announces once', async () => {
     const world = paymentsWorld();
     const order = await world.order();
-    const apply = world.deps.store.applyNotice;
-    let fail = true;
-    world.deps.store.applyNotice = async (write) => {
-      if (fail) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
-      return apply(write);
-    };
+    const restore = unreachable(world.deps.store, 'applyNotice');
     await expect(
       receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
     ).rejects.toThrow();
@@ -262,7 +282,7 @@ describe('a generic channel callback', () => {
     expect(world.txns.size).toBe(0);
     expect(world.sends()).toBe(0);
     expect(callbackAudits(world)).toEqual([]);
-    fail = false;
+    restore();
     await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
     expect(world.orders.get(order.orderId)!.status).toBe('PAID');
     expect(world.published).toHaveLength(1);
@@ -272,18 +292,13 @@ describe('a generic channel callback', () => {
   it('the delivery cannot be kept: no 200 even though the notice settled; the retry keeps it and answers the same', async () => {
     const world = paymentsWorld();
     const order = await world.order();
-    const record = world.deps.store.recordCallback;
-    let fail = true;
-    world.deps.store.recordCallback = async (callback) => {
-      if (fail) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
-      return record(callback);
-    };
+    const restore = unreachable(world.deps.store, 'recordCallback');
     await expect(
       receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
     ).rejects.toThrow('ECONNREFUSED');
     expect(world.callbacks).toHaveLength(0);
     expect(world.orders.get(order.orderId)!.status).toBe('PAID');
-    fail = false;
+    restore();
     const answer = await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
     expect(JSON.parse(answer.body)).toEqual({ acknowledged: true, orderStatus: 'PAID' });
     expect(world.callbacks).toHaveLength(1);
@@ -294,7 +309,7 @@ describe('a generic channel callback', () => {
     const world = paymentsWorld();
     const order = await world.order();
     world.deps.store.orderAndTxn = async () => {
-      throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
+      throw down();
     };
     await expect(
       receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
@@ -329,15 +344,6 @@ describe('a generic channel callback', () => {
 });
 
 describe('a callback whose steps fail (the delivery is kept and the notice settled before any answer)', () => {
-  const down = () => Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
-  const latch = () => {
-    let release!: () => void;
-    const promise = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    return { promise, release };
-  };
-
   it('a store that throws at once while keeping the delivery: no answer before the notice has settled', async () => {
     const world = paymentsWorld();
     const order = await world.order();
@@ -445,16 +451,16 @@ describe('a callback whose steps fail (the delivery is kept and the notice settl
   it('the delivery and the write both fail: no 200, nothing settled; the retry settles once', async () => {
     const world = paymentsWorld();
     const order = await world.order();
-    const { recordCallback: record, applyNotice: apply } = world.deps.store;
-    let fail = true;
-    world.deps.store.recordCallback = async (callback) => (fail ? Promise.reject(down()) : record(callback));
-    world.deps.store.applyNotice = async (write) => (fail ? Promise.reject(down()) : apply(write));
+    const restoreStore = [
+      unreachable(world.deps.store, 'recordCallback'),
+      unreachable(world.deps.store, 'applyNotice'),
+    ];
     await expect(
       receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
     ).rejects.toThrow('ECONNREFUSED');
     expect(world.orders.get(order.orderId)!.status).toBe('PENDING');
     expect(world.callbacks).toHaveLength(0);
-    fail = false;
+    for (const restore of restoreStore) restore();
     expect(
       (await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context)).statusCode,
     ).toBe(200);
@@ -464,15 +470,13 @@ describe('a callback whose steps fail (the delivery is kept and the notice settl
   it('only the audit queue fails: no 200, the order PAID and its settlement sent; the retry audits once', async () => {
     const world = paymentsWorld();
     const order = await world.order();
-    const audit = world.deps.audit;
-    let fail = true;
-    world.deps.audit = async (input) => (fail ? Promise.reject(down()) : audit(input));
+    const restore = unreachable(world.deps, 'audit');
     await expect(
       receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context),
     ).rejects.toThrow();
     expect(world.orders.get(order.orderId)!.status).toBe('PAID');
     expect(callbackAudits(world)).toEqual([]);
-    fail = false;
+    restore();
     const answer = await receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context);
     expect(JSON.parse(answer.body)).toEqual({ acknowledged: true, orderStatus: 'PAID' });
     expect(world.published).toHaveLength(1);
@@ -486,13 +490,7 @@ describe('a callback whose steps fail (the delivery is kept and the notice settl
     let calls = 0;
     world.deps.store.recordCallback = async (callback) =>
       calls++ % 2 === 0 ? Promise.reject(down()) : record(callback);
-    let transitions = 0;
-    const apply = world.deps.store.applyNotice;
-    world.deps.store.applyNotice = async (write) => {
-      const result = await apply(write);
-      if (result === 'applied' && write.transition?.to === 'PAID') transitions++;
-      return result;
-    };
+    const transitions = paidTransitions(world);
     const answers = await Promise.all(
       Array.from({ length: 30 }, () =>
         statusOf(receiveCallback('bank', genericCallback(notice(order.paymentCode)), world.deps, context)).catch(
@@ -503,7 +501,7 @@ describe('a callback whose steps fail (the delivery is kept and the notice settl
     expect(answers.filter((status) => status === 200)).toHaveLength(15);
     expect(answers.filter((status) => status !== 200)).toHaveLength(15);
     expect(world.callbacks).toHaveLength(15);
-    expect(transitions).toBe(1);
+    expect(transitions.count).toBe(1);
     expect(world.published).toHaveLength(1);
     expect(callbackAudits(world)).toEqual([['payments.order.paid', 'success']]);
   });
