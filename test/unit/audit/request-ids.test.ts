@@ -1,9 +1,14 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { auditEmitter, auditEventSchema, type AuditEvent } from '../../../shared/audit.ts';
 import { httpHandler, json } from '../../../shared/http.ts';
+import { logger } from '../../../shared/observability.ts';
 import { defineRoute } from '../../../shared/route-contract.ts';
 import * as z from 'zod/mini';
+
+// The handlers made to fail here are logged as unhandled errors: asserted, not printed.
+const loggedErrors = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+afterAll(() => loggedErrors.mockRestore());
 
 const GATEWAY_ID = 'gw-audit-1';
 const event = (headers: Record<string, string>, gatewayId = GATEWAY_ID): APIGatewayProxyEventV2 => ({
@@ -140,6 +145,10 @@ describe('audit events and request ids', () => {
     const { invoke } = auditedRoute();
     const failed = await invoke({ 'x-request-id': 'caller-failed', 'x-fail': '1' }, 'gw-failed');
     expect(failed.statusCode).toBe(500);
+    expect(loggedErrors).toHaveBeenCalledWith(
+      'unhandled error',
+      expect.objectContaining({ message: 'the handler failed' }),
+    );
     const emit = auditEmitter(async () => undefined, 'cn-north-1');
     const later = await emit({
       actor: { kind: 'system', id: 'job' },
