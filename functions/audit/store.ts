@@ -58,6 +58,29 @@ async function batchWrite(documents: DynamoDBDocumentClient, table: string, requ
   }
 }
 
+/** Every item of `keys` that exists (consistent reads, 100 keys a request, unprocessed keys asked again). */
+async function batchGet(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  keys: Record<string, unknown>[],
+  projection: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (const chunk of chunks(keys, 100)) {
+    let requested: Record<string, unknown>[] | undefined = chunk;
+    while (requested?.length) {
+      const result = await documents.send(
+        new BatchGetCommand({
+          RequestItems: { [table]: { Keys: requested, ProjectionExpression: projection, ConsistentRead: true } },
+        }),
+      );
+      items.push(...(result.Responses?.[table] ?? []));
+      requested = result.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  return items;
+}
+
 async function putObject(names: AuditStoreNames, key: string, bytes: Buffer) {
   const json = key.endsWith('.json');
   await names.s3.send(
@@ -158,30 +181,19 @@ function unchangedClaim(request: ClaimRequest) {
 export function writerPorts(names: AuditStoreNames): WriterPorts {
   return {
     async claims(eventIds) {
+      const items = await batchGet(
+        names.documents,
+        names.table,
+        [...new Set(eventIds)].map(eventKey),
+        'pk, objectKey, claimedAt, leaseUntil, expiresAt',
+      );
       const claimed = new Map<string, Claim>();
-      for (const chunk of chunks([...new Set(eventIds)], 100)) {
-        let keys: Record<string, unknown>[] | undefined = chunk.map(eventKey);
-        while (keys?.length) {
-          const result = await names.documents.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [names.table]: {
-                  Keys: keys,
-                  ProjectionExpression: 'pk, objectKey, claimedAt, leaseUntil, expiresAt',
-                  ConsistentRead: true,
-                },
-              },
-            }),
-          );
-          for (const item of result.Responses?.[names.table] ?? [])
-            claimed.set(String(item.pk).slice('audit#event#'.length), {
-              objectKey: String(item.objectKey),
-              ...(typeof item.claimedAt === 'number' ? { claimedAt: item.claimedAt } : {}),
-              ...(typeof item.leaseUntil === 'number' ? { leaseUntil: item.leaseUntil } : legacyLease(item)),
-            });
-          keys = result.UnprocessedKeys?.[names.table]?.Keys as Record<string, unknown>[] | undefined;
-        }
-      }
+      for (const item of items)
+        claimed.set(String(item.pk).slice('audit#event#'.length), {
+          objectKey: String(item.objectKey),
+          ...(typeof item.claimedAt === 'number' ? { claimedAt: item.claimedAt } : {}),
+          ...(typeof item.leaseUntil === 'number' ? { leaseUntil: item.leaseUntil } : legacyLease(item)),
+        });
       return claimed;
     },
     objectExists: (key) => objectExists(names, key),
@@ -290,23 +302,9 @@ export function sealPorts(names: AuditStoreNames, signer: Signer): SealPorts {
       );
     },
     async sealedBefore(keys) {
-      const found = new Set<string>();
-      for (const chunk of chunks([...new Set(keys)], 100)) {
-        let requested: Record<string, unknown>[] | undefined = chunk.map((key) => ({
-          pk: sealedPk(names.region),
-          sk: key,
-        }));
-        while (requested?.length) {
-          const result = await names.documents.send(
-            new BatchGetCommand({
-              RequestItems: { [names.table]: { Keys: requested, ProjectionExpression: 'sk', ConsistentRead: true } },
-            }),
-          );
-          for (const item of result.Responses?.[names.table] ?? []) found.add(String(item.sk));
-          requested = result.UnprocessedKeys?.[names.table]?.Keys as Record<string, unknown>[] | undefined;
-        }
-      }
-      return found;
+      const requested = [...new Set(keys)].map((key) => ({ pk: sealedPk(names.region), sk: key }));
+      const items = await batchGet(names.documents, names.table, requested, 'sk');
+      return new Set(items.map((item) => String(item.sk)));
     },
     async markSealed(keys) {
       const expiresAt = Math.floor(Date.now() / 1000) + REMEMBER_SEALED_SECONDS;
