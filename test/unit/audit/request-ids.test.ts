@@ -92,15 +92,7 @@ describe('audit events and request ids', () => {
   });
 
   it('outside a request, the id given is kept', async () => {
-    const sent: string[] = [];
-    const emit = auditEmitter(async (body) => void sent.push(body), 'cn-north-1');
-    const emitted = await emit({
-      actor: { kind: 'system', id: 'identity' },
-      action: 'identity.token.revoke-family',
-      resource: 'family/1',
-      outcome: 'success',
-      requestId: 'job-7',
-    });
+    const emitted = await emitOutsideRequest('job-7');
     expect(emitted.requestId).toBe('job-7');
     expect(emitted.callerRequestId).toBeUndefined();
   });
@@ -149,14 +141,7 @@ describe('audit events and request ids', () => {
       'unhandled error',
       expect.objectContaining({ message: 'the handler failed' }),
     );
-    const emit = auditEmitter(async () => undefined, 'cn-north-1');
-    const later = await emit({
-      actor: { kind: 'system', id: 'job' },
-      action: 'things.sweep',
-      resource: 'thing/1',
-      outcome: 'success',
-      requestId: 'caller-failed',
-    });
+    const later = await emitOutsideRequest('caller-failed');
     expect(later).toMatchObject({ requestId: 'caller-failed' });
     expect(later.callerRequestId).toBeUndefined();
   });
@@ -272,20 +257,26 @@ describe('audit events and request ids', () => {
       }),
     );
     expect(ends.map((end) => end.statusCode)).toEqual(Array.from({ length: 60 }, (_, i) => [500, 400, 200][i % 3]));
-    const emit = auditEmitter(async () => undefined, 'cn-north-1');
     for (const id of ['caller-0', 'caller-1', 'caller-2', 'gw-many-0', 'gw-many-1', 'gw-many-59']) {
-      const later = await emit({
-        actor: { kind: 'system', id: 'job' },
-        action: 'things.sweep',
-        resource: 'thing/1',
-        outcome: 'success',
-        requestId: id,
-      });
+      const later = await emitOutsideRequest(id);
       expect(later).toMatchObject({ requestId: id });
       expect(later.callerRequestId).toBeUndefined();
     }
   });
 });
+
+/** An audit event emitted by work that is not a request's (a job, a sweep), with the id it was given. */
+const emitOutsideRequest = (requestId: string) =>
+  auditEmitter(
+    async () => undefined,
+    'cn-north-1',
+  )({
+    actor: { kind: 'system', id: 'job' },
+    action: 'things.sweep',
+    resource: 'thing/1',
+    outcome: 'success',
+    requestId,
+  });
 
 function latch() {
   let release!: () => void;
